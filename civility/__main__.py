@@ -1,0 +1,5 @@
+import sys
+
+from civility.cli import main
+
+sys.exit(main())

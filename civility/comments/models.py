@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.db import models
+
+
+class Site(models.Model):
+    """A publisher's site: where the embed may run and how its comments are moderated."""
+
+    class PreModeration(models.TextChoices):
+        ALL = "all", "Hold every comment"
+        NEW = "new", "Hold new commenters' first comments"
+        NONE = "none", "Publish unless a rule or the model objects"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    # Origins allowed to embed the thread, e.g. ["https://news.example"]; "*" allows any.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    sso_secret = models.CharField(max_length=200, blank=True)
+    allow_guests = models.BooleanField(default=False)
+    allow_local_accounts = models.BooleanField(default=True)
+    premoderation = models.CharField(
+        max_length=8, choices=PreModeration.choices, default=PreModeration.NEW
+    )
+    new_commenter_threshold = models.PositiveIntegerField(default=1)
+    max_comment_length = models.PositiveIntegerField(default=5000)
+    max_links = models.PositiveIntegerField(default=2)
+    edit_window_seconds = models.PositiveIntegerField(default=15 * 60)
+    rate_limit_per_minute = models.PositiveIntegerField(default=5)
+    # Free-form settings that do not need a column (model thresholds, etc.).
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Story(models.Model):
+    """An article page; created the first time the embed loads on its canonical URL."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="stories")
+    url = models.URLField(max_length=1000)
+    title = models.CharField(max_length=500, blank=True)
+    closed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "url"], name="unique_story_url")]
+        verbose_name_plural = "stories"
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        DELETED = "deleted", "Deleted"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    body = models.TextField()  # as written by the reader
+    html = models.TextField()  # sanitized rendering, computed once at write time
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited = models.BooleanField(default=False)
+    featured = models.BooleanField(default=False)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    # Why the decision pipeline decided what it did: [{"code": ..., "message": ..., ...}].
+    moderation_reasons = models.JSONField(default=list, blank=True)
+    # Model output: {"version": ..., "scores": {ATTR: p}, "spans": [{start, end, attribute, score}]}.
+    scores = models.JSONField(default=dict, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    reaction_count = models.PositiveIntegerField(default=0)
+    report_count = models.PositiveIntegerField(default=0)
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["story", "status", "created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["author", "created_at"]),
+        ]
+
+
+class Reaction(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, default="like")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user", "kind"], name="unique_reaction")
+        ]
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        ABUSIVE = "abusive", "Abusive or insulting"
+        HATE = "hate", "Hate speech"
+        THREAT = "threat", "Threat or incitement"
+        SPAM = "spam", "Spam"
+        OFF_TOPIC = "off_topic", "Off topic"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    message = models.CharField(max_length=500, blank=True)
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reporter"], name="unique_report")
+        ]

@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+
+
+class SiteMembership(models.Model):
+    """Per-site staff role: a moderator of site A sees and touches nothing of site B."""
+
+    class Role(models.TextChoices):
+        MODERATOR = "moderator", "Moderator"
+        ADMIN = "admin", "Admin"
+
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MODERATOR)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "user"], name="unique_site_membership")
+        ]
+
+
+class WordRule(models.Model):
+    """A banned (reject) or suspect (hold) word or phrase for one site."""
+
+    class Action(models.TextChoices):
+        REJECT = "reject", "Banned: reject"
+        HOLD = "hold", "Suspect: hold for review"
+
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="word_rules")
+    phrase = models.CharField(max_length=200)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "phrase"], name="unique_word_rule")
+        ]
+
+
+class AuditEntry(models.Model):
+    """Append-only record of every state change: who, what, when, before/after, why."""
+
+    site = models.ForeignKey(
+        "comments.Site", null=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_actions",
+    )  # None = the system (decision pipeline)
+    action = models.CharField(max_length=40, db_index=True)
+    comment = models.ForeignKey(
+        "comments.Comment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_subject",
+    )
+    before = models.CharField(max_length=40, blank=True)
+    after = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+
+class UserNote(models.Model):
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
