@@ -1,0 +1,189 @@
+"""The decision pipeline: every new or edited comment passes through `decide()` exactly once.
+
+A check either *refuses* the submission (raise `Refused`: nothing is stored, the client gets a 4xx
+with the reason) or *votes* approve / hold / reject with reasons. The strictest vote wins. Checks
+run in `CHECKS` order; word rules and the scoring model plug in as further checks.
+
+If a check crashes (model missing, timeout), the comment is held with the reason the check gives
+in `fail_reason`: an accepted comment is never lost and never silently approved.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+APPROVE, HOLD, REJECT = "approve", "hold", "reject"
+_RANK = {APPROVE: 0, HOLD: 1, REJECT: 2}
+LINK_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+
+
+class Refused(Exception):
+    """The submission is refused outright; maps to an HTTP 4xx with a JSON reason."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class Submission:
+    site: Any
+    story: Any
+    author: Any
+    body: str
+    parent: Any = None
+    ip_hash: str = ""
+    editing: Any = None  # the Comment being edited, if any
+
+
+@dataclass
+class Vote:
+    action: str
+    code: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_reason(self) -> dict[str, Any]:
+        return {"action": self.action, "code": self.code, "message": self.message, **self.detail}
+
+
+@dataclass
+class Decision:
+    action: str
+    reasons: list[dict[str, Any]]
+    scores: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Check:
+    name: str
+    run: Callable[[Submission, dict[str, Any]], list[Vote]]
+    # Set for checks that may fail at run time (the model): a crash holds the comment.
+    fail_reason: str | None = None
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def check_author(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    user = sub.author
+    if getattr(user, "banned", False):
+        raise Refused("banned", "You are banned from commenting on this site.", 403)
+    if user.is_suspended():
+        until = user.suspended_until.strftime("%Y-%m-%d %H:%M UTC")
+        raise Refused("suspended", f"You are suspended from commenting until {until}.", 403)
+    return []
+
+
+def check_story(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    if sub.story.closed:
+        raise Refused("story_closed", "Comments on this story are closed.", 403)
+    if sub.parent is not None and sub.parent.story_id != sub.story.id:
+        raise Refused("bad_parent", "The comment you reply to belongs to another story.")
+    return []
+
+
+def check_body(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    body = sub.body.strip()
+    if not body:
+        raise Refused("empty", "The comment is empty.")
+    limit = sub.site.max_comment_length
+    if len(body) > limit:
+        raise Refused("too_long", f"The comment is {len(body)} characters; the limit is {limit}.")
+    links = len(LINK_RE.findall(body))
+    if links > sub.site.max_links:
+        return [Vote(HOLD, "too_many_links", f"{links} links (limit {sub.site.max_links})", {})]
+    return []
+
+
+def check_rate_limit(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    if sub.editing is not None:
+        return []
+    limit = sub.site.rate_limit_per_minute
+    minute = int(timezone.now().timestamp() // 60)
+    keys = [f"rl:u:{sub.site.id}:{sub.author.id}:{minute}"]
+    if sub.ip_hash:
+        keys.append(f"rl:ip:{sub.site.id}:{sub.ip_hash}:{minute}")
+    for key in keys:
+        cache.add(key, 0, timeout=120)
+        if cache.incr(key) > limit:
+            raise Refused("rate_limited", f"Too many comments: at most {limit} per minute.", 429)
+    return []
+
+
+def check_duplicate(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    from civility.comments.models import Comment
+
+    recent = Comment.objects.filter(
+        author=sub.author,
+        story=sub.story,
+        body=sub.body.strip(),
+        created_at__gte=timezone.now() - timedelta(hours=24),
+    ).exclude(status=Comment.Status.DELETED)
+    if sub.editing is not None:
+        recent = recent.exclude(pk=sub.editing.pk)
+    if recent.exists():
+        raise Refused("duplicate", "You already posted this comment on this story.", 409)
+    return []
+
+
+def check_premoderation(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    from civility.comments.models import Comment, Site
+
+    mode = sub.site.premoderation
+    if mode == Site.PreModeration.ALL:
+        return [Vote(HOLD, "premoderation", "This site reviews every comment before publishing.")]
+    if mode == Site.PreModeration.NEW:
+        approved = Comment.objects.filter(
+            author=sub.author, story__site=sub.site, status=Comment.Status.APPROVED
+        ).count()
+        if approved < sub.site.new_commenter_threshold:
+            return [
+                Vote(
+                    HOLD,
+                    "new_commenter",
+                    f"New commenters' first {sub.site.new_commenter_threshold} comment(s) are"
+                    " reviewed before publishing.",
+                )
+            ]
+    return []
+
+
+CHECKS: list[Check] = [
+    Check("author", check_author),
+    Check("story", check_story),
+    Check("body", check_body),
+    Check("rate_limit", check_rate_limit),
+    Check("duplicate", check_duplicate),
+    Check("premoderation", check_premoderation),
+    # Word rules (civility.moderation.rules) and the model (civility.moderation.model_check)
+    # are appended here by their modules' owners.
+]
+
+
+def decide(sub: Submission) -> Decision:
+    """Run every check; raise Refused, or return the strictest vote with all reasons."""
+    votes: list[Vote] = []
+    state: dict[str, Any] = {}  # checks may leave data for later ones (e.g. model scores)
+    for check in CHECKS:
+        try:
+            votes.extend(check.run(sub, state))
+        except Refused:
+            raise
+        except Exception:
+            if check.fail_reason is None:
+                raise
+            log.exception("check %s failed; holding the comment", check.name)
+            votes.append(Vote(HOLD, f"{check.name}_unavailable", check.fail_reason))
+    action = max((v.action for v in votes), key=_RANK.__getitem__, default=APPROVE)
+    return Decision(action, [v.as_reason() for v in votes], state.get("scores", {}))
