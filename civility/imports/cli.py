@@ -1,0 +1,40 @@
+"""`civility import {disqus,wordpress} FILE --site SLUG`: bring an old platform's comments over."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from civility.cli import setup_django
+
+
+def import_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="civility import", description=__doc__)
+    parser.add_argument("format", choices=["disqus", "wordpress"])
+    parser.add_argument("file", help="the export file (.xml or .xml.gz)")
+    parser.add_argument("--site", required=True, help="slug of the site to import into")
+    args = parser.parse_args(argv)
+
+    setup_django()
+    from civility.comments.models import Site
+    from civility.imports.actions import import_comments
+    from civility.imports.parsers import ImportFormatError, parse_disqus, parse_wordpress
+    from civility.moderation.pipeline import Refused
+
+    site = Site.objects.filter(slug=args.site).first()
+    if site is None:
+        print(f"civility import: no site with slug {args.site!r}", file=sys.stderr)
+        return 2
+    parse = parse_disqus if args.format == "disqus" else parse_wordpress
+    try:
+        data = parse(args.file)
+        result = import_comments(site=site, data=data)
+    except (ImportFormatError, Refused) as exc:
+        print(f"civility import: {args.file}: {exc}; nothing was imported", file=sys.stderr)
+        return 2
+    print(
+        f"imported {result.comments_created} comments into {result.stories_created} new stories"
+        f" ({result.users_created} new authors); skipped {result.comments_skipped},"
+        f" orphans {result.orphans}"
+    )
+    return 0
