@@ -20,6 +20,9 @@ class SiteMembership(models.Model):
             models.UniqueConstraint(fields=["site", "user"], name="unique_site_membership")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} of {self.site})"
+
 
 class WordRule(models.Model):
     """A banned (reject) or suspect (hold) word or phrase for one site."""
@@ -34,9 +37,10 @@ class WordRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["site", "phrase"], name="unique_word_rule")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "phrase"], name="unique_word_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.phrase} ({self.action})"
 
 
 class AuditEntry(models.Model):
@@ -77,6 +81,9 @@ class AuditEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
 
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
 
 class UserNote(models.Model):
     site = models.ForeignKey("comments.Site", on_delete=models.CASCADE)
@@ -88,3 +95,6 @@ class UserNote(models.Model):
     )
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"note on {self.user}"

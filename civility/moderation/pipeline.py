@@ -170,6 +170,14 @@ CHECKS: list[Check] = [
     # are appended here by their modules' owners.
 ]
 
+# Moderation: site word rules (banned -> reject, suspect -> hold), then the scoring model with
+# per-site thresholds; a crash or timeout of either holds the comment.
+from civility.moderation.model_check import check_word_rules  # noqa: E402
+
+CHECKS += [
+    Check("word_rules", check_word_rules, fail_reason="word rules unavailable"),
+]
+
 
 def decide(sub: Submission) -> Decision:
     """Run every check; raise Refused, or return the strictest vote with all reasons."""

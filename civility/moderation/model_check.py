@@ -1,0 +1,203 @@
+"""The scoring model in the decision pipeline, plus the word-rule check.
+
+`check_model` scores the comment with `civility.scoring.Scorer` (in a worker thread, with a
+timeout), applies the site's per-attribute thresholds (hold at t1, reject at t2) and leaves
+`state["scores"] = {"version", "scores", "spans"}` for the comment. It is registered with
+`fail_reason="scoring unavailable"`: a crash, a missing artifact or a timeout holds the comment.
+
+`evaluate_text(site, text)` runs word rules + model with no database write (Coral's external
+moderation hook uses it).
+
+Settings (environment): CIVILITY_SCORING_ARTIFACT (artifact folder; default: the one shipped in
+the package), CIVILITY_SCORING_TIMEOUT (seconds per comment, default 2),
+CIVILITY_SCORING_LOAD_TIMEOUT (seconds for the first load, default 30).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from civility.moderation.rules import match_word_rules, rule_reasons
+
+APPROVE, HOLD, REJECT = "approve", "hold", "reject"
+_RANK = {APPROVE: 0, HOLD: 1, REJECT: 2}
+
+# hold at t1, reject at t2 (None: never reject automatically on this attribute alone).
+DEFAULT_THRESHOLDS: dict[str, dict[str, float | None]] = {
+    "TOXICITY": {"hold": 0.80, "reject": None},
+    "SEVERE_TOXICITY": {"hold": 0.60, "reject": 0.97},
+    "INSULT": {"hold": 0.80, "reject": None},
+    "PROFANITY": {"hold": 0.90, "reject": None},
+    "THREAT": {"hold": 0.60, "reject": 0.97},
+    "IDENTITY_ATTACK": {"hold": 0.60, "reject": 0.97},
+    "DEHUMANIZATION": {"hold": 0.60, "reject": 0.97},
+}
+
+ATTRIBUTE_LABELS = {
+    "TOXICITY": "toxic",
+    "SEVERE_TOXICITY": "severely toxic",
+    "INSULT": "insulting",
+    "PROFANITY": "profane",
+    "THREAT": "threatening",
+    "IDENTITY_ATTACK": "an identity attack",
+    "DEHUMANIZATION": "dehumanizing",
+}
+
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="civility-scoring")
+_lock = threading.Lock()
+_scorers: dict[str, Any] = {}
+
+
+class ScoringUnavailable(RuntimeError):
+    pass
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def artifact_path() -> str:
+    return os.environ.get("CIVILITY_SCORING_ARTIFACT", "")
+
+
+def get_scorer() -> Any:
+    """The scorer for the configured artifact (loaded once per path, with a timeout)."""
+    path = artifact_path()
+    scorer = _scorers.get(path)
+    if scorer is not None:
+        return scorer
+    from civility.scoring import Scorer
+
+    def load() -> Any:
+        return Scorer.load(path) if path else Scorer.default()
+
+    with _lock:
+        if path not in _scorers:
+            future = _executor.submit(load)
+            try:
+                _scorers[path] = future.result(_float_env("CIVILITY_SCORING_LOAD_TIMEOUT", 30))
+            except FutureTimeout as exc:
+                raise ScoringUnavailable("loading the scoring model timed out") from exc
+        return _scorers[path]
+
+
+def score_text(text: str) -> dict[str, Any]:
+    """{"version", "scores", "spans"} for ``text``; raises on failure or timeout."""
+    scorer = get_scorer()
+    future = _executor.submit(scorer.score_one, text)
+    try:
+        result = future.result(_float_env("CIVILITY_SCORING_TIMEOUT", 2.0))
+    except FutureTimeout as exc:
+        raise ScoringUnavailable("scoring timed out") from exc
+    return {
+        "version": str(getattr(scorer, "version", "")),
+        "scores": {k: round(float(v), 4) for k, v in result.scores.items()},
+        "spans": [
+            {
+                "start": int(s.start),
+                "end": int(s.end),
+                "attribute": s.attribute,
+                "score": round(float(s.score), 4),
+            }
+            for s in result.spans
+        ],
+    }
+
+
+def thresholds_for(site: Any) -> dict[str, dict[str, float | None]]:
+    """The site's thresholds: Site.settings["thresholds"][ATTR] = {"hold": t1, "reject": t2}."""
+    configured = ((getattr(site, "settings", None) or {}).get("thresholds")) or {}
+    out: dict[str, dict[str, float | None]] = {}
+    for attr, default in DEFAULT_THRESHOLDS.items():
+        merged = dict(default)
+        given = configured.get(attr)
+        if isinstance(given, dict):
+            for key in ("hold", "reject"):
+                if key in given:
+                    value = given[key]
+                    merged[key] = None if value is None or value == "" else float(value)
+        out[attr] = merged
+    return out
+
+
+def model_reasons(site: Any, scored: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    """Reason dicts for every attribute at or above its hold/reject threshold."""
+    reasons: list[dict[str, Any]] = []
+    for attr, limits in thresholds_for(site).items():
+        score = scored["scores"].get(attr)
+        if score is None:
+            continue
+        action = None
+        reject_at, hold_at = limits.get("reject"), limits.get("hold")
+        if reject_at is not None and score >= reject_at:
+            action, limit = REJECT, reject_at
+        elif hold_at is not None and score >= hold_at:
+            action, limit = HOLD, hold_at
+        if action is None:
+            continue
+        spans = [
+            {**s, "text": text[s["start"] : s["end"]]}
+            for s in scored["spans"]
+            if s["attribute"] == attr
+        ]
+        reasons.append(
+            {
+                "action": action,
+                "code": f"model_{attr.lower()}",
+                "message": f"Likely {ATTRIBUTE_LABELS.get(attr, attr.lower())}"
+                f" ({attr} {score:.2f} >= {limit:.2f})",
+                "attribute": attr,
+                "score": score,
+                "threshold": limit,
+                "spans": spans,
+            }
+        )
+    return reasons
+
+
+# --- pipeline checks (registered in civility.moderation.pipeline.CHECKS) -----------------------
+
+
+def _votes(reasons: list[dict[str, Any]]) -> list[Any]:
+    from civility.moderation.pipeline import Vote
+
+    votes = []
+    for r in reasons:
+        detail = {k: v for k, v in r.items() if k not in {"action", "code", "message"}}
+        votes.append(Vote(r["action"], r["code"], r["message"], detail))
+    return votes
+
+
+def check_word_rules(sub: Any, state: dict[str, Any]) -> list[Any]:
+    return _votes(rule_reasons(sub.body, match_word_rules(sub.site, sub.body)))
+
+
+def check_model(sub: Any, state: dict[str, Any]) -> list[Any]:
+    scored = score_text(sub.body)
+    state["scores"] = scored
+    return _votes(model_reasons(sub.site, scored, sub.body))
+
+
+def evaluate_text(site: Any, text: str) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """Word rules + model for ``text`` without writing anything: (action, reasons, scores).
+
+    A scoring failure yields a hold with the reason "scoring unavailable", like the pipeline.
+    """
+    reasons = rule_reasons(text, match_word_rules(site, text))
+    scores: dict[str, Any] = {}
+    try:
+        scores = score_text(text)
+        reasons += model_reasons(site, scores, text)
+    except Exception:  # noqa: BLE001 - same contract as the pipeline: hold, never approve
+        reasons.append(
+            {"action": HOLD, "code": "model_unavailable", "message": "scoring unavailable"}
+        )
+    action = max((r["action"] for r in reasons), key=_RANK.__getitem__, default=APPROVE)
+    return action, reasons, scores
