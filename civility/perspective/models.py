@@ -41,6 +41,9 @@ class ApiKeyUsage(models.Model):
             models.UniqueConstraint(fields=["key", "day", "method"], name="unique_key_day_method")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.day} {self.method}: {self.requests}"
+
 
 class ScoreSuggestion(models.Model):
     """A `comments:suggestscore` call: a moderator's (or platform's) verdict on one text.
@@ -60,3 +63,6 @@ class ScoreSuggestion(models.Model):
     client_token = models.CharField(max_length=500, blank=True)
     session_id = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"suggestion {self.pk} ({', '.join(self.attribute_scores)})"
