@@ -74,7 +74,8 @@ class Comment(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True)
     # Why the decision pipeline decided what it did: [{"code": ..., "message": ..., ...}].
     moderation_reasons = models.JSONField(default=list, blank=True)
-    # Model output: {"version": ..., "scores": {ATTR: p}, "spans": [{start, end, attribute, score}]}.
+    # Model output: {"version": ..., "scores": {ATTR: p},
+    #                "spans": [{start, end, attribute, score}]}.
     scores = models.JSONField(default=dict, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
     reaction_count = models.PositiveIntegerField(default=0)
@@ -88,6 +89,9 @@ class Comment(models.Model):
             models.Index(fields=["author", "created_at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"comment {self.pk} by {self.author_id} ({self.status})"
+
 
 class Reaction(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reactions")
@@ -99,6 +103,9 @@ class Reaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["comment", "user", "kind"], name="unique_reaction")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on comment {self.comment_id}"
 
 
 class Report(models.Model):
@@ -121,3 +128,6 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["comment", "reporter"], name="unique_report")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} report on comment {self.comment_id}"

@@ -1,3 +1,18 @@
-from django.urls import URLPattern, URLResolver
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, path
+from django.views.static import serve
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from civility.comments import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("embed.js", views.embed_js, name="embed-js"),
+    path("embed/thread", views.embed_thread, name="embed-thread"),
+    path("demo/article/", views.demo_article, name="demo-article"),
+    path("demo/article/<slug:slug>/", views.demo_article, name="demo-article-site"),
+    # The widget's own script and styles, served by Django so one process is the whole product.
+    path(
+        "static/civility/<path:path>",
+        serve,
+        {"document_root": settings.BASE_DIR / "static" / "civility"},
+    ),
+]

@@ -1,0 +1,91 @@
+"""The JSON API under /api/v1/ (django-ninja).
+
+OpenAPI schema at /api/v1/openapi.json, browsable docs at /api/v1/docs.
+
+Every 4xx has one shape: {"error": {"code": ..., "message": ...}}. Other apps add routers with
+`api.add_router(...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from civility.accounts import tokens
+from civility.moderation.pipeline import Refused
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = tokens.verify(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def optional_user(request: HttpRequest) -> Any | None:
+    """The reader a bearer token names, for endpoints that also serve anonymous readers."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return tokens.verify(header[7:].strip())
+    return None
+
+
+bearer = BearerAuth()
+api = NinjaAPI(
+    title="Civility API",
+    version="1",
+    urls_namespace="api-v1",
+    description="Comments, reactions, reports, counts and sign-in for the Civility widget.",
+)
+
+
+def error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message}}, status=status
+    )
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    return error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for e in exc.errors:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p not in {"body", "payload"})
+        problems.append(f"{where}: {e.get('msg', 'invalid')}" if where else e.get("msg", ""))
+    message = "; ".join(problems) or "The request is invalid."
+    code = "malformed_json" if "JSON" in message or "json" in message else "invalid_request"
+    return error(request, 400, code, message)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(request, 401, "unauthenticated", "Sign in first (a valid bearer token is needed).")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, "error", str(exc))
+
+
+def _register() -> None:
+    from civility.api import accounts, comments
+
+    api.add_router("/", comments.router)
+    api.add_router("/auth/", accounts.router)
+
+
+_register()

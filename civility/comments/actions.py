@@ -1,0 +1,267 @@
+"""Reader actions on comments. Each validates, writes in one transaction, audits and emits.
+
+Views call these and nothing else; `Refused` carries the 4xx code and message to the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from civility.comments import cache as thread_cache
+from civility.comments.models import Comment, Reaction, Report, Site, Story
+from civility.comments.render import render
+from civility.comments.serialize import comment_dict
+from civility.events import emit
+from civility.moderation.audit import record
+from civility.moderation.pipeline import APPROVE, HOLD, Refused, Submission, decide
+
+STATUS_FOR = {APPROVE: Comment.Status.APPROVED, HOLD: Comment.Status.PENDING}
+
+
+def hash_ip(ip: str) -> str:
+    if not ip:
+        return ""
+    return hashlib.sha256(f"{settings.IP_HASH_SALT}:{ip}".encode()).hexdigest()
+
+
+def get_site(slug: str) -> Site:
+    site = Site.objects.filter(slug=slug or "").first()
+    if site is None:
+        raise Refused("unknown_site", f"No site is registered as {slug!r}.", 404)
+    return site
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(site: Site, origin: str) -> bool:
+    allowed = [o.rstrip("/").lower() for o in site.allowed_origins or []]
+    return "*" in allowed or origin.rstrip("/").lower() in allowed
+
+
+def normalize_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 1000:
+        raise Refused("bad_url", "The story URL must be an absolute http(s) URL.")
+    # The fragment never names a different article.
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def get_or_create_story(site: Site, url: str, title: str = "") -> Story:
+    """The story for an article URL, created the first time the embed loads on it."""
+    url = normalize_url(url)
+    if not origin_allowed(site, origin_of(url)):
+        raise Refused(
+            "origin_not_allowed", f"{origin_of(url)} may not embed {site.name}'s comments.", 403
+        )
+    title = " ".join((title or "").split())[:500]
+    story = Story.objects.filter(site=site, url=url).first()
+    if story is not None:
+        if title and not story.title:
+            Story.objects.filter(pk=story.pk).update(title=title)
+            story.title = title
+        return story
+    try:
+        with transaction.atomic():
+            story = Story.objects.create(site=site, url=url, title=title)
+            record("story.created", site=site, data={"url": url, "title": title})
+    except IntegrityError:  # created by a concurrent first load
+        story = Story.objects.get(site=site, url=url)
+    return story
+
+
+def _after_change(comment: Comment, event: str) -> None:
+    """Invalidate cached thread pages and tell live readers and the moderation desk."""
+    story_id = comment.story_id
+    transaction.on_commit(lambda: thread_cache.bump(story_id))
+    payload = {"type": event, "comment": comment_dict(comment)}
+    if comment.status == Comment.Status.APPROVED:
+        emit(f"story:{story_id}", payload)
+    elif event in {"comment.deleted", "comment.edited"}:
+        emit(f"story:{story_id}", {"type": event, "comment": {"id": comment.pk}})
+    emit(f"site:{comment.story.site_id}", payload)
+
+
+def post_comment(
+    *, story: Story, author: Any, body: str, parent_id: int | None = None, ip: str = ""
+) -> Comment:
+    body = (body or "").strip()
+    parent = None
+    if parent_id is not None:
+        parent = Comment.objects.filter(pk=parent_id).first()
+        if parent is None:
+            raise Refused("unknown_parent", "The comment you reply to does not exist.", 404)
+        if parent.story_id == story.pk and parent.status not in {
+            Comment.Status.APPROVED,
+        }:
+            raise Refused("bad_parent", "You can only reply to published comments.")
+    sub = Submission(
+        site=story.site, story=story, author=author, body=body, parent=parent, ip_hash=hash_ip(ip)
+    )
+    decision = decide(sub)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            story=story,
+            parent=parent,
+            author=author,
+            body=body,
+            html=render(body),
+            status=STATUS_FOR.get(decision.action, Comment.Status.REJECTED),
+            ip_hash=sub.ip_hash,
+            moderation_reasons=decision.reasons,
+            scores=decision.scores,
+            depth=(parent.depth + 1) if parent else 0,
+        )
+        record(
+            "comment.created",
+            site=story.site,
+            actor=author,
+            comment=comment,
+            after=comment.status,
+            reason="; ".join(r.get("message", "") for r in decision.reasons),
+            data={"decision": decision.action, "reasons": decision.reasons},
+        )
+        _after_change(comment, "comment.created")
+    return comment
+
+
+def _own_editable(comment: Comment, user: Any, verb: str) -> None:
+    if comment.author_id != getattr(user, "pk", None):
+        raise Refused("not_yours", f"You can only {verb} your own comments.", 403)
+    if comment.status in {Comment.Status.DELETED, Comment.Status.REJECTED}:
+        raise Refused("not_editable", f"This comment can no longer be {verb}ed.", 409)
+    window = timedelta(seconds=comment.story.site.edit_window_seconds)
+    if timezone.now() > comment.created_at + window:
+        minutes = comment.story.site.edit_window_seconds // 60
+        raise Refused(
+            "edit_window_closed",
+            f"Comments can be {verb}ed for {minutes} minutes after posting.",
+            403,
+        )
+
+
+def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
+    _own_editable(comment, user, "edit")
+    body = (body or "").strip()
+    story = comment.story
+    sub = Submission(
+        site=story.site,
+        story=story,
+        author=user,
+        body=body,
+        parent=comment.parent,
+        ip_hash=comment.ip_hash,
+        editing=comment,
+    )
+    decision = decide(sub)
+    before = comment.status
+    with transaction.atomic():
+        comment.body, comment.html, comment.edited = body, render(body), True
+        comment.status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
+        comment.moderation_reasons, comment.scores = decision.reasons, decision.scores
+        comment.save()
+        record(
+            "comment.edited",
+            site=story.site,
+            actor=user,
+            comment=comment,
+            before=before,
+            after=comment.status,
+            data={"decision": decision.action, "reasons": decision.reasons},
+        )
+        _after_change(comment, "comment.edited")
+    return comment
+
+
+def delete_comment(*, comment: Comment, user: Any) -> Comment:
+    _own_editable(comment, user, "delete")
+    before = comment.status
+    with transaction.atomic():
+        comment.status = Comment.Status.DELETED
+        comment.save(update_fields=["status", "updated_at"])
+        record("comment.deleted", actor=user, comment=comment, before=before, after=comment.status)
+        _after_change(comment, "comment.deleted")
+    return comment
+
+
+REACTION_KINDS = {"like"}
+
+
+def toggle_reaction(*, comment: Comment, user: Any, kind: str = "like") -> tuple[bool, int]:
+    """Add the reader's reaction, or take it back; returns (reacted, new count)."""
+    if kind not in REACTION_KINDS:
+        raise Refused("bad_reaction", f"Unknown reaction {kind!r}.")
+    if comment.status != Comment.Status.APPROVED:
+        raise Refused("not_published", "You can only react to published comments.", 409)
+    with transaction.atomic():
+        existing = Reaction.objects.filter(comment=comment, user=user, kind=kind).first()
+        if existing is not None:
+            existing.delete()
+            Comment.objects.filter(pk=comment.pk, reaction_count__gt=0).update(
+                reaction_count=F("reaction_count") - 1
+            )
+            reacted = False
+        else:
+            Reaction.objects.create(comment=comment, user=user, kind=kind)
+            Comment.objects.filter(pk=comment.pk).update(reaction_count=F("reaction_count") + 1)
+            reacted = True
+        count = Comment.objects.values_list("reaction_count", flat=True).get(pk=comment.pk)
+        record(
+            "comment.reacted" if reacted else "comment.unreacted",
+            site=comment.story.site,
+            actor=user,
+            comment=comment,
+            data={"kind": kind, "count": count},
+        )
+        story_id = comment.story_id
+        transaction.on_commit(lambda: thread_cache.bump(story_id))
+        emit(
+            f"story:{story_id}",
+            {"type": "comment.reactions", "comment": {"id": comment.pk, "reaction_count": count}},
+        )
+    return reacted, count
+
+
+def report_comment(*, comment: Comment, user: Any, reason: str, message: str = "") -> Report:
+    if reason not in Report.Reason.values:
+        choices = ", ".join(Report.Reason.values)
+        raise Refused("bad_reason", f"Unknown report reason {reason!r}; use one of {choices}.")
+    if comment.author_id == user.pk:
+        raise Refused("own_comment", "You cannot report your own comment.")
+    if comment.status != Comment.Status.APPROVED:
+        raise Refused("not_published", "You can only report published comments.", 409)
+    message = (message or "").strip()
+    if len(message) > 500:
+        raise Refused("too_long", "The report message is longer than 500 characters.")
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                comment=comment, reporter=user, reason=reason, message=message
+            )
+            Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
+            record(
+                "comment.reported",
+                site=comment.story.site,
+                actor=user,
+                comment=comment,
+                reason=reason,
+                data={"message": message},
+            )
+            emit(
+                f"site:{comment.story.site_id}",
+                {"type": "comment.reported", "comment": {"id": comment.pk}, "reason": reason},
+            )
+    except IntegrityError:
+        raise Refused("already_reported", "You already reported this comment.", 409) from None
+    return report

@@ -1,0 +1,103 @@
+"""Comment formatting: a small Markdown-like subset rendered once, at write time.
+
+Readers get paragraphs, **bold**, *italic*, "> " quotes and links. Everything they type is escaped
+first, so HTML in a comment shows as text; the few tags we generate then pass through nh3 (an
+allow-list sanitizer) as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "blockquote", "a"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+LINK_REL = "nofollow ugc noopener"
+
+# Links: [text](https://...) or a bare http(s) URL. Matched on already-escaped text.
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s()<>\"']{1,1000})\)")
+_BARE_URL = re.compile(r"(?<![\"'=>])\bhttps?://[^\s<>\"']{1,1000}")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_ITALIC_US = re.compile(r"(?<![_\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![_\w])")
+
+
+def _link(url: str, text: str) -> str:
+    # url is already HTML-escaped text; quotes cannot occur in it (see the patterns).
+    return f'<a href="{url}">{text}</a>'
+
+
+def _inline(escaped: str) -> str:
+    placeholders: list[str] = []
+
+    def keep(fragment: str) -> str:
+        placeholders.append(fragment)
+        return f"\x00{len(placeholders) - 1}\x00"
+
+    def md_link(m: re.Match[str]) -> str:
+        return keep(_link(m.group(2), m.group(1)))
+
+    def bare(m: re.Match[str]) -> str:
+        url = m.group(0)
+        trail = ""
+        # Sentence punctuation after a URL is not part of it.
+        while url and url[-1] in ".,;:!?)":
+            trail = url[-1] + trail
+            url = url[:-1]
+        return keep(_link(url, url)) + trail
+
+    text = _MD_LINK.sub(md_link, escaped)
+    text = _BARE_URL.sub(bare, text)
+    text = _BOLD.sub(r"<strong>\1</strong>", text)
+    text = _ITALIC.sub(r"<em>\1</em>", text)
+    text = _ITALIC_US.sub(r"<em>\1</em>", text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: placeholders[int(m.group(1))], text)
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    para: list[str] = []
+    for line in lines + [""]:
+        if line.strip():
+            para.append(_inline(html.escape(line.strip(), quote=True)))
+        elif para:
+            out.append("<p>" + "<br>".join(para) + "</p>")
+            para = []
+    return out
+
+
+def render(body: str) -> str:
+    """Render a comment body to sanitized HTML."""
+    text = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    blocks: list[str] = []
+    normal: list[str] = []
+    quote: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(">"):
+            if normal:
+                blocks += _paragraphs(normal)
+                normal = []
+            quote.append(stripped[1:].lstrip())
+        else:
+            if quote:
+                blocks.append("<blockquote>" + "".join(_paragraphs(quote)) + "</blockquote>")
+                quote = []
+            normal.append(line)
+    if quote:
+        blocks.append("<blockquote>" + "".join(_paragraphs(quote)) + "</blockquote>")
+    blocks += _paragraphs(normal)
+    return sanitize("".join(blocks))
+
+
+def sanitize(fragment: str) -> str:
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        link_rel=LINK_REL,
+        url_schemes={"http", "https"},
+        strip_comments=True,
+    )

@@ -1,0 +1,176 @@
+"""HTML and script views: the embed loader, the thread iframe, the demo article and live events."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from civility import events
+from civility.comments import actions
+from civility.comments.models import Comment, Report, Site, Story
+from civility.comments.serialize import comment_dict
+from civility.moderation.pipeline import Refused
+
+SSE_MAX_SECONDS = 55  # the browser reconnects (with Last-Event-ID); bounds a held worker thread
+SSE_HEARTBEAT = 15
+
+
+@require_GET
+def embed_js(request: HttpRequest) -> HttpResponse:
+    path = settings.BASE_DIR / "static" / "civility" / "embed.js"
+    response = HttpResponse(path.read_bytes(), content_type="application/javascript")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _frame_ancestors(site: Site) -> str:
+    origins = [o for o in site.allowed_origins or [] if isinstance(o, str)]
+    if "*" in origins:
+        return "*"
+    return " ".join(o.rstrip("/") for o in origins if o.startswith(("http://", "https://")))
+
+
+@xframe_options_exempt
+@require_GET
+def embed_thread(request: HttpRequest) -> HttpResponse:
+    """The page inside the iframe: config for thread.js; all data comes from /api/v1/."""
+    try:
+        site = actions.get_site(request.GET.get("site", ""))
+        story = actions.get_or_create_story(
+            site, request.GET.get("url", ""), request.GET.get("title", "")
+        )
+    except Refused as exc:
+        response = render(
+            request, "comments/embed_error.html", {"message": exc.message}, status=exc.status
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'self'"
+        return response
+    config = {
+        "api": "/api/v1",
+        "site": site.slug,
+        "story": {"id": story.pk, "url": story.url, "title": story.title, "closed": story.closed},
+        "allowGuests": site.allow_guests,
+        "allowLocalAccounts": site.allow_local_accounts,
+        "sso": bool(site.sso_secret),
+        "editWindowSeconds": site.edit_window_seconds,
+        "maxLength": site.max_comment_length,
+        "visualDepth": 4,
+        "reportReasons": [[value, str(label)] for value, label in Report.Reason.choices],
+    }
+    response = render(
+        request,
+        "comments/embed.html",
+        {"config": config, "script": static("civility/thread.js"), "story": story},
+    )
+    # No inline script can run here: a comment that slipped past the sanitizer still can't.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        f"img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {_frame_ancestors(site) or 'none'}"
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def demo_article(request: HttpRequest, slug: str = "demo") -> HttpResponse:
+    """A stand-in publisher article page that embeds the thread with the public snippet."""
+    story = Story.objects.filter(site__slug=slug).order_by("id").first()
+    return render(
+        request,
+        "comments/demo_article.html",
+        {"site": slug, "story": story, "base": settings.PUBLIC_URL},
+    )
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _redis_events(channel: str) -> Any:
+    import redis
+
+    pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(f"civility:{channel}")
+    return pubsub
+
+
+@require_GET
+def story_events(request: HttpRequest, story_id: int) -> HttpResponse | StreamingHttpResponse:
+    """Server-sent events for one story: new approved comments, edits, deletions, reactions."""
+    story = Story.objects.filter(pk=story_id).first()
+    if story is None:
+        return HttpResponse(
+            json.dumps({"error": {"code": "unknown_story", "message": "No such story."}}),
+            status=404,
+            content_type="application/json",
+        )
+    try:
+        last_id = int(request.headers.get("Last-Event-ID") or request.GET.get("after") or 0)
+    except ValueError:
+        last_id = 0
+    try:
+        max_seconds = min(float(request.GET.get("max_seconds", SSE_MAX_SECONDS)), SSE_MAX_SECONDS)
+    except ValueError:
+        max_seconds = SSE_MAX_SECONDS
+    channel = f"story:{story_id}"
+
+    def stream() -> Iterator[bytes]:
+        local = None if settings.REDIS_URL else events.subscribe(channel)
+        pubsub = _redis_events(channel) if settings.REDIS_URL else None
+        try:
+            yield b"retry: 2000\n\n"
+            if last_id:
+                # Catch up on what was published while the reader was reconnecting.
+                missed = (
+                    Comment.objects.filter(
+                        story_id=story_id, status=Comment.Status.APPROVED, id__gt=last_id
+                    )
+                    .select_related("author")
+                    .order_by("id")[:200]
+                )
+                for c in missed:
+                    yield _sse("comment.created", {"comment": comment_dict(c)}, c.pk)
+            deadline = time.monotonic() + max_seconds
+            next_beat = time.monotonic() + SSE_HEARTBEAT
+            while time.monotonic() < deadline:
+                wait = max(0.05, min(deadline, next_beat) - time.monotonic())
+                payload = None
+                if pubsub is not None:
+                    msg = pubsub.get_message(timeout=wait)
+                    if msg and msg.get("type") == "message":
+                        payload = json.loads(msg["data"])
+                elif local is not None:
+                    try:
+                        payload = local.get(timeout=wait)
+                    except queue.Empty:
+                        payload = None
+                if payload is not None:
+                    kind = payload.get("type", "message")
+                    cid = payload.get("comment", {}).get("id")
+                    yield _sse(kind, payload, cid if kind == "comment.created" else None)
+                elif time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + SSE_HEARTBEAT
+                    yield b": keep-alive\n\n"
+        finally:
+            if local is not None:
+                events.unsubscribe(channel, local)
+            if pubsub is not None:
+                pubsub.close()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
