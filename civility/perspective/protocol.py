@@ -232,6 +232,9 @@ def parse_analyze(data: dict[str, Any]) -> AnalyzeRequest:
             threshold = float(threshold)
         attributes.append(RequestedAttribute(name, model, threshold))
     languages = _languages(data)
+    drop_unsupported = _field(data, "dropUnsupportedAttributes", bool, False)
+    if unsupported and drop_unsupported and attributes:
+        unsupported = []
     if unsupported:
         name = unsupported[0]
         langs = languages or ["en"]
@@ -288,11 +291,14 @@ def parse_suggest(data: dict[str, Any]) -> SuggestRequest:
         raise bad_request(NO_REQUESTED_ATTRIBUTES, msg)
     clean: dict[str, Any] = {}
     for name, entry in scores.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("summaryScore"), dict):
-            raise bad_request(
-                INVALID_REQUEST, f'Invalid value at "attributeScores.{name}.summaryScore".'
-            )
-        summary = _score(entry["summaryScore"], f"attributeScores.{name}.summaryScore")
+        if not isinstance(entry, dict) or not (
+            entry.get("summaryScore") or entry.get("spanScores")
+        ):
+            msg = f"attributeScores.{name} needs a summaryScore or spanScores."
+            raise bad_request(INVALID_REQUEST, msg)
+        summary = None
+        if entry.get("summaryScore") is not None:
+            summary = _score(entry["summaryScore"], f"attributeScores.{name}.summaryScore")
         spans = []
         for i, span in enumerate(entry.get("spanScores") or []):
             where = f"attributeScores.{name}.spanScores[{i}]"
@@ -309,7 +315,10 @@ def parse_suggest(data: dict[str, Any]) -> SuggestRequest:
             if not 0 <= begin <= end:
                 raise bad_request(INVALID_REQUEST, f"{where}: begin must be <= end, both >= 0.")
             spans.append({"begin": begin, "end": end, "score": _score(span["score"], where)})
-        clean[name] = {"summaryScore": summary, **({"spanScores": spans} if spans else {})}
+        clean[name] = {
+            **({"summaryScore": summary} if summary else {}),
+            **({"spanScores": spans} if spans else {}),
+        }
     return SuggestRequest(
         text=text,
         attribute_scores=clean,
