@@ -1,0 +1,145 @@
+"""`civility demo`: a ready-to-try install in ./civility-data (SQLite, WAL), served on :8000.
+
+Creates (once; re-runs reuse the data) a demo site, an article with a ~30-comment discussion, a few
+comments the moderation pipeline holds, and a moderator account; then serves the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HOST, PORT = "127.0.0.1", 8000
+
+
+def seed(base_url: str) -> dict[str, Any]:
+    """Create the demo data if missing; return the URLs and the moderator's login."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from civility.comments.actions import STATUS_FOR
+    from civility.comments.models import Comment, Site, Story
+    from civility.comments.render import render
+    from civility.moderation.models import SiteMembership, WordRule
+    from civility.moderation.pipeline import Submission, decide
+
+    data = json.loads((Path(__file__).parent / "thread.json").read_text())
+    User = get_user_model()
+    cred_path = Path(settings.DATA_DIR) / "demo-moderator.txt"
+    site = Site.objects.filter(slug=data["site"]["slug"]).first()
+    if site is None:
+        with transaction.atomic():
+            site = Site.objects.create(
+                name=data["site"]["name"],
+                slug=data["site"]["slug"],
+                allowed_origins=[
+                    base_url,
+                    f"http://localhost:{PORT}",
+                    f"http://127.0.0.1:{PORT}",
+                ],
+                allow_guests=True,
+                premoderation=Site.PreModeration.NONE,
+            )
+            for phrase, action in data["word_rules"]:
+                WordRule.objects.create(site=site, phrase=phrase, action=action)
+            password = secrets.token_urlsafe(9)
+            mod = User.objects.create_user(
+                username="moderator",
+                email="moderator@demo.invalid",
+                password=password,
+                display_name="Demo Moderator",
+                role="moderator",
+                is_staff=True,
+            )
+            SiteMembership.objects.create(site=site, user=mod, role="admin")
+            cred_path.write_text(f"moderator\n{password}\n")
+            cred_path.chmod(0o600)
+            story = Story.objects.create(
+                site=site, url=base_url + data["story"]["path"], title=data["story"]["title"]
+            )
+            users = {}
+            for name, key in data["users"]:
+                users[key] = User.objects.create_user(
+                    username=f"demo-{key}", email=f"{key}@demo.invalid", display_name=name
+                )
+            by_key: dict[str, Comment] = {}
+            start = timezone.now() - timedelta(hours=30)
+            for i, item in enumerate(data["comments"]):
+                parent = by_key.get(item.get("parent", ""))
+                author = users[item["by"]]
+                status, reasons = Comment.Status.APPROVED, []
+                if item.get("moderate"):
+                    # These go through the real decision pipeline, like a reader's post would.
+                    decision = decide(Submission(site, story, author, item["body"], parent))
+                    status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
+                    reasons = decision.reasons
+                c = Comment.objects.create(
+                    story=story,
+                    parent=parent,
+                    author=author,
+                    body=item["body"],
+                    html=render(item["body"]),
+                    status=status,
+                    moderation_reasons=reasons,
+                    depth=parent.depth + 1 if parent else 0,
+                    reaction_count=(len(item["body"]) * 7 + i) % 13 if status == "approved" else 0,
+                )
+                Comment.objects.filter(pk=c.pk).update(created_at=start + timedelta(minutes=50 * i))
+                by_key[item["key"]] = c
+    first = Story.objects.filter(site=site).order_by("id").first()
+    login = cred_path.read_text().split() if cred_path.exists() else ["moderator", "(see admin)"]
+    return {
+        "article": f"{base_url}/demo/article/{site.slug}/",
+        "dashboard": f"{base_url}/moderation/",
+        "admin": f"{base_url}/admin/",
+        "username": login[0],
+        "password": login[1],
+        "story": first.url if first else "",
+    }
+
+
+def demo_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="civility demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--no-serve", action="store_true", help="create the data and exit")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("CIVILITY_PUBLIC_URL", f"http://{HOST}:{args.port}")
+    from civility.cli import setup_django
+
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    info = seed(settings.PUBLIC_URL)
+    print(
+        f"""
+Civility demo ({settings.DATABASES["default"]["NAME"]})
+
+  Article with comments:  {info["article"]}
+  Moderation dashboard:   {info["dashboard"]}
+  Django admin:           {info["admin"]}
+  Moderator login:        {info["username"]} / {info["password"]}
+
+Readers can sign up, or comment as a guest, from the article page. Ctrl-C stops the server.
+""",
+        flush=True,
+    )
+    if args.no_serve:
+        return 0
+    from civility.serve import run_gunicorn
+
+    # One process with threads: live updates (SSE) fan out in-process without Redis.
+    return run_gunicorn(f"{HOST}:{args.port}", workers=1, threads=16)
+
+
+if __name__ == "__main__":
+    sys.exit(demo_main(sys.argv[1:]))

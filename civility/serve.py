@@ -1,0 +1,72 @@
+"""`civility serve`: the production server (gunicorn, threaded workers), configured by env.
+
+DATABASE_URL, CIVILITY_REDIS_URL, CIVILITY_SECRET_KEY, CIVILITY_ALLOWED_HOSTS and friends are read
+by civility.settings. Threaded workers keep long-lived SSE streams from pinning whole processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from civility.wsgi import application
+
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,  # SSE streams end themselves after ~55 s
+        "keepalive": 5,
+        "accesslog": os.environ.get("CIVILITY_ACCESS_LOG") or None,
+        "errorlog": "-",
+        **(extra or {}),
+    }
+
+    class App(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)  # type: ignore[union-attr]
+
+        def load(self) -> Any:
+            return application
+
+    App().run()
+    return 0
+
+
+def serve_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="civility serve", description=__doc__)
+    parser.add_argument("--bind", default=os.environ.get("CIVILITY_BIND", "127.0.0.1:8000"))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CIVILITY_WORKERS", "2")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("CIVILITY_THREADS", "8")))
+    parser.add_argument("--migrate", action="store_true", help="apply migrations first")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if args.migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=1, interactive=False)
+    if args.workers > 1 and not settings.REDIS_URL:
+        print(
+            "civility serve: no CIVILITY_REDIS_URL; live updates reach only readers connected to"
+            " the same worker and caches are per worker.",
+            file=sys.stderr,
+        )
+    return run_gunicorn(args.bind, args.workers, args.threads)
+
+
+if __name__ == "__main__":
+    sys.exit(serve_main(sys.argv[1:]))
