@@ -78,7 +78,7 @@ def check_quota(key: ApiKey, method: str) -> None:
     (CIVILITY_REDIS_URL), per process with the local-memory cache.
     """
     second = int(time.time())
-    slot = f"persp:qps:{key.pk}:{second}"
+    slot = f"persp:qps:{key.key_hash[:24]}:{second}"
     cache.add(slot, 0, timeout=5)
     try:
         used = cache.incr(slot)
