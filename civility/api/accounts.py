@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from civility.accounts import actions, tokens
+from civility.api.v1 import created
 from civility.comments.actions import get_site
 from civility.comments.serialize import author_dict
 
@@ -40,9 +41,9 @@ def _session(user: Any) -> dict[str, Any]:
 
 
 @router.post("/signup", response={201: dict})
-def signup(request: HttpRequest, payload: SignupIn) -> tuple[int, dict[str, Any]]:
+def signup(request: HttpRequest, payload: SignupIn) -> Any:
     user = actions.signup(payload.email, payload.password, payload.display_name)
-    return 201, _session(user)
+    return created(_session(user))
 
 
 @router.post("/login")
@@ -51,8 +52,8 @@ def login(request: HttpRequest, payload: LoginIn) -> dict[str, Any]:
 
 
 @router.post("/guest", response={201: dict})
-def guest(request: HttpRequest, payload: GuestIn) -> tuple[int, dict[str, Any]]:
-    return 201, _session(actions.guest(get_site(payload.site), payload.name))
+def guest(request: HttpRequest, payload: GuestIn) -> Any:
+    return created(_session(actions.guest(get_site(payload.site), payload.name)))
 
 
 @router.post("/sso")

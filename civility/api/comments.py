@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
-from civility.api.v1 import bearer, optional_user
+from civility.api.v1 import bearer, created, optional_user
 from civility.comments import actions, queries
 from civility.comments.models import Comment, Story
 from civility.comments.serialize import comment_dict
@@ -151,9 +151,7 @@ def _posted(comment: Comment) -> dict[str, Any]:
 
 
 @router.post("/stories/{story_id}/comments", auth=bearer, response={201: dict})
-def post_comment(
-    request: HttpRequest, story_id: int, payload: CommentIn
-) -> tuple[int, dict[str, Any]]:
+def post_comment(request: HttpRequest, story_id: int, payload: CommentIn) -> Any:
     if len(payload.body) > HARD_MAX_BODY:
         raise Refused("too_long", "The comment is far over the length limit.")
     comment = actions.post_comment(
@@ -163,7 +161,7 @@ def post_comment(
         parent_id=payload.parent_id,
         ip=_client_ip(request),
     )
-    return 201, _posted(comment)
+    return created(_posted(comment))
 
 
 @router.patch("/comments/{comment_id}", auth=bearer)
@@ -198,14 +196,14 @@ def react(request: HttpRequest, comment_id: int, payload: ReactionIn) -> dict[st
 
 
 @router.post("/comments/{comment_id}/reports", auth=bearer, response={201: dict})
-def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> tuple[int, dict[str, Any]]:
+def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Any:
     rep = actions.report_comment(
         comment=_comment(comment_id),
         user=request.auth,  # type: ignore[attr-defined]
         reason=payload.reason,
         message=payload.message,
     )
-    return 201, {"report_id": rep.pk, "message": "Thank you; a moderator will look at it."}
+    return created({"report_id": rep.pk, "message": "Thank you; a moderator will look at it."})
 
 
 @router.post("/counts")

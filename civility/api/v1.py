@@ -36,6 +36,17 @@ def optional_user(request: HttpRequest) -> Any | None:
 
 
 bearer = BearerAuth()
+
+
+def created(body: dict[str, Any]) -> Any:
+    """A 201 answer (ninja >= 1.5 wants Status; older versions take a tuple)."""
+    try:
+        from ninja import Status
+    except ImportError:  # pragma: no cover - old ninja
+        return 201, body
+    return Status(201, body)
+
+
 api = NinjaAPI(
     title="Civility API",
     version="1",
@@ -78,6 +89,8 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and "parse" in str(exc).lower():
+        return error(request, 400, "malformed_json", "The request body is not valid JSON.")
     return error(request, exc.status_code, "error", str(exc))
 
 
