@@ -51,7 +51,10 @@ def test_sorting_and_load_more(story, make_reader, anon):
     Api(users[0][1]).post(f"/comments/{ids[3]}/reactions", {})
 
     def order(sort: str) -> list[int]:
-        return [c["id"] for c in anon.get(f"/stories/{story.pk}/comments?sort={sort}").json_body["comments"]]
+        return [
+            c["id"]
+            for c in anon.get(f"/stories/{story.pk}/comments?sort={sort}").json_body["comments"]
+        ]
 
     assert order("oldest") == ids
     assert order("newest") == ids[::-1]
@@ -165,7 +168,12 @@ def test_counts_for_a_list_of_urls(site, story, reader, anon):
     r = anon.post(
         "/counts", {"site": "news", "urls": [story.url, other.url, f"{ORIGIN}/never", "nonsense"]}
     )
-    assert r.json_body["counts"] == {story.url: 2, other.url: 0, f"{ORIGIN}/never": 0, "nonsense": 0}
+    assert r.json_body["counts"] == {
+        story.url: 2,
+        other.url: 0,
+        f"{ORIGIN}/never": 0,
+        "nonsense": 0,
+    }
     r = anon.get(f"/counts?site=news&url={story.url}")
     assert r.json_body["counts"] == {story.url: 2}
 
@@ -173,7 +181,10 @@ def test_counts_for_a_list_of_urls(site, story, reader, anon):
 def test_story_created_on_first_embed_only_for_allowed_origins(site, anon):
     r = anon.post("/stories", {"site": "news", "url": f"{ORIGIN}/new#comments", "title": "New"})
     assert r.status_code == 200 and r.json_body["url"] == f"{ORIGIN}/new"
-    assert anon.post("/stories", {"site": "news", "url": f"{ORIGIN}/new"}).json_body["id"] == r.json_body["id"]
+    assert (
+        anon.post("/stories", {"site": "news", "url": f"{ORIGIN}/new"}).json_body["id"]
+        == r.json_body["id"]
+    )
     r = anon.post("/stories", {"site": "news", "url": "https://evil.example/x"})
     assert r.status_code == 403 and r.json_body["error"]["code"] == "origin_not_allowed"
     r = anon.post("/stories", {"site": "nope", "url": f"{ORIGIN}/x"})
