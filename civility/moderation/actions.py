@@ -1,0 +1,503 @@
+"""Moderator actions. One function per action: validate, write in one transaction (row lock /
+conditional UPDATE so two moderators never clobber each other), audit, emit.
+
+Views call these and nothing else; `Refused` carries the 4xx code and the message for the client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from civility.accounts.models import User
+from civility.comments.models import Comment, Report, Site, Story
+from civility.events import emit
+from civility.moderation.audit import record
+from civility.moderation.models import AuditEntry, SiteMembership, UserNote
+from civility.moderation.permissions import is_global_admin, require_moderator
+from civility.moderation.pipeline import Refused
+
+DECISIONS = ("comment.approved", "comment.rejected")
+MAX_REASON = 500
+MAX_NOTE = 2000
+MAX_BULK = 200
+MAX_SUSPEND_HOURS = 24 * 365
+
+
+T = TypeVar("T")
+
+
+def _retry_when_locked(fn: Callable[[], T]) -> T:
+    """Run a write transaction, retrying while SQLite reports its table/database locked.
+
+    File databases wait on busy_timeout; the shared-cache in-memory database of the test run
+    answers "table is locked" at once. PostgreSQL never gets here (row locks wait).
+    """
+    for attempt in range(200):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or connection.in_atomic_block or attempt == 199:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def actor_name(user: Any) -> str:
+    if user is None:
+        return "the automatic moderation"
+    return getattr(user, "display_name", "") or user.get_username()
+
+
+def _bump_thread_cache(story_id: int) -> None:
+    try:
+        from civility.comments import cache as thread_cache
+    except ImportError:  # pragma: no cover - the platform's cache module is optional
+        return
+    transaction.on_commit(lambda: thread_cache.bump(story_id))
+
+
+def _comment_payload(comment: Comment) -> dict[str, Any]:
+    from civility.comments.serialize import comment_dict
+
+    data = comment_dict(comment)
+    data["featured"] = comment.featured
+    return data
+
+
+def _queue_event(site_id: int, kind: str, actor: Any, **data: Any) -> None:
+    emit(f"site:{site_id}:queue", {"type": kind, "actor": actor_name(actor), **data})
+
+
+def _get_comment(actor: Any, comment_id: Any) -> Comment:
+    try:
+        pk = int(comment_id)
+    except (TypeError, ValueError):
+        raise Refused("bad_id", "The comment id must be a number.") from None
+    comment = Comment.objects.select_related("story").filter(pk=pk).first()
+    if comment is None:
+        # Anonymous users learn nothing about which ids exist.
+        if not getattr(actor, "is_authenticated", False):
+            raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+        raise Refused("not_found", "No such comment.", 404)
+    require_moderator(actor, comment.story.site_id)
+    return comment
+
+
+def _lock_comment(pk: int) -> Comment:
+    return (
+        Comment.objects.select_for_update(of=("self",)).select_related("story", "author").get(pk=pk)
+    )
+
+
+def last_decision(comment: Comment) -> AuditEntry | None:
+    """The latest moderator decision on ``comment`` (approve/reject), if any."""
+    return (
+        AuditEntry.objects.filter(comment=comment, action__in=DECISIONS)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _already_handled(comment: Comment) -> Refused:
+    last = last_decision(comment)
+    who = actor_name(last.actor) if last is not None else "the automatic moderation"
+    return Refused(
+        "already_handled",
+        f"Already handled by {who}: the comment is now {comment.status}.",
+        409,
+    )
+
+
+def _clean_reason(reason: str | None, *, required: bool) -> str:
+    reason = " ".join((reason or "").split())
+    if required and not reason:
+        raise Refused("reason_required", "Give a reason; the author will see it.")
+    if len(reason) > MAX_REASON:
+        raise Refused("too_long", f"The reason is longer than {MAX_REASON} characters.")
+    return reason
+
+
+def _set_status(
+    actor: Any,
+    comment_id: Any,
+    target: str,
+    *,
+    reason: str = "",
+    expected_status: str | None = None,
+) -> Comment:
+    if expected_status is not None and expected_status not in Comment.Status.values:
+        raise Refused("bad_status", f"Unknown status {expected_status!r}.")
+    pk = _retry_when_locked(lambda: _get_comment(actor, comment_id).pk)
+    return _retry_when_locked(
+        lambda: _set_status_locked(actor, pk, target, reason, expected_status)
+    )
+
+
+def _set_status_locked(
+    actor: Any, pk: int, target: str, reason: str, expected_status: str | None
+) -> Comment:
+    with transaction.atomic():
+        comment = _lock_comment(pk)
+        before = comment.status
+        if before == Comment.Status.DELETED:
+            raise Refused("deleted", "The author deleted this comment.", 409)
+        if expected_status is not None and before != expected_status:
+            raise _already_handled(comment)
+        last = last_decision(comment)
+        if before == target and last is not None and last.after == target:
+            raise _already_handled(comment)
+        comment.status = target
+        comment.rejection_reason = reason if target == Comment.Status.REJECTED else ""
+        if target == Comment.Status.REJECTED:
+            comment.featured = False
+        comment.save(update_fields=["status", "rejection_reason", "featured", "updated_at"])
+        verb = "approved" if target == Comment.Status.APPROVED else "rejected"
+        record(
+            f"comment.{verb}",
+            site=comment.story.site,
+            actor=actor,
+            comment=comment,
+            target_user=comment.author,
+            before=before,
+            after=target,
+            reason=reason,
+        )
+        site_id, story_id = comment.story.site_id, comment.story_id
+        if (before == Comment.Status.APPROVED) != (target == Comment.Status.APPROVED):
+            _bump_thread_cache(story_id)
+            if target == Comment.Status.APPROVED:
+                emit(
+                    f"story:{story_id}",
+                    {"type": "comment.approved", "comment": _comment_payload(comment)},
+                )
+            else:
+                emit(
+                    f"story:{story_id}",
+                    {"type": "comment.removed", "comment": {"id": comment.pk, "status": target}},
+                )
+        _queue_event(
+            site_id,
+            f"comment.{verb}",
+            actor,
+            comment_id=comment.pk,
+            status=target,
+            before=before,
+        )
+    return comment
+
+
+def approve(actor: Any, comment_id: Any, *, expected_status: str | None = None) -> Comment:
+    """Publish a comment (or confirm an auto-approved one as reviewed)."""
+    return _set_status(actor, comment_id, Comment.Status.APPROVED, expected_status=expected_status)
+
+
+def reject(
+    actor: Any, comment_id: Any, reason: str, *, expected_status: str | None = None
+) -> Comment:
+    """Reject a comment; ``reason`` is shown to its author."""
+    reason = _clean_reason(reason, required=True)
+    return _set_status(
+        actor, comment_id, Comment.Status.REJECTED, reason=reason, expected_status=expected_status
+    )
+
+
+def _set_featured(actor: Any, comment_id: Any, featured: bool) -> Comment:
+    comment = _get_comment(actor, comment_id)
+    if featured and comment.status != Comment.Status.APPROVED:
+        raise Refused("not_published", "Only published comments can be featured.", 409)
+    with transaction.atomic():
+        rows = Comment.objects.filter(
+            pk=comment.pk, featured=not featured, status=Comment.Status.APPROVED
+        ).update(featured=featured, updated_at=timezone.now())
+        if featured and rows == 0:
+            raise Refused("already_featured", "This comment is already featured.", 409)
+        if not featured and rows == 0:
+            raise Refused("not_featured", "This comment is not featured.", 409)
+        comment = _lock_comment(comment.pk)
+        verb = "featured" if featured else "unfeatured"
+        record(f"comment.{verb}", actor=actor, comment=comment, target_user=comment.author)
+        _bump_thread_cache(comment.story_id)
+        emit(
+            f"story:{comment.story_id}",
+            {"type": f"comment.{verb}", "comment": _comment_payload(comment)},
+        )
+        _queue_event(comment.story.site_id, f"comment.{verb}", actor, comment_id=comment.pk)
+    return comment
+
+
+def feature(actor: Any, comment_id: Any) -> Comment:
+    return _set_featured(actor, comment_id, True)
+
+
+def unfeature(actor: Any, comment_id: Any) -> Comment:
+    return _set_featured(actor, comment_id, False)
+
+
+def remove_reports(actor: Any, comment_id: Any) -> int:
+    """Dismiss every open report on a comment; returns how many were dismissed."""
+    comment = _get_comment(actor, comment_id)
+    with transaction.atomic():
+        count = Report.objects.filter(comment=comment, resolved=False).update(resolved=True)
+        if count == 0:
+            raise _no_open_reports(comment)
+        record(
+            "reports.dismissed",
+            site=comment.story.site,
+            actor=actor,
+            comment=comment,
+            target_user=comment.author,
+            data={"count": count},
+        )
+        _queue_event(
+            comment.story.site_id, "reports.dismissed", actor, comment_id=comment.pk, count=count
+        )
+    return count
+
+
+def _no_open_reports(comment: Comment) -> Refused:
+    last = (
+        AuditEntry.objects.filter(comment=comment, action="reports.dismissed")
+        .select_related("actor")
+        .first()
+    )
+    if last is not None:
+        return Refused(
+            "already_handled", f"Already handled by {actor_name(last.actor)}: no open reports.", 409
+        )
+    return Refused("no_reports", "This comment has no open reports.", 409)
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def _get_site(site: Any) -> Site:
+    if isinstance(site, Site):
+        return site
+    found = Site.objects.filter(pk=site).first() if str(site).isdigit() else None
+    if found is None:
+        raise Refused("unknown_site", "No such site.", 404)
+    return found
+
+
+def _target_user(actor: Any, site: Site, user_id: Any) -> User:
+    """A commenter of ``site`` that ``actor`` may act on."""
+    require_moderator(actor, site)
+    try:
+        pk = int(user_id)
+    except (TypeError, ValueError):
+        raise Refused("bad_id", "The user id must be a number.") from None
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise Refused("not_found", "No such user.", 404)
+    if not is_global_admin(actor):
+        known_here = (
+            Comment.objects.filter(author=user, story__site=site).exists()
+            or user.sso_site_id == site.pk
+        )
+        if not known_here:
+            raise Refused("not_found", "This user has not commented on this site.", 404)
+    return user
+
+
+def _protect_staff(actor: Any, site: Site, user: User) -> None:
+    if user.pk == actor.pk:
+        raise Refused("self", "You cannot do this to yourself.", 400)
+    if is_global_admin(user) or SiteMembership.objects.filter(site=site, user=user).exists():
+        raise Refused("staff", "Staff members cannot be banned or suspended here.", 403)
+
+
+def ban_user(actor: Any, site: Any, user_id: Any, reason: str) -> User:
+    """Ban a commenter: the decision pipeline refuses every later post."""
+    site = _get_site(site)
+    user = _target_user(actor, site, user_id)
+    _protect_staff(actor, site, user)
+    reason = _clean_reason(reason, required=True)
+    with transaction.atomic():
+        rows = User.objects.filter(pk=user.pk, banned=False).update(
+            banned=True, banned_reason=reason
+        )
+        if rows == 0:
+            last = AuditEntry.objects.filter(target_user=user, action="user.banned").first()
+            who = actor_name(last.actor) if last else "someone"
+            raise Refused("already_handled", f"Already banned by {who}.", 409)
+        record(
+            "user.banned",
+            site=site,
+            actor=actor,
+            target_user=user,
+            before="active",
+            after="banned",
+            reason=reason,
+        )
+        _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
+    user.refresh_from_db()
+    return user
+
+
+def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -> User:
+    """Suspend a commenter for ``hours`` (1 hour to 1 year)."""
+    site = _get_site(site)
+    user = _target_user(actor, site, user_id)
+    _protect_staff(actor, site, user)
+    try:
+        hours = int(hours)
+    except (TypeError, ValueError):
+        raise Refused("bad_period", "The suspension period must be a number of hours.") from None
+    if not 1 <= hours <= MAX_SUSPEND_HOURS:
+        raise Refused("bad_period", f"Suspend for 1 to {MAX_SUSPEND_HOURS} hours.")
+    reason = _clean_reason(reason, required=True)
+    until = timezone.now() + timedelta(hours=hours)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.banned:
+            raise Refused("already_banned", "This user is banned already.", 409)
+        before = "suspended" if locked.is_suspended() else "active"
+        locked.suspended_until = until
+        locked.save(update_fields=["suspended_until"])
+        record(
+            "user.suspended",
+            site=site,
+            actor=actor,
+            target_user=locked,
+            before=before,
+            after="suspended",
+            reason=reason,
+            data={"hours": hours, "until": until.isoformat()},
+        )
+        _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
+    return locked
+
+
+def unban_user(actor: Any, site: Any, user_id: Any) -> User:
+    """Lift a ban and any suspension."""
+    site = _get_site(site)
+    user = _target_user(actor, site, user_id)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.banned and not locked.is_suspended():
+            raise Refused("not_banned", "This user is neither banned nor suspended.", 409)
+        before = "banned" if locked.banned else "suspended"
+        locked.banned, locked.banned_reason, locked.suspended_until = False, "", None
+        locked.save(update_fields=["banned", "banned_reason", "suspended_until"])
+        record(
+            "user.unbanned",
+            site=site,
+            actor=actor,
+            target_user=locked,
+            before=before,
+            after="active",
+        )
+        _queue_event(site.pk, "user.unbanned", actor, user_id=user.pk)
+    return locked
+
+
+def add_user_note(actor: Any, site: Any, user_id: Any, text: str) -> UserNote:
+    """A private note on a commenter, visible to this site's staff."""
+    site = _get_site(site)
+    user = _target_user(actor, site, user_id)
+    text = (text or "").strip()
+    if not text:
+        raise Refused("empty", "The note is empty.")
+    if len(text) > MAX_NOTE:
+        raise Refused("too_long", f"The note is longer than {MAX_NOTE} characters.")
+    with transaction.atomic():
+        note = UserNote.objects.create(site=site, user=user, author=actor, text=text)
+        record("user.note", site=site, actor=actor, target_user=user, reason=text)
+        _queue_event(site.pk, "user.note", actor, user_id=user.pk)
+    return note
+
+
+# --- stories -----------------------------------------------------------------------------------
+
+
+def _set_closed(actor: Any, story_id: Any, closed: bool) -> Story:
+    try:
+        pk = int(story_id)
+    except (TypeError, ValueError):
+        raise Refused("bad_id", "The story id must be a number.") from None
+    story = Story.objects.filter(pk=pk).first()
+    if story is None:
+        if not getattr(actor, "is_authenticated", False):
+            raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+        raise Refused("not_found", "No such story.", 404)
+    require_moderator(actor, story.site_id)
+    with transaction.atomic():
+        rows = Story.objects.filter(pk=pk, closed=not closed).update(closed=closed)
+        if rows == 0:
+            state = "closed" if closed else "open"
+            raise Refused("already_handled", f"Comments on this story are already {state}.", 409)
+        story.closed = closed
+        verb = "closed" if closed else "opened"
+        record(
+            f"story.{verb}",
+            site=story.site,
+            actor=actor,
+            before="open" if closed else "closed",
+            after="closed" if closed else "open",
+            data={"story_id": story.pk, "title": story.title},
+        )
+        _bump_thread_cache(story.pk)
+        emit(f"story:{story.pk}", {"type": f"story.{verb}", "story": {"id": story.pk}})
+        _queue_event(story.site_id, f"story.{verb}", actor, story_id=story.pk)
+    return story
+
+
+def close_story(actor: Any, story_id: Any) -> Story:
+    return _set_closed(actor, story_id, True)
+
+
+def open_story(actor: Any, story_id: Any) -> Story:
+    return _set_closed(actor, story_id, False)
+
+
+# --- bulk --------------------------------------------------------------------------------------
+
+
+def _ids(comment_ids: Any) -> list[int]:
+    if not isinstance(comment_ids, list | tuple) or not comment_ids:
+        raise Refused("bad_ids", "Give a non-empty list of comment ids.")
+    if len(comment_ids) > MAX_BULK:
+        raise Refused("too_many", f"At most {MAX_BULK} comments at once.")
+    try:
+        return list(dict.fromkeys(int(i) for i in comment_ids))
+    except (TypeError, ValueError):
+        raise Refused("bad_ids", "Comment ids must be numbers.") from None
+
+
+def _bulk(actor: Any, ids: list[int], one: Any) -> dict[int, dict[str, Any]]:
+    # Permission for every comment first: a forbidden id refuses the whole request.
+    for comment in Comment.objects.filter(pk__in=ids).select_related("story"):
+        require_moderator(actor, comment.story.site_id)
+    results: dict[int, dict[str, Any]] = {}
+    for pk in ids:
+        try:
+            comment = one(pk)
+            results[pk] = {"ok": True, "status": comment.status}
+        except Refused as exc:
+            if exc.status == 403:
+                raise
+            results[pk] = {"ok": False, "code": exc.code, "message": exc.message}
+    return results
+
+
+def bulk_approve(actor: Any, comment_ids: Any) -> dict[int, dict[str, Any]]:
+    """Approve each pending comment; per-id results (another moderator may have been first)."""
+    ids = _ids(comment_ids)
+    if not getattr(actor, "is_authenticated", False):
+        raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+    return _bulk(actor, ids, lambda pk: approve(actor, pk))
+
+
+def bulk_reject(actor: Any, comment_ids: Any, reason: str) -> dict[int, dict[str, Any]]:
+    ids = _ids(comment_ids)
+    if not getattr(actor, "is_authenticated", False):
+        raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+    reason = _clean_reason(reason, required=True)
+    return _bulk(actor, ids, lambda pk: reject(actor, pk, reason))
