@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from civility.perspective.engine import CALIBRATION_DIR
+from civility.perspective.engine import CALIBRATION_DIR, artifact_sha256
 
 DATASET = "perspective-wikipedia-2k/perspective_wikipedia_2k_score_sample_20180829.csv.gz"
 # Our attribute -> Perspective column (the newer of the two model versions where there are two).
@@ -93,9 +93,24 @@ def fit_quantile_map(ours: np.ndarray, theirs: np.ndarray) -> tuple[list[float],
     return [round(v, 6) for v in keep_x], [round(v, 6) for v in keep_y]
 
 
+def auc(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    """ROC AUC (Mann-Whitney) of `scores` at telling `positive` rows from the rest."""
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    order = scores.argsort(kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    _, inv, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = np.bincount(inv, weights=ranks)[inv] / counts[inv]
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def metrics(ours: np.ndarray, theirs: np.ndarray) -> dict[str, Any]:
+    a = auc(ours, theirs >= 0.5)
     out: dict[str, Any] = {
         "spearman": round(spearman(ours, theirs), 4),
+        "auc_at_perspective_0_5": None if a is None else round(a, 4),
         "mae": round(float(np.abs(ours - theirs).mean()), 4),
         "thresholds": {},
     }
@@ -125,6 +140,7 @@ def run(datasets: Path, artifact: str | None) -> dict[str, Any]:
     fit = np.array([in_fit_half(r["id"]) for r in rows])
     report: dict[str, Any] = {
         "model_version": scorer.version,
+        "artifact_sha256": artifact_sha256(Path(scorer.path)),
         "method": "piecewise-linear quantile map (monotone), fitted per attribute",
         "source": DATASET + " (Perspective API scores of 2018-08-29)",
         "split": "sha256(id)[0] even: fit half; odd: held-out half",
@@ -146,6 +162,10 @@ def run(datasets: Path, artifact: str | None) -> dict[str, Any]:
     return report
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def markdown(report: dict[str, Any], command: str) -> str:
     lines = [
         f"# Perspective score calibration for model `{report['model_version']}`",
@@ -162,15 +182,18 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "calibration, and at threshold 0.8 (Coral's default) how many comments each flags and",
         "how many both flag.",
         "",
-        "| attribute | Spearman | MAE raw | MAE calibrated | flagged @0.8 Perspective / ours raw"
-        " / ours calibrated / both (calibrated) | agreement @0.5 calibrated |",
-        "|---|---|---|---|---|---|",
+        "AUC: how well our score separates the comments Perspective scored >= 0.5 from the rest.",
+        "",
+        "| attribute | Spearman | AUC | MAE raw | MAE calibrated | flagged @0.8 Perspective /"
+        " ours raw / ours calibrated / both (calibrated) | agreement @0.5 calibrated |",
+        "|---|---|---|---|---|---|---|",
     ]
     for attr, h in report["heldout"].items():
         raw, cal = h["raw"], h["calibrated"]
         t8r, t8c, t5c = raw["thresholds"]["0.8"], cal["thresholds"]["0.8"], cal["thresholds"]["0.5"]
         lines.append(
-            f"| {attr} | {cal['spearman']:.3f} | {raw['mae']:.3f} | {cal['mae']:.3f} | "
+            f"| {attr} | {cal['spearman']:.3f} | {_fmt(cal['auc_at_perspective_0_5'])} | "
+            f"{raw['mae']:.3f} | {cal['mae']:.3f} | "
             f"{t8c['perspective_flagged']} / {t8r['civility_flagged']} / "
             f"{t8c['civility_flagged']} / {t8c['both']} | {t5c['agreement']:.3f} |"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,13 +21,28 @@ log = logging.getLogger(__name__)
 CALIBRATION_DIR = Path(__file__).resolve().parent / "calibration"
 
 
+_scorers: dict[str, Any] = {}
+_scorer_lock = threading.Lock()
+
+
 def get_scorer() -> Any:
-    """The process-wide Scorer (raises if no model artifact is installed)."""
-    try:
-        from civility.scoring import Scorer
-    except ImportError:  # the package __init__ may not re-export it
-        from civility.scoring.model import Scorer
-    return Scorer.default()
+    """The process-wide Scorer (raises if no model artifact is installed).
+
+    CIVILITY_SCORING_ARTIFACT (an artifact folder) overrides the bundled model, as it does for
+    the moderation pipeline.
+    """
+    from civility.scoring import Scorer
+
+    path = os.environ.get("CIVILITY_SCORING_ARTIFACT", "")
+    if not path:
+        return Scorer.default()
+    scorer = _scorers.get(path)
+    if scorer is None:
+        with _scorer_lock:
+            scorer = _scorers.get(path)
+            if scorer is None:
+                scorer = _scorers[path] = Scorer.load(path)
+    return scorer
 
 
 def detect_language(text: str) -> str:
@@ -165,12 +181,45 @@ class Calibration:
 
     version: str
     knots: dict[str, tuple[np.ndarray, np.ndarray]]
+    artifact_sha256: str = ""
 
     def apply(self, attribute: str, value: float) -> float:
         knots = self.knots.get(attribute)
         if knots is None:
             return float(value)
         return float(np.interp(value, knots[0], knots[1]))
+
+
+def artifact_sha256(path: Path) -> str:
+    """Fingerprint of a model artifact (weights + config), recorded with its calibration."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.npz"):
+        with open(path / name, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def calibration_for(scorer: Any) -> Calibration:
+    """The calibration for this scorer's version; warns once if it was fitted on other weights."""
+    cal = load_calibration(scorer.version)
+    key = (scorer.version, str(getattr(scorer, "path", "")))
+    if cal.artifact_sha256 and key not in _checked:
+        _checked.add(key)
+        try:
+            actual = artifact_sha256(Path(scorer.path))
+        except (OSError, AttributeError, TypeError):
+            actual = ""
+        if actual and actual != cal.artifact_sha256:
+            log.warning(
+                "Perspective calibration for %s was fitted on other weights: re-run "
+                "`python -m civility.perspective.calibrate`",
+                scorer.version,
+            )
+    return cal
+
+
+_checked: set[tuple[str, str]] = set()
 
 
 def calibration_path(model_version: str) -> Path:
@@ -189,4 +238,4 @@ def load_calibration(model_version: str) -> Calibration:
         attr: (np.asarray(spec["x"], dtype=float), np.asarray(spec["y"], dtype=float))
         for attr, spec in data["attributes"].items()
     }
-    return Calibration(model_version, knots)
+    return Calibration(model_version, knots, str(data.get("artifact_sha256", "")))

@@ -66,8 +66,8 @@ def _resolve_languages(req: AnalyzeRequest) -> tuple[list[str], list[str]]:
     return detected_list, detected_list
 
 
-def build_analysis(req: AnalyzeRequest, result: Any, version: str) -> dict[str, Any]:
-    calibration = engine.load_calibration(version)
+def build_analysis(req: AnalyzeRequest, result: Any, scorer: Any) -> dict[str, Any]:
+    calibration = engine.calibration_for(scorer)
     offsets: list[int] | None = None
     scores: dict[str, Any] = {}
     for attr in req.attributes:
@@ -102,7 +102,7 @@ def analyze(request: HttpRequest) -> HttpResponse:
             log.error("comments:analyze: no scoring model installed")
             raise ApiError(503, "The scoring model is not installed on this server.") from None
         result = engine.get_batcher().score(req.text)
-        body = build_analysis(req, result, scorer.version)
+        body = build_analysis(req, result, scorer)
     except ApiError as err:
         return error_response(err)
     body["languages"] = languages
