@@ -16,9 +16,11 @@ ALLOWED_TAGS = {"p", "br", "strong", "em", "blockquote", "a"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 LINK_REL = "nofollow ugc noopener"
 
-# Links: [text](https://...) or a bare http(s) URL. Matched on already-escaped text.
-_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s()<>\"']{1,1000})\)")
-_BARE_URL = re.compile(r"(?<![\"'=>])\bhttps?://[^\s<>\"']{1,1000}")
+# Links: [text](https://...) or a bare http(s) URL. Matched on already-escaped text, so a URL
+# also stops at an escaped quote or angle bracket: it can never carry one into the href.
+_URL_CHAR = r"(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])"
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://(?:(?![()])" + _URL_CHAR + r"){1,1000})\)")
+_BARE_URL = re.compile(r"(?<![\"'=>])\bhttps?://" + _URL_CHAR + r"{1,1000}")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _ITALIC_US = re.compile(r"(?<![_\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![_\w])")

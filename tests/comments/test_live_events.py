@@ -1,0 +1,73 @@
+"""Live updates: an approved comment reaches readers on the story's SSE stream; held ones don't."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from civility.comments import actions
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def read_events(client, story, out: list, ready: threading.Event, **params) -> None:
+    resp = client.get(f"/api/v1/stories/{story.pk}/events", {"max_seconds": 3, **params})
+    out.append(resp["Content-Type"])
+    for chunk in resp.streaming_content:
+        ready.set()
+        out.append(chunk.decode())
+
+
+def parse(chunks: list[str]) -> list[tuple[str, dict]]:
+    events = []
+    for block in "".join(chunks[1:]).split("\n\n"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in block.splitlines()
+            if ": " in line and not line.startswith(":")
+        )
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_new_approved_comment_is_pushed_and_held_one_is_not(client, site, story, make_reader):
+    alice, _ = make_reader("alice")
+    bob, _ = make_reader("bob")
+    site.premoderation = "new"
+    site.new_commenter_threshold = 1
+    site.save()
+    out: list = []
+    ready = threading.Event()
+    t = threading.Thread(target=read_events, args=(client, story, out, ready))
+    t.start()
+    assert ready.wait(5)
+    held = actions.post_comment(story=story, author=bob, body="held for review")
+    # Alice is established: one approved comment already.
+    from civility.comments.models import Comment
+
+    Comment.objects.create(
+        story=story, author=alice, body="old", html="<p>old</p>", status="approved"
+    )
+    live = actions.post_comment(story=story, author=alice, body="hello *live*")
+    t.join(10)
+    assert out[0] == "text/event-stream"
+    events = parse(out)
+    created = [data["comment"]["id"] for kind, data in events if kind == "comment.created"]
+    assert held.status == "pending" and live.status == "approved"
+    assert created == [live.pk]
+    assert [d for k, d in events if k == "comment.created"][0]["comment"][
+        "html"
+    ] == "<p>hello <em>live</em></p>"
+
+
+def test_reconnect_catches_up_from_last_event_id(client, story, make_reader):
+    alice, _ = make_reader("alice")
+    first = actions.post_comment(story=story, author=alice, body="one")
+    second = actions.post_comment(story=story, author=alice, body="two")
+    out: list = []
+    read_events(client, story, out, threading.Event(), after=first.pk, max_seconds=0.2)
+    ids = [d["comment"]["id"] for k, d in parse(out) if k == "comment.created"]
+    assert ids == [second.pk]
