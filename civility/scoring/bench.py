@@ -1,0 +1,203 @@
+"""`civility bench scoring`: throughput and latency of the scorer next to a BERT-base encoder.
+
+The BERT-base reference (Detoxify "original"'s architecture: 12 layers, hidden 768, 12 heads,
+FFN 3072) has random weights and runs in plain numpy float32 at the comments' real token lengths
+(capped at --bert-max-len); only its speed is compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from civility.scoring.model import Scorer
+
+_SAMPLE = [
+    "The army said five soldiers were killed in clashes near the border on Tuesday.",
+    "You are a pathetic idiot and everyone here knows it.",
+    "I disagree with the council's decision; the budget numbers simply do not add up, and the "
+    "mayor should explain why the bridge repairs were postponed again this year.",
+    "Great article, thanks for the careful reporting on the school board meeting.",
+    "They are rats to be exterminated.",
+    "What a load of crap. The author clearly has no clue what he is talking about.",
+    "My grandmother moved here in 1962 and ran the bakery on Main Street for forty years. "
+    "It is sad to see it close, but the new owners seem to care about the neighbourhood.",
+    "Shut up, nobody asked you.",
+]
+
+
+def bench_texts(n: int, seed: int = 0) -> list[str]:
+    """n comment-like texts: Toxic Spans + OLID test texts when the datasets exist, else a
+    shuffled built-in sample with small variations."""
+    rng = np.random.default_rng(seed)
+    texts: list[str] = []
+    try:
+        from civility.training.datasets import datasets_root, load_semeval_spans
+
+        root = datasets_root()
+        if (root / "toxicspans").exists():
+            texts = [t for t, _ in load_semeval_spans(root, "test")]
+    except Exception:  # noqa: BLE001 - training deps may be absent; fall back to the sample
+        texts = []
+    if not texts:
+        texts = [f"{s} ({i})" for i in range(64) for s in _SAMPLE]
+    idx = rng.integers(0, len(texts), size=n)
+    return [texts[i] for i in idx]
+
+
+class RandomBertBase:
+    """BERT-base-shaped encoder with random weights in numpy (speed reference only)."""
+
+    def __init__(self, layers: int = 12, hidden: int = 768, heads: int = 12, ffn: int = 3072,
+                 vocab: int = 30522, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+
+        def w(*shape: int) -> np.ndarray:
+            return (rng.standard_normal(shape, dtype=np.float32) * 0.02)
+
+        self.heads = heads
+        self.emb = w(vocab, hidden)
+        self.pos = w(512, hidden)
+        self.layers = [
+            {"qkv": w(hidden, 3 * hidden), "o": w(hidden, hidden), "f1": w(hidden, ffn),
+             "f2": w(ffn, hidden)} for _ in range(layers)]
+        self.cls = w(hidden, 6)
+
+    @staticmethod
+    def _ln(x: np.ndarray) -> np.ndarray:
+        m = x.mean(-1, keepdims=True)
+        v = x.var(-1, keepdims=True)
+        return (x - m) / np.sqrt(v + 1e-12)
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        b, t = ids.shape
+        h = self.emb[ids] + self.pos[:t]
+        d = h.shape[-1] // self.heads
+        neg = (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9
+        for L in self.layers:
+            qkv = h @ L["qkv"]
+            q, k, v = np.split(qkv.reshape(b, t, 3, self.heads, d).transpose(2, 0, 3, 1, 4), 3)
+            att = (q[0] @ k[0].transpose(0, 1, 3, 2)) / np.sqrt(d) + neg
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v[0]).transpose(0, 2, 1, 3).reshape(b, t, -1)
+            h = self._ln(h + ctx @ L["o"])
+            f = h @ L["f1"]
+            f = 0.5 * f * (1 + np.tanh(0.7978845608 * (f + 0.044715 * f ** 3)))  # GELU
+            h = self._ln(h + f @ L["f2"])
+        return 1 / (1 + np.exp(-(h[:, 0] @ self.cls)))
+
+
+def _bert_ids(scorer: Scorer, texts: list[str], max_len: int) -> list[list[int]]:
+    encs = scorer.featurizer.encode(texts)
+    return [[101] + e.ids[: max_len - 2] + [102] for e in encs]
+
+
+def _pad(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    t = max(len(x) for x in batch)
+    ids = np.zeros((len(batch), t), np.int64)
+    mask = np.zeros((len(batch), t), np.int64)
+    for i, x in enumerate(batch):
+        ids[i, : len(x)] = x
+        mask[i, : len(x)] = 1
+    return ids, mask
+
+
+def _cold_load(model: str | None) -> dict[str, float]:
+    """Load time and peak RSS of a fresh interpreter that imports, loads and scores once."""
+    code = (
+        "import time, resource, json\n"
+        "t = time.perf_counter()\n"
+        "from civility.scoring import Scorer\n"
+        f"s = Scorer.load({model!r})\n"
+        "load = time.perf_counter() - t\n"
+        "s.score(['warm up text'] * 256)\n"
+        "print(json.dumps({'cold_load_s': load, 'rss_mb': "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def run_bench(model: str | None = None, n: int = 2000, batch: int = 256, single: int = 300,
+              bert_texts: int = 64, bert_batch: int = 16, bert_max_len: int = 128,
+              with_bert: bool = True) -> dict[str, Any]:
+    scorer = Scorer.load(model)
+    texts = bench_texts(n)
+    scorer.score(texts[:batch])  # warm-up
+    t = time.perf_counter()
+    for i in range(0, n, batch):
+        scorer.score(texts[i:i + batch])
+    batch_s = time.perf_counter() - t
+    lat = []
+    for x in texts[:single]:
+        t = time.perf_counter()
+        scorer.score_one(x)
+        lat.append(time.perf_counter() - t)
+    res: dict[str, Any] = {
+        "model": scorer.version, "texts": n, "batch_size": batch,
+        "mean_chars": float(np.mean([len(x) for x in texts])),
+        "comments_per_s_batched": n / batch_s,
+        "single_p50_ms": float(np.percentile(lat, 50) * 1000),
+        "single_p99_ms": float(np.percentile(lat, 99) * 1000),
+    }
+    res.update(_cold_load(model))
+    if with_bert:
+        bert = RandomBertBase()
+        ids = _bert_ids(scorer, texts[:bert_texts], bert_max_len)
+        bert(*_pad(ids[:2]))  # warm-up
+        t = time.perf_counter()
+        for i in range(0, len(ids), bert_batch):
+            bert(*_pad(ids[i:i + bert_batch]))
+        res["bert_base_comments_per_s_batched"] = len(ids) / (time.perf_counter() - t)
+        bl = []
+        for x in ids[:16]:
+            t = time.perf_counter()
+            bert(*_pad([x]))
+            bl.append(time.perf_counter() - t)
+        res["bert_base_single_p50_ms"] = float(np.percentile(bl, 50) * 1000)
+        res["bert_max_len"] = bert_max_len
+        res["speedup_vs_bert_batched"] = (
+            res["comments_per_s_batched"] / res["bert_base_comments_per_s_batched"])
+    size = sum(f.stat().st_size for f in Path(scorer.path).iterdir() if f.is_file())
+    res["artifact_mb"] = size / 2**20
+    res["machine"] = (f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                      f"python {platform.python_version()}, numpy {np.__version__}")
+    return res
+
+
+def bench_main(argv: list[str]) -> int:
+    """Entry point of ``civility bench scoring``."""
+    ap = argparse.ArgumentParser(prog="civility bench scoring", description=__doc__)
+    ap.add_argument("--model", help="artifact folder (default: shipped)")
+    ap.add_argument("-n", type=int, default=2000, help="texts for the batched run")
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--single", type=int, default=300, help="texts for single-text latency")
+    ap.add_argument("--no-bert", action="store_true", help="skip the BERT-base reference")
+    ap.add_argument("--bert-texts", type=int, default=64)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    res = run_bench(args.model, args.n, args.batch_size, args.single, args.bert_texts,
+                    with_bert=not args.no_bert)
+    res["command"] = "civility bench scoring " + " ".join(argv)
+    if args.json:
+        print(json.dumps(res, indent=1))
+    else:
+        for k, v in res.items():
+            print(f"{k:<36} {v:.3f}" if isinstance(v, float) else f"{k:<36} {v}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(bench_main(sys.argv[1:]))
+

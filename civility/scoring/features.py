@@ -1,0 +1,156 @@
+"""Hashed sparse features shared by training and serving (numpy + tokenizers only).
+
+Document features: word-piece uni/bi/tri-grams (MiniLM's uncased WordPiece tokenizer, run in Rust)
+and character 3-5-grams of the normalized text, hashed into ``2**bits`` buckets, binary presence
+times a learned IDF, L2-normalized per document. Token features (span head): each word piece with
+its neighbours, hashed into ``2**span_bits`` buckets.
+
+Everything is vectorized over a batch with numpy; hashes use fixed 64-bit mixing so training-time
+and serving-time features are bit-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tokenizers import Encoding, Tokenizer
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_S29 = np.uint64(29)
+_S32 = np.uint64(32)
+MAX_CHARS = 3000  # longer comments are scored on their first MAX_CHARS normalized characters
+MAX_TOKENS = 768
+
+
+def _mix(x: np.ndarray, salt: int) -> np.ndarray:
+    """SplitMix-style 64-bit hash of uint64 array ``x`` with a salt (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ np.uint64(salt)) * _M1
+        x ^= x >> _S29
+        x *= _M2
+        x ^= x >> _S32
+    return x
+
+
+@dataclass
+class DocFeatures:
+    """Sparse matrix in COO form with rows sorted: value = idf[col] / row L2 norm."""
+
+    rows: np.ndarray  # int64, sorted
+    cols: np.ndarray  # int64
+    n_docs: int
+
+
+class Featurizer:
+    """Turns normalized texts into hashed sparse document and token features."""
+
+    def __init__(self, tokenizer: Tokenizer, bits: int = 20, span_bits: int = 18) -> None:
+        self.tokenizer = tokenizer
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.bits = bits
+        self.span_bits = span_bits
+
+    @classmethod
+    def from_file(cls, path: str, bits: int = 20, span_bits: int = 18) -> Featurizer:
+        return cls(Tokenizer.from_file(path), bits, span_bits)
+
+    def encode(self, norm_texts: list[str]) -> list[Encoding]:
+        """WordPiece-encode normalized texts (no special tokens)."""
+        return self.tokenizer.encode_batch(
+            [t[:MAX_CHARS] for t in norm_texts], add_special_tokens=False)
+
+    def doc_features(self, norm_texts: list[str], encodings: list[Encoding]) -> DocFeatures:
+        """Unique (row, bucket) pairs of each document's word-piece and char n-grams."""
+        n = len(norm_texts)
+        shift = np.uint64(64 - self.bits)
+        rows_parts: list[np.ndarray] = []
+        hash_parts: list[np.ndarray] = []
+        # Word-piece n-grams over the flattened batch; n-grams crossing documents are masked.
+        lens = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
+        if lens.sum():
+            ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.uint64,
+                              count=int(lens.sum()))
+            row = np.repeat(np.arange(n, dtype=np.int64), lens)
+            hash_parts.append(_mix(ids, 1))
+            rows_parts.append(row)
+            with np.errstate(over="ignore"):
+                if len(ids) > 1:
+                    same = row[:-1] == row[1:]
+                    bi = ids[:-1] * np.uint64(1_000_003) + ids[1:]
+                    hash_parts.append(_mix(bi[same], 2))
+                    rows_parts.append(row[:-1][same])
+                if len(ids) > 2:
+                    same3 = (row[:-2] == row[2:])
+                    tri = (ids[:-2] * np.uint64(1_000_003) + ids[1:-1]) * np.uint64(1_000_003) \
+                        + ids[2:]
+                    hash_parts.append(_mix(tri[same3], 3))
+                    rows_parts.append(row[:-2][same3])
+        # Character 3-5-grams of " text " (padding marks word edges at the ends).
+        padded = [" " + t[:MAX_CHARS] + " " for t in norm_texts]
+        clens = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
+        codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(
+            np.uint64)
+        crow = np.repeat(np.arange(n, dtype=np.int64), clens)
+        # Collapse whitespace variants so "a\nb" and "a b" share n-grams.
+        codes = np.where((codes == 10) | (codes == 9) | (codes == 13), np.uint64(32), codes)
+        with np.errstate(over="ignore"):
+            for k in (3, 4, 5):
+                if len(codes) < k:
+                    continue
+                h = codes[: len(codes) - k + 1].copy()
+                for j in range(1, k):
+                    h = h * np.uint64(1_114_111) + codes[j: len(codes) - k + 1 + j]
+                ok = crow[: len(codes) - k + 1] == crow[k - 1:]
+                hash_parts.append(_mix(h[ok], 10 + k))
+                rows_parts.append(crow[: len(codes) - k + 1][ok])
+        if not hash_parts:
+            return DocFeatures(np.zeros(0, np.int64), np.zeros(0, np.int64), n)
+        rows = np.concatenate(rows_parts)
+        cols = (np.concatenate(hash_parts) >> shift).astype(np.int64)
+        key = np.unique(rows * (1 << self.bits) + cols)
+        return DocFeatures(key >> self.bits, key & ((1 << self.bits) - 1), n)
+
+    def token_features(self, encodings: list[Encoding]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Span-head features: (token_index, bucket) pairs over the flattened batch tokens.
+
+        Features of token t: its id, prev/next ids, (prev, t) and (t, next) bigrams, the id of the
+        first piece of its word and whether it continues a word (keeps "re ##tar ##d" together).
+        """
+        lens = [len(e.ids) for e in encodings]
+        total = int(sum(lens))
+        if total == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
+        ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.uint64, count=total)
+        doc = np.repeat(np.arange(len(encodings), dtype=np.int64), lens)
+        word = np.fromiter(
+            ((-1 if w is None else w) for e in encodings for w in e.word_ids),
+            dtype=np.int64, count=total)
+        idx = np.arange(total, dtype=np.int64)
+        # Neighbours within the same document; 0 = boundary.
+        prev = np.zeros(total, np.uint64)
+        nxt = np.zeros(total, np.uint64)
+        same_prev = np.zeros(total, bool)
+        same_prev[1:] = doc[1:] == doc[:-1]
+        prev[1:] = np.where(same_prev[1:], ids[:-1], 0)
+        same_next = np.zeros(total, bool)
+        same_next[:-1] = doc[:-1] == doc[1:]
+        nxt[:-1] = np.where(same_next[:-1], ids[1:], 0)
+        cont = same_prev & np.concatenate([[False], word[1:] == word[:-1]])
+        # First piece of each token's word: propagate word starts forward.
+        start_pos = np.where(~cont, idx, 0)
+        np.maximum.accumulate(start_pos, out=start_pos)
+        first = ids[start_pos]
+        big = np.uint64(1_000_003)
+        with np.errstate(over="ignore"):
+            feats = [
+                _mix(ids, 21), _mix(prev, 22), _mix(nxt, 23),
+                _mix(prev * big + ids, 24), _mix(ids * big + nxt, 25),
+                _mix(first * np.uint64(2) + cont.astype(np.uint64), 26),
+            ]
+        shift = np.uint64(64 - self.span_bits)
+        cols = np.concatenate([(f >> shift).astype(np.int64) for f in feats])
+        rows = np.tile(idx, len(feats))
+        return rows, cols, total

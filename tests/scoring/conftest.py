@@ -1,0 +1,31 @@
+"""Shared fixtures: the real shipped artifact (loaded once per session)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civility.scoring import Scorer
+
+REPO = Path(__file__).resolve().parents[2]
+OWN = REPO / "data" / "civility-own"
+
+
+def datasets_dir() -> Path:
+    env = os.environ.get("CIVILITY_DATASETS")
+    return Path(env) if env else (REPO / ".." / "shared" / "datasets").resolve()
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    return Scorer.load()
+
+
+@pytest.fixture(scope="session")
+def heldout() -> list[dict[str, Any]]:
+    with open(OWN / "heldout.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
