@@ -24,6 +24,7 @@ from civility.perspective.errors import (
 
 MAX_TEXT_BYTES = 20 * 1024  # Perspective's documented 20 KB per comment
 MAX_BODY_BYTES = 2 * 1024 * 1024  # context entries may be large; refuse anything beyond this
+MAX_RELAXED_BYTES = 256 * 1024
 
 # Attributes this server scores, and Perspective's aliases that map onto them.
 SCORED = (
@@ -108,6 +109,9 @@ def parse_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
+        if len(body) > MAX_RELAXED_BYTES:  # the pure-Python JSON5 parser is slow on big input
+            msg = "Invalid JSON payload received (relaxed JSON is limited to 256 KB)."
+            raise bad_request(INVALID_REQUEST, msg) from None
         try:
             data = json5.loads(text)
         except ValueError as exc:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from civility.perspective import engine, keys
-from civility.perspective.errors import ApiError, error_response
+from civility.perspective.errors import INVALID_REQUEST, ApiError, error_response
 from civility.perspective.models import ScoreSuggestion
 from civility.perspective.protocol import (
     AnalyzeRequest,
@@ -35,6 +36,13 @@ def _api_key(request: HttpRequest) -> str | None:
 def _method_check(request: HttpRequest) -> None:
     if request.method != "POST":
         raise ApiError(405, f"Method {request.method} is not allowed here; use POST.")
+
+
+def _body(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "Request payload size exceeds the limit.", INVALID_REQUEST) from None
 
 
 def utf16_offsets(text: str) -> list[int]:
@@ -94,7 +102,7 @@ def analyze(request: HttpRequest) -> HttpResponse:
         _method_check(request)
         key = keys.authenticate(_api_key(request))
         keys.check_quota(key, "analyze")
-        req = parse_analyze(parse_body(request.body))
+        req = parse_analyze(parse_body(_body(request)))
         languages, detected = _resolve_languages(req)
         try:
             scorer = engine.get_scorer()
@@ -118,7 +126,7 @@ def suggestscore(request: HttpRequest) -> HttpResponse:
         _method_check(request)
         key = keys.authenticate(_api_key(request))
         keys.check_quota(key, "suggestscore")
-        req = parse_suggest(parse_body(request.body))
+        req = parse_suggest(parse_body(_body(request)))
     except ApiError as err:
         return error_response(err)
     with transaction.atomic():

@@ -189,6 +189,20 @@ def test_invalid_suggestscore_stores_nothing(client: Any, api_key: str) -> None:
     assert ScoreSuggestion.objects.count() == 0
 
 
+def test_oversized_bodies_are_refused(client: Any, api_key: str) -> None:
+    big_relaxed = (
+        "{comment: {text: 'hi'}, requestedAttributes: {TOXICITY: {}}, x: '" + "a" * 300_000 + "'}"
+    )
+    resp = post(client, ANALYZE, big_relaxed, api_key)
+    assert resp.status_code == 400 and error_type(resp) == "INVALID_REQUEST"
+    huge = '{"comment": {"text": "hi"}, "x": "' + "a" * (2 * 1024 * 1024) + '"}'
+    resp = post(client, ANALYZE, huge, api_key)
+    assert resp.status_code == 413 and error_type(resp) == "INVALID_REQUEST"
+    beyond_django = '{"comment": {"text": "hi"}, "x": "' + "a" * (3 * 1024 * 1024) + '"}'
+    resp = post(client, ANALYZE, beyond_django, api_key)
+    assert resp.status_code == 413 and error_type(resp) == "INVALID_REQUEST"
+
+
 def test_any_base_path_routes_to_analyze(client: Any, api_key: str) -> None:
     """Coral joins an admin-set base URL with "/comments:analyze"."""
     body = {"comment": {"text": ""}, "requestedAttributes": OK_ATTRS}
