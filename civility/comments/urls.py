@@ -9,9 +9,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("embed/thread", views.embed_thread, name="embed-thread"),
     path("demo/article/", views.demo_article, name="demo-article"),
     path("demo/article/<slug:slug>/", views.demo_article, name="demo-article-site"),
-    # The widget's own script and styles, served by Django so one process is the whole product.
+    # The widget's own script and styles, served by Django so one process is the whole product
+    # (outside STATIC_URL, which collectstatic/static handlers may own).
     path(
-        "static/civility/<path:path>",
+        "embed/assets/<path:path>",
         serve,
         {"document_root": settings.BASE_DIR / "static" / "civility"},
     ),

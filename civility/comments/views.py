@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -71,7 +70,7 @@ def embed_thread(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "comments/embed.html",
-        {"config": config, "script": static("civility/thread.js"), "story": story},
+        {"config": config, "script": "/embed/assets/thread.js", "story": story},
     )
     # No inline script can run here: a comment that slipped past the sanitizer still can't.
     response["Content-Security-Policy"] = (

@@ -1,0 +1,208 @@
+"""Chromium (Debian's, via Playwright) against a live server: the embed on another origin.
+
+A publisher page is served from 127.0.0.1 on its own port; Civility's live server answers on
+localhost, a different site, so the iframe is cross-site exactly as on a real news page.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .test_xss_stored import PAYLOADS
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Same place tests/conftest.py's TEST_OUTPUT names (that conftest is not importable as a module).
+SHOTS = (
+    Path(os.environ.get("CIVILITY_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
+    / "browser"
+)
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)  # two shared CPU cores: be patient, never flaky
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def publisher(tmp_path) -> Iterator[tuple[str, Path]]:
+    """A static 'news site' on another origin; returns (origin, its document root)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    server.shutdown()
+
+
+def article(root: Path, civility_url: str, name: str = "article.html", extra: str = "") -> str:
+    (root / name).write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Bus lanes approved</title></head><body>
+<h1>Bus lanes approved on Main Street</h1><p>Article text.</p>
+<div id="civility-thread"></div>
+<script src="{civility_url}/embed.js" data-site="news" {extra} async></script>
+</body></html>"""
+    )
+    return name
+
+
+@pytest.fixture
+def setup(live_server, publisher):
+    from civility.accounts.models import User
+    from civility.comments.models import Comment, Site, Story
+
+    origin, root = publisher
+    site = Site.objects.create(
+        name="News",
+        slug="news",
+        allowed_origins=[origin],
+        premoderation="none",
+        allow_guests=True,
+        rate_limit_per_minute=1000,
+    )
+    story = Story.objects.create(site=site, url=f"{origin}/article.html", title="Bus lanes")
+    author = User.objects.create_user(username="maria", display_name="Maria")
+    seed = Comment.objects.create(
+        story=story, author=author, body="Finally!", html="<p>Finally!</p>", status="approved"
+    )
+    page_name = article(root, live_server.url)
+    return {"site": site, "story": story, "seed": seed, "url": f"{origin}/{page_name}"}
+
+
+def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, live_server):
+    from civility.comments.models import Comment
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": 900, "height": 1200})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.on("console", lambda m: print("console:", m.text))
+    page.goto(setup["url"])
+    frame = page.frame_locator("#civility-thread iframe")
+    expect(frame.locator(".civ-count")).to_have_text("1 comment")
+
+    frame.get_by_role("button", name="Comment as guest").click()
+    frame.get_by_label("Your name").fill("Jo Reader")
+    frame.get_by_role("button", name="Comment as guest").last.click()
+    expect(frame.get_by_text("Signed in as")).to_be_visible()
+
+    frame.get_by_label("Add a comment").fill("Great news for the **14 bus**.")
+    frame.get_by_role("button", name="Post comment").click()
+    mine = frame.locator(".civ-comment", has_text="Great news for the")
+    expect(mine.locator("strong")).to_have_text("14 bus")
+    expect(frame.locator(".civ-count")).to_have_text("2 comments")
+
+    seed = frame.locator(f"#c{setup['seed'].pk}")
+    seed.get_by_role("button", name="Reply").click()
+    frame.get_by_label("Reply to Maria").fill("Agreed, Maria.")
+    frame.get_by_role("button", name="Post reply").click()
+    expect(seed.locator(".civ-replies .civ-comment")).to_contain_text("Agreed, Maria.")
+
+    like = seed.locator(".civ-react").first
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "true")
+    expect(like).to_contain_text("1")
+
+    # The iframe grew to its content.
+    height = page.locator("#civility-thread iframe").evaluate("f => f.getBoundingClientRect().height")
+    assert height > 320
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "embed-thread.png"), full_page=True)
+
+    stored = {c.body: c for c in Comment.objects.all()}
+    assert stored["Great news for the **14 bus**."].status == "approved"
+    assert stored["Agreed, Maria."].parent_id == setup["seed"].pk
+    assert Comment.objects.get(pk=setup["seed"].pk).reaction_count == 1
+    ctx.close()
+
+
+def test_new_comment_arrives_live(browser, setup):
+    from civility.accounts.models import User
+    from civility.comments import actions
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(setup["url"])
+    frame = page.frame_locator("#civility-thread iframe")
+    expect(frame.locator(".civ-count")).to_have_text("1 comment")
+    page.wait_for_timeout(500)  # let the EventSource connect
+    tom = User.objects.create_user(username="tom", display_name="Tom")
+    actions.post_comment(story=setup["story"], author=tom, body="Arrived *live*")
+    expect(frame.locator(".civ-comment", has_text="Arrived live").locator("em")).to_have_text("live")
+    expect(frame.locator(".civ-count")).to_have_text("2 comments")
+    ctx.close()
+
+
+XSS_PROBE = """
+window.__xss = [];
+for (const name of ["alert", "confirm", "prompt", "print"]) {
+  window[name] = (...args) => { window.__xss.push(name + ":" + args.join(",")); };
+}
+"""
+
+
+def test_no_xss_payload_executes_in_the_browser(browser, setup):
+    from civility.accounts.models import User
+    from civility.comments import actions
+    from playwright.sync_api import expect
+
+    hacker = User.objects.create_user(username="hacker", display_name='<img src=x onerror=alert("name")>')
+    for payload in PAYLOADS:
+        actions.post_comment(story=setup["story"], author=hacker, body=payload)
+    total = len(PAYLOADS) + 1
+    ctx = browser.new_context()
+    ctx.add_init_script(XSS_PROBE)
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(setup["url"])
+    frame = page.frame_locator("#civility-thread iframe")
+    expect(frame.locator(".civ-count")).to_have_text(f"{total} comments")
+    more = frame.get_by_role("button", name="Load more comments")
+    while more.is_visible():
+        more.click()
+        page.wait_for_timeout(300)
+    expect(frame.locator(".civ-list > .civ-comment")).to_have_count(total)
+    # Give event handlers (onerror, onload, autofocus) their chance, hover and focus everything.
+    for link in frame.locator(".civ-body a").all():
+        link.hover()
+        link.focus()
+    page.wait_for_timeout(1000)
+    inner = page.frames[1]
+    assert inner.evaluate("window.__xss") == []
+    assert page.evaluate("window.__xss") == []
+    assert dialogs == []
+    scripts = inner.evaluate("[...document.scripts].map(s => s.src || s.type)")
+    assert scripts == ["application/json", f"{inner.url.split('/embed')[0]}/embed/assets/thread.js"]
+    assert inner.evaluate("document.querySelectorAll('.civ-body img, .civ-body svg, .civ-body iframe').length") == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "xss-corpus.png"), full_page=True)
+    ctx.close()
