@@ -23,7 +23,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Same place tests/conftest.py's TEST_OUTPUT names (that conftest is not importable as a module).
 SHOTS = (
-    Path(os.environ.get("CIVILITY_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
+    Path(
+        os.environ.get("CIVILITY_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output")
+    )
     / "browser"
 )
 CHROMIUM = "/usr/bin/chromium"
@@ -94,8 +96,9 @@ def setup(live_server, publisher):
 
 
 def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, live_server):
-    from civility.comments.models import Comment
     from playwright.sync_api import expect
+
+    from civility.comments.models import Comment
 
     ctx = browser.new_context(viewport={"width": 900, "height": 1200})
     page = ctx.new_page()
@@ -128,7 +131,9 @@ def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, 
     expect(like).to_contain_text("1")
 
     # The iframe grew to its content.
-    height = page.locator("#civility-thread iframe").evaluate("f => f.getBoundingClientRect().height")
+    height = page.locator("#civility-thread iframe").evaluate(
+        "f => f.getBoundingClientRect().height"
+    )
     assert height > 320
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -142,9 +147,10 @@ def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, 
 
 
 def test_new_comment_arrives_live(browser, setup):
+    from playwright.sync_api import expect
+
     from civility.accounts.models import User
     from civility.comments import actions
-    from playwright.sync_api import expect
 
     ctx = browser.new_context()
     page = ctx.new_page()
@@ -155,7 +161,9 @@ def test_new_comment_arrives_live(browser, setup):
     page.wait_for_timeout(500)  # let the EventSource connect
     tom = User.objects.create_user(username="tom", display_name="Tom")
     actions.post_comment(story=setup["story"], author=tom, body="Arrived *live*")
-    expect(frame.locator(".civ-comment", has_text="Arrived live").locator("em")).to_have_text("live")
+    expect(frame.locator(".civ-comment", has_text="Arrived live").locator("em")).to_have_text(
+        "live"
+    )
     expect(frame.locator(".civ-count")).to_have_text("2 comments")
     ctx.close()
 
@@ -169,11 +177,14 @@ for (const name of ["alert", "confirm", "prompt", "print"]) {
 
 
 def test_no_xss_payload_executes_in_the_browser(browser, setup):
-    from civility.accounts.models import User
-    from civility.comments import actions
     from playwright.sync_api import expect
 
-    hacker = User.objects.create_user(username="hacker", display_name='<img src=x onerror=alert("name")>')
+    from civility.accounts.models import User
+    from civility.comments import actions
+
+    hacker = User.objects.create_user(
+        username="hacker", display_name='<img src=x onerror=alert("name")>'
+    )
     for payload in PAYLOADS:
         actions.post_comment(story=setup["story"], author=hacker, body=payload)
     total = len(PAYLOADS) + 1
@@ -202,7 +213,12 @@ def test_no_xss_payload_executes_in_the_browser(browser, setup):
     assert dialogs == []
     scripts = inner.evaluate("[...document.scripts].map(s => s.src || s.type)")
     assert scripts == ["application/json", f"{inner.url.split('/embed')[0]}/embed/assets/thread.js"]
-    assert inner.evaluate("document.querySelectorAll('.civ-body img, .civ-body svg, .civ-body iframe').length") == 0
+    assert (
+        inner.evaluate(
+            "document.querySelectorAll('.civ-body img, .civ-body svg, .civ-body iframe').length"
+        )
+        == 0
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "xss-corpus.png"), full_page=True)
     ctx.close()
