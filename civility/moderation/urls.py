@@ -1,3 +1,48 @@
-from django.urls import URLPattern, URLResolver
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from civility.moderation import views
+
+api = "moderate/<slug:slug>/api/"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("moderate/", views.index, name="moderation-index"),
+    path(
+        "moderate/login/",
+        auth_views.LoginView.as_view(template_name="moderation/login.html"),
+        name="moderation-login",
+    ),
+    path(
+        "moderate/logout/",
+        auth_views.LogoutView.as_view(next_page="moderation-login"),
+        name="moderation-logout",
+    ),
+    path("moderate/<slug:slug>/", views.queue_page, name="moderation-queue"),
+    path("moderate/<slug:slug>/settings/", views.settings_page, name="moderation-settings"),
+    path(
+        "moderate/<slug:slug>/comments/<int:comment_id>/",
+        views.comment_page,
+        name="moderation-comment",
+    ),
+    path("moderate/<slug:slug>/users/<int:user_id>/", views.user_page, name="moderation-user"),
+    path(api + "queue", views.queue_api, name="moderation-api-queue"),
+    path(api + "events", views.queue_events, name="moderation-api-events"),
+    path(api + "bulk", views.bulk_action, name="moderation-api-bulk"),
+    path(
+        api + "comments/<int:comment_id>/audit",
+        views.comment_audit,
+        name="moderation-api-comment-audit",
+    ),
+    path(
+        api + "comments/<int:comment_id>/<str:action>",
+        views.comment_action,
+        name="moderation-api-comment",
+    ),
+    path(api + "users/<int:user_id>/audit", views.user_audit, name="moderation-api-user-audit"),
+    path(api + "users/<int:user_id>/<str:action>", views.user_action, name="moderation-api-user"),
+    path(
+        api + "stories/<int:story_id>/<str:action>",
+        views.story_action,
+        name="moderation-api-story",
+    ),
+]

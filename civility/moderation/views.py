@@ -1,0 +1,457 @@
+"""The moderation desk at /moderate/: thin views over queries.py (read) and actions.py (write).
+
+Pages are Django templates; the queue is rendered by moderation.js from the JSON API below.
+Every endpoint checks the per-site role first: anonymous users, commenters and moderators of
+other sites get 403 (JSON for the API, a page with a sign-in link for pages).
+"""
+
+from __future__ import annotations
+
+import json
+import queue as queue_mod
+import time
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from civility import events
+from civility.comments.models import Comment, Site, Story
+from civility.moderation import actions, queries
+from civility.moderation.models import UserNote, WordRule
+from civility.moderation.permissions import moderated_sites, site_role
+from civility.moderation.pipeline import Refused
+
+SSE_MAX_SECONDS = 55.0
+SSE_HEARTBEAT = 15.0
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def _forbidden_page(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+    login = reverse("moderation-login") + "?next=" + request.get_full_path()
+    return render(
+        request,
+        "moderation/forbidden.html",
+        {"message": message, "login_url": login},
+        status=status,
+    )
+
+
+def _role_or_refusal(request: HttpRequest, slug: str) -> tuple[Site | None, str, Refused | None]:
+    site = Site.objects.filter(slug=slug).first()
+    if site is None:
+        return None, "", Refused("unknown_site", "No such site.", 404)
+    if not request.user.is_authenticated:
+        return site, "", Refused("login_required", "Sign in as a moderator of this site.", 403)
+    role = site_role(request.user, site)
+    if role is None:
+        return site, "", Refused("forbidden", "You are not a moderator of this site.", 403)
+    return site, role, None
+
+
+def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        site, role, refused = _role_or_refusal(request, slug)
+        if refused is not None or site is None:
+            assert refused is not None
+            return _forbidden_page(request, refused.message, refused.status)
+        return view(request, site, role, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_api(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> Any:
+        site, role, refused = _role_or_refusal(request, slug)
+        if refused is not None or site is None:
+            assert refused is not None
+            return error(refused.status, refused.code, refused.message)
+        try:
+            return view(request, site, role, *args, **kwargs)
+        except Refused as exc:
+            return error(exc.status, exc.code, exc.message)
+
+    return wrapper
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused("bad_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Refused("bad_json", "The request body must be a JSON object.")
+    return data
+
+
+def _comment_of(site: Site, comment_id: int) -> Comment:
+    comment = Comment.objects.filter(pk=comment_id, story__site=site).first()
+    if comment is None:
+        raise Refused("not_found", "No such comment on this site.", 404)
+    return comment
+
+
+def _story_id(request: HttpRequest, site: Site) -> int | None:
+    raw = request.GET.get("story")
+    if not raw:
+        return None
+    if not raw.isdigit() or not Story.objects.filter(pk=int(raw), site=site).exists():
+        raise Refused("not_found", "No such story on this site.", 404)
+    return int(raw)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _forbidden_page(request, "Sign in as a moderator.")
+    sites = list(moderated_sites(request.user))
+    if not sites:
+        return _forbidden_page(request, "You are not a moderator of any site.")
+    if len(sites) == 1:
+        return HttpResponseRedirect(reverse("moderation-queue", args=[sites[0].slug]))
+    counts = {s.pk: queries.queue_queryset(s, "pending").count() for s in sites}
+    return render(
+        request,
+        "moderation/index.html",
+        {"sites": [(s, counts[s.pk]) for s in sites]},
+    )
+
+
+@require_GET
+@staff_page
+def queue_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
+    name = request.GET.get("queue", "pending")
+    if name not in queries.QUEUES:
+        name = "pending"
+    try:
+        story_id = _story_id(request, site)
+    except Refused as exc:
+        return _forbidden_page(request, exc.message, exc.status)
+    story = Story.objects.filter(pk=story_id).first() if story_id else None
+    stories = Story.objects.filter(site=site).order_by("-created_at")[:30]
+    config = {
+        "site": site.slug,
+        "siteId": site.pk,
+        "queue": name,
+        "story": story_id,
+        "api": reverse("moderation-queue", args=[site.slug]) + "api/",
+        "queues": queries.QUEUES,
+        "role": role,
+    }
+    return render(
+        request,
+        "moderation/queue.html",
+        {"site": site, "role": role, "config": config, "story": story, "stories": stories},
+    )
+
+
+@require_GET
+@staff_page
+def comment_page(request: HttpRequest, site: Site, role: str, comment_id: int) -> HttpResponse:
+    try:
+        comment = _comment_of(site, comment_id)
+    except Refused as exc:
+        return _forbidden_page(request, exc.message, exc.status)
+    [card] = queries.cards(site, [comment])
+    return render(
+        request,
+        "moderation/comment.html",
+        {
+            "site": site,
+            "role": role,
+            "card": card,
+            "audit": queries.audit_entries(comment=comment),
+        },
+    )
+
+
+@require_GET
+@staff_page
+def user_page(request: HttpRequest, site: Site, role: str, user_id: int) -> HttpResponse:
+    history = queries.author_history(site, [user_id]).get(user_id)
+    if history is None or not (
+        Comment.objects.filter(author_id=user_id, story__site=site).exists()
+        or site_role(request.user, site) == "admin"
+    ):
+        return _forbidden_page(request, "This user has not commented on this site.", 404)
+    recent = list(
+        Comment.objects.filter(author_id=user_id, story__site=site)
+        .select_related("story", "author", "parent", "parent__author")
+        .order_by("-created_at")[:30]
+    )
+    notes = UserNote.objects.filter(site=site, user_id=user_id).select_related("author")
+    return render(
+        request,
+        "moderation/user.html",
+        {
+            "site": site,
+            "role": role,
+            "profile": history,
+            "cards": queries.cards(site, recent),
+            "notes": notes.order_by("-created_at"),
+            "audit": queries.audit_entries(target_user_id=user_id, site=site),
+            "config": {
+                "site": site.slug,
+                "api": reverse("moderation-queue", args=[site.slug]) + "api/",
+            },
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def settings_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
+    from civility.moderation import site_settings
+
+    if role != "admin":
+        return _forbidden_page(request, "Only this site's admins can change its rules.")
+    errors: list[str] = []
+    saved = False
+    if request.method == "POST":
+        try:
+            site_settings.update_settings(request.user, site, request.POST)
+            saved = True
+        except Refused as exc:
+            errors.append(exc.message)
+        site.refresh_from_db()
+    return render(
+        request,
+        "moderation/settings.html",
+        {
+            "site": site,
+            "role": role,
+            "errors": errors,
+            "saved": saved,
+            "rules": WordRule.objects.filter(site=site).order_by("action", "phrase"),
+            "thresholds": site_settings.threshold_rows(site),
+            "premoderation_choices": Site.PreModeration.choices,
+            "audit": queries.audit_entries(site=site, action="site.settings"),
+        },
+        status=400 if errors else 200,
+    )
+
+
+# --- JSON API ------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_api
+def queue_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
+    name = request.GET.get("queue", "pending")
+    if name not in queries.QUEUES:
+        choices = ", ".join(queries.QUEUES)
+        raise Refused("bad_queue", f"Unknown queue {name!r}; use one of {choices}.")
+    story_id = _story_id(request, site)
+    comments = list(queries.queue_queryset(site, name, story_id)[: queries.PAGE])
+    return JsonResponse(
+        {
+            "queue": name,
+            "counts": queries.queue_counts(site, story_id),
+            "cards": queries.cards(site, comments),
+        }
+    )
+
+
+COMMENT_ACTIONS = {"approve", "reject", "feature", "unfeature", "dismiss"}
+
+
+@require_POST
+@staff_api
+def comment_action(
+    request: HttpRequest, site: Site, role: str, comment_id: int, action: str
+) -> HttpResponse:
+    if action not in COMMENT_ACTIONS:
+        raise Refused("bad_action", f"Unknown action {action!r}.", 404)
+    data = _json_body(request)
+    comment = _comment_of(site, comment_id)
+    expected = data.get("expected_status") or None
+    user = request.user
+    if action == "approve":
+        comment = actions.approve(user, comment.pk, expected_status=expected)
+    elif action == "reject":
+        comment = actions.reject(
+            user, comment.pk, str(data.get("reason", "")), expected_status=expected
+        )
+    elif action == "feature":
+        comment = actions.feature(user, comment.pk)
+    elif action == "unfeature":
+        comment = actions.unfeature(user, comment.pk)
+    else:
+        count = actions.remove_reports(user, comment.pk)
+        return JsonResponse({"ok": True, "dismissed": count})
+    return JsonResponse(
+        {"ok": True, "comment": {"id": comment.pk, "status": comment.status}},
+    )
+
+
+@require_POST
+@staff_api
+def bulk_action(request: HttpRequest, site: Site, role: str) -> HttpResponse:
+    data = _json_body(request)
+    ids = data.get("ids")
+    if isinstance(ids, list):
+        try:
+            known = set(
+                Comment.objects.filter(pk__in=[int(i) for i in ids], story__site=site).values_list(
+                    "pk", flat=True
+                )
+            )
+        except (TypeError, ValueError):
+            raise Refused("bad_ids", "Comment ids must be numbers.") from None
+        if len(known) != len({int(i) for i in ids}):
+            raise Refused("not_found", "Some of these comments are not on this site.", 404)
+    if data.get("action") == "approve":
+        results = actions.bulk_approve(request.user, ids)
+    elif data.get("action") == "reject":
+        results = actions.bulk_reject(request.user, ids, str(data.get("reason", "")))
+    else:
+        raise Refused("bad_action", 'The action must be "approve" or "reject".')
+    return JsonResponse({"ok": True, "results": {str(k): v for k, v in results.items()}})
+
+
+USER_ACTIONS = {"ban", "suspend", "unban", "note"}
+
+
+@require_POST
+@staff_api
+def user_action(
+    request: HttpRequest, site: Site, role: str, user_id: int, action: str
+) -> HttpResponse:
+    if action not in USER_ACTIONS:
+        raise Refused("bad_action", f"Unknown action {action!r}.", 404)
+    data = _json_body(request)
+    reason = str(data.get("reason", ""))
+    if action == "ban":
+        user = actions.ban_user(request.user, site, user_id, reason)
+    elif action == "suspend":
+        user = actions.suspend_user(request.user, site, user_id, data.get("hours"), reason)
+    elif action == "unban":
+        user = actions.unban_user(request.user, site, user_id)
+    else:
+        note = actions.add_user_note(request.user, site, user_id, str(data.get("text", "")))
+        return JsonResponse({"ok": True, "note": {"id": note.pk, "text": note.text}})
+    return JsonResponse(
+        {
+            "ok": True,
+            "user": {
+                "id": user.pk,
+                "banned": user.banned,
+                "suspended_until": (
+                    user.suspended_until.isoformat()
+                    if user.suspended_until is not None and user.is_suspended()
+                    else None
+                ),
+            },
+        }
+    )
+
+
+@require_POST
+@staff_api
+def story_action(
+    request: HttpRequest, site: Site, role: str, story_id: int, action: str
+) -> HttpResponse:
+    if not Story.objects.filter(pk=story_id, site=site).exists():
+        raise Refused("not_found", "No such story on this site.", 404)
+    if action == "close":
+        story = actions.close_story(request.user, story_id)
+    elif action == "open":
+        story = actions.open_story(request.user, story_id)
+    else:
+        raise Refused("bad_action", f"Unknown action {action!r}.", 404)
+    return JsonResponse({"ok": True, "story": {"id": story.pk, "closed": story.closed}})
+
+
+@require_GET
+@staff_api
+def comment_audit(request: HttpRequest, site: Site, role: str, comment_id: int) -> HttpResponse:
+    comment = _comment_of(site, comment_id)
+    return JsonResponse({"entries": queries.audit_entries(comment=comment)})
+
+
+@require_GET
+@staff_api
+def user_audit(request: HttpRequest, site: Site, role: str, user_id: int) -> HttpResponse:
+    return JsonResponse({"entries": queries.audit_entries(target_user_id=user_id, site=site)})
+
+
+@require_GET
+@staff_api
+def queue_events(request: HttpRequest, site: Site, role: str) -> StreamingHttpResponse:
+    """Server-sent events for the desk: queue changes by moderators and new/reported comments."""
+    try:
+        max_seconds = min(float(request.GET.get("max_seconds", SSE_MAX_SECONDS)), SSE_MAX_SECONDS)
+    except ValueError:
+        max_seconds = SSE_MAX_SECONDS
+    channels = [f"site:{site.pk}:queue", f"site:{site.pk}"]
+
+    def stream() -> Iterator[bytes]:
+        from django.conf import settings
+
+        pubsub = None
+        local: list[tuple[str, queue_mod.Queue]] = []
+        if settings.REDIS_URL:
+            import redis
+
+            pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(*[f"civility:{c}" for c in channels])
+        else:
+            local = [(c, events.subscribe(c)) for c in channels]
+        merged: queue_mod.Queue = queue_mod.Queue()
+        try:
+            yield b"retry: 2000\n\nevent: ready\ndata: {}\n\n"
+            deadline = time.monotonic() + max_seconds
+            next_beat = time.monotonic() + SSE_HEARTBEAT
+            while time.monotonic() < deadline:
+                payload = None
+                if pubsub is not None:
+                    msg = pubsub.get_message(timeout=0.5)
+                    if msg and msg.get("type") == "message":
+                        payload = json.loads(msg["data"])
+                else:
+                    for _, q in local:
+                        try:
+                            while True:
+                                merged.put(q.get_nowait())
+                        except queue_mod.Empty:
+                            pass
+                    try:
+                        payload = merged.get(timeout=0.25)
+                    except queue_mod.Empty:
+                        payload = None
+                if payload is not None:
+                    body = json.dumps(payload, separators=(",", ":"))
+                    yield f"event: queue\ndata: {body}\n\n".encode()
+                elif time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + SSE_HEARTBEAT
+                    yield b": keep-alive\n\n"
+        finally:
+            for channel, q in local:
+                events.unsubscribe(channel, q)
+            if pubsub is not None:
+                pubsub.close()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
