@@ -15,7 +15,10 @@ from typing import Any
 def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
     from gunicorn.app.base import BaseApplication
 
-    from civility.wsgi import application
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
+    from civility.comments.fastpath import application as fast_application
+
+    application = fast_application()
 
     options = {
         "bind": bind,

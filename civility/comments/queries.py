@@ -107,7 +107,7 @@ def _sort_roots(roots: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
 
 def thread_page(story: Story, sort: str = "newest", offset: int = 0, limit: int = 50) -> bytes:
     """One page of top-level comments with their replies, as JSON bytes (cached)."""
-    key = thread_cache.page_key(story.pk, sort, offset, limit, int(story.closed))
+    key = thread_cache.page_key(story.pk, sort, offset, limit)
     data = thread_cache.get(key)
     if data is not None:
         return data

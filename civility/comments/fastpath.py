@@ -1,0 +1,120 @@
+"""A WSGI layer in front of Django for the two hottest public reads.
+
+Thread pages and comment counts are what every article view asks for. Served through Django
+they pay for the whole middleware stack and request parsing; here a cached thread page costs
+one cache read of the story's version (shared through Redis when configured) plus an
+in-process copy of the page, and counts go straight to `queries.counts`. Anything unusual
+(bad parameters, cache miss, errors) falls through to Django, which gives the normal answer,
+including the JSON error shape, and fills the cache for next time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from civility.comments import cache as thread_cache
+
+THREAD_PATH = re.compile(r"/api/v1/stories/(\d{1,18})/comments")
+COUNTS_PATH = "/api/v1/counts"
+MAX_LOCAL = 2000  # pages kept per process; cleared wholesale when full (versions move on)
+SITE_TTL = 60.0
+HEADERS = [
+    ("Content-Type", "application/json; charset=utf-8"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+
+StartResponse = Callable[..., Any]
+
+
+class FastPath:
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+        self.app = app
+        self.pages: dict[str, bytes] = {}
+        self.sites: dict[str, tuple[int, float]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        body: bytes | None = None
+        try:
+            if method == "GET":
+                m = THREAD_PATH.fullmatch(path)
+                if m:
+                    body = self.thread(int(m.group(1)), environ.get("QUERY_STRING", ""))
+            elif method == "POST" and path == COUNTS_PATH:
+                body = self.counts(environ)
+        except Exception:  # noqa: BLE001 - Django answers instead, with its own error handling
+            body = None
+        if body is None:
+            return self.app(environ, start_response)
+        start_response("200 OK", [*HEADERS, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def thread(self, story_id: int, query: str) -> bytes | None:
+        from civility.comments.queries import MAX_PAGE, SORTS
+
+        params = parse_qs(query, keep_blank_values=True)
+        if set(params) - {"sort", "offset", "limit"} or any(len(v) != 1 for v in params.values()):
+            return None
+        sort = params.get("sort", ["newest"])[0]
+        offset = int(params.get("offset", ["0"])[0])
+        limit = int(params.get("limit", ["50"])[0])
+        if sort not in SORTS or offset < 0 or not 1 <= limit <= MAX_PAGE:
+            return None
+        key = thread_cache.page_key(story_id, sort, offset, limit)
+        page = self.pages.get(key)
+        if page is None:
+            page = thread_cache.get(key)
+            if page is None:
+                return None
+            if len(self.pages) >= MAX_LOCAL:
+                self.pages.clear()
+            self.pages[key] = page
+        return page
+
+    def counts(self, environ: dict[str, Any]) -> bytes | None:
+        import io
+
+        from django.db import close_old_connections
+
+        from civility.comments.models import Site
+        from civility.comments.queries import counts
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if not 0 < length <= 65536 or "json" not in environ.get("CONTENT_TYPE", ""):
+            return None
+        raw = environ["wsgi.input"].read(length)
+        # The body is consumed: hand Django a fresh stream in case it has to answer after all.
+        environ["wsgi.input"] = io.BytesIO(raw)
+        data = json.loads(raw)
+        site, urls = data.get("site"), data.get("urls")
+        if (
+            not isinstance(site, str)
+            or not isinstance(urls, list)
+            or len(urls) > 200
+            or not all(isinstance(u, str) for u in urls)
+        ):
+            return None
+        cached = self.sites.get(site)
+        close_old_connections()
+        if cached is None or cached[1] < time.monotonic():
+            site_id = Site.objects.filter(slug=site).values_list("id", flat=True).first()
+            if site_id is None:
+                return None
+            cached = (site_id, time.monotonic() + SITE_TTL)
+            self.sites[site] = cached
+        body = json.dumps({"counts": counts(cached[0], urls)}, separators=(",", ":")).encode()
+        return body
+
+
+def application() -> FastPath:
+    from django.core.wsgi import get_wsgi_application
+
+    return FastPath(get_wsgi_application())
