@@ -17,7 +17,47 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list keys with today's request counts")
     revoke = sub.add_parser("revoke", help="revoke a key by name or id")
     revoke.add_argument("key", metavar="NAME|ID")
+    coral = sub.add_parser(
+        "coral", help="a site's Coral signing secrets (external moderation phase)"
+    )
+    coral.add_argument("site", metavar="SITE_SLUG")
+    group = coral.add_mutually_exclusive_group()
+    group.add_argument("--add", metavar="SECRET", help="accept signatures made with SECRET")
+    group.add_argument("--remove", metavar="SECRET", help="stop accepting SECRET")
     return parser
+
+
+def _coral(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from civility.comments.models import Site
+
+    with transaction.atomic():
+        site = Site.objects.select_for_update().filter(slug=args.site).first()
+        if site is None:
+            print(f"civility apikey: no site {args.site!r}", file=sys.stderr)
+            return 1
+        settings = dict(site.settings or {})
+        coral = dict(settings.get("coral") or {})
+        secrets = [s for s in coral.get("signing_secrets") or [] if isinstance(s, str)]
+        if args.add:
+            if args.add not in secrets:
+                secrets.append(args.add)
+        elif args.remove:
+            if args.remove not in secrets:
+                print("civility apikey: that secret is not configured", file=sys.stderr)
+                return 1
+            secrets.remove(args.remove)
+        if args.add or args.remove:
+            coral["signing_secrets"] = secrets
+            settings["coral"] = coral
+            site.settings = settings
+            site.save(update_fields=["settings"])
+    from django.conf import settings as django_settings
+
+    print(f"Coral phase URL: {django_settings.PUBLIC_URL}/coral/moderate/{site.slug}")
+    print(f"{len(secrets)} signing secret(s): " + ", ".join(s[:8] + "…" for s in secrets))
+    return 0
 
 
 def apikey_main(argv: list[str]) -> int:
@@ -53,6 +93,8 @@ def apikey_main(argv: list[str]) -> int:
             status = "revoked" if key.revoked else "active"
             print(f"{key.pk:>4}  {key.name:<24} {key.prefix:<10} {key.qps:>5} {used:>7}  {status}")
         return 0
+    if args.command == "coral":
+        return _coral(args)
     # revoke
     revoked = revoke_key(args.key)
     if revoked is None:

@@ -2,9 +2,10 @@
 
 Coral POSTs an ExternalModerationRequest to `/coral/moderate/<site slug>` with
 `X-Coral-Signature: sha256=<hex>[,sha256=<hex>...]` (HMAC-SHA256 of the raw body, one signature
-per active signing secret). Configure a site with::
+per active signing secret). Configure a site with its Coral phase's signing secret(s)::
 
-    site.settings["coral"] = {"signing_secrets": ["ssc_...", "ssc_..."]}
+    civility apikey coral SITE_SLUG --add ssc_...      # stored in Site.settings["coral"]
+    civility apikey coral SITE_SLUG --remove ssc_...   # after Coral rotated it away
 
 Answers: 204 (nothing to do: Coral's own later phases, such as pre-moderation, still run),
 or 200 with `status` REJECTED / SYSTEM_WITHHELD / PREMOD, FLAG actions and

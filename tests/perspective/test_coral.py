@@ -179,3 +179,22 @@ def test_model_decisions_end_to_end(client: Any, site: Site, scorer: Any) -> Non
     data = resp.json()
     assert data["status"] in {"SYSTEM_WITHHELD", "REJECTED"}
     assert data["actions"] == [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]
+
+
+def test_cli_manages_signing_secrets(client: Any, capsys: Any) -> None:
+    from civility.perspective.cli import apikey_main
+
+    Site.objects.create(name="Cli", slug="cli")
+    body = coral_body("hello")
+    url = "/coral/moderate/cli"
+    assert send(client, body, signature(NEW, body), url).status_code == 403
+    assert apikey_main(["coral", "cli", "--add", NEW]) == 0
+    assert apikey_main(["coral", "cli", "--add", OLD]) == 0
+    out = capsys.readouterr().out
+    assert "/coral/moderate/cli" in out and "2 signing secret(s)" in out and NEW not in out
+    assert send(client, body, signature(OLD, body), url).status_code in {200, 204}
+    assert apikey_main(["coral", "cli", "--remove", OLD]) == 0
+    assert send(client, body, signature(OLD, body), url).status_code == 401
+    assert send(client, body, signature(NEW, body), url).status_code in {200, 204}
+    assert apikey_main(["coral", "cli", "--remove", OLD]) == 1
+    assert apikey_main(["coral", "nosuchsite"]) == 1
