@@ -82,9 +82,9 @@ def get_or_create_story(site: Site, url: str, title: str = "") -> Story:
 
 
 def _after_change(comment: Comment, event: str) -> None:
-    """Invalidate cached thread pages and tell live readers and the moderation desk."""
+    """Tell live readers and the moderation desk. (Saving the comment already bumped the
+    cached thread version: see civility.comments.signals.)"""
     story_id = comment.story_id
-    transaction.on_commit(lambda: thread_cache.bump(story_id))
     payload = {"type": event, "comment": comment_dict(comment)}
     if comment.status == Comment.Status.APPROVED:
         emit(f"story:{story_id}", payload)
