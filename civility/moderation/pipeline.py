@@ -172,10 +172,11 @@ CHECKS: list[Check] = [
 
 # Moderation: site word rules (banned -> reject, suspect -> hold), then the scoring model with
 # per-site thresholds; a crash or timeout of either holds the comment.
-from civility.moderation.model_check import check_word_rules  # noqa: E402
+from civility.moderation.model_check import check_model, check_word_rules  # noqa: E402
 
 CHECKS += [
     Check("word_rules", check_word_rules, fail_reason="word rules unavailable"),
+    Check("model", check_model, fail_reason="scoring unavailable"),
 ]
 
 

@@ -122,8 +122,30 @@ class _Prepared:
     to_original: Any
 
 
-def _prepare(text: str) -> _Prepared:
+_SPACERS = frozenset(" .-_*")
+
+
+def _spread(pre: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
+    """Double every single-char separator so the normalizer joins no spaced-out letters.
+
+    normalize() joins "a m o r o n" into "amoron", swallowing the article; on this variant the
+    rule patterns match the spaced letters themselves, on word boundaries.
+    """
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    for ch, st, en in zip(pre, starts, ends, strict=True):
+        copies = 2 if ch in _SPACERS else 1
+        out.append(ch * copies)
+        new_starts += [st] * copies
+        new_ends += [en] * copies
+    return "".join(out), new_starts, new_ends
+
+
+def _prepare(text: str, spread: bool = False) -> _Prepared:
     pre, pre_starts, pre_ends = _pre_collapse(text)
+    if spread:
+        pre, pre_starts, pre_ends = _spread(pre, pre_starts, pre_ends)
     norm = normalize(pre)
 
     def to_original(start: int, end: int) -> tuple[int, int]:
@@ -139,18 +161,25 @@ def match_phrases(rules: list[tuple[str, str]], text: str) -> list[RuleMatch]:
     """Match (phrase, action) pairs against ``text``; offsets refer to ``text``."""
     if not rules or not text:
         return []
-    prepared = _prepare(text)
+    variants = [_prepare(text)]
+    if any(c in _SPACERS for c in text):
+        variants.append(_prepare(text, spread=True))
     found: list[RuleMatch] = []
     for phrase, action in rules:
         pattern = compile_phrase(phrase)
         if pattern is None:
             continue
         n_words = len(normalize_phrase(phrase).split())
-        for m in pattern.finditer(prepared.norm_text):
-            if not _plausible(m.group(0), n_words):
-                continue
-            start, end = prepared.to_original(m.start(), m.end())
-            found.append(RuleMatch(phrase, action, start, end))
+        for prepared in variants:
+            for m in pattern.finditer(prepared.norm_text):
+                if not _plausible(m.group(0), n_words):
+                    continue
+                start, end = prepared.to_original(m.start(), m.end())
+                overlaps = any(
+                    r.phrase == phrase and r.start < end and start < r.end for r in found
+                )
+                if not overlaps:
+                    found.append(RuleMatch(phrase, action, start, end))
     found.sort(key=lambda r: (r.start, r.end))
     return found
 

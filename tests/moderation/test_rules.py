@@ -71,6 +71,9 @@ EVASIONS = [
     ("k1ll y0urself", "kill yourself", "k1ll y0urself"),
     ("kill-yourself", "kill yourself", "kill-yourself"),
     ("killyourself", "kill yourself", "killyourself"),
+    ("what a m o r o n", "moron", "m o r o n"),  # the article is not swallowed
+    ("I said a.s.s", "ass", "a.s.s"),
+    ("u r a c.u.n.t", "cunt", "c.u.n.t"),
 ]
 
 INNOCENT = [
@@ -98,6 +101,9 @@ INNOCENT = [
     "skills yourself up",
     "killer yourself? no",
     "mass transit",
+    "I a m on it",
+    "a s a p",
+    "e.g. a s-class car",
 ]
 
 

@@ -1,0 +1,152 @@
+"""The scoring model inside the decision pipeline, with the real shipped artifact."""
+
+import pytest
+
+from civility.moderation import model_check
+from civility.moderation.models import WordRule
+from civility.moderation.pipeline import HOLD, REJECT, Submission, decide
+
+
+def _artifact_or_skip():
+    try:
+        from civility.scoring import Scorer
+
+        return Scorer.default()
+    except Exception as exc:  # noqa: BLE001 - the artifact may not be trained yet
+        pytest.skip(f"civility.scoring cannot load its artifact yet: {exc!r}")
+
+
+@pytest.fixture
+def scorer():
+    return _artifact_or_skip()
+
+
+CLEAN = "Thanks for the careful reporting; the timeline of the talks was useful."
+ABUSIVE = "You are a stupid worthless idiot and everyone here hates you."
+
+
+def sub(site, story, author, body):
+    return Submission(site=site, story=story, author=author, body=body)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_clean_comment_is_approved_with_scores_stored(scorer, site, story, commenter):
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == "approve", decision.reasons
+    assert decision.scores["version"] == scorer.version
+    assert set(decision.scores["scores"]) == set(model_check.DEFAULT_THRESHOLDS)
+    assert decision.scores["scores"]["TOXICITY"] < 0.5
+
+
+def test_abusive_comment_is_held_with_attribute_reason_and_spans(scorer, site, story, commenter):
+    decision = decide(sub(site, story, commenter, ABUSIVE))
+    assert decision.action in {HOLD, REJECT}
+    model_reasons = [r for r in decision.reasons if r["code"].startswith("model_")]
+    assert model_reasons, decision.reasons
+    insult = [r for r in model_reasons if r["attribute"] in {"INSULT", "TOXICITY"}]
+    assert insult and insult[0]["score"] >= insult[0]["threshold"]
+    spans = decision.scores["spans"]
+    assert spans, "high scores come with the words that drive them"
+    words = {ABUSIVE[s["start"] : s["end"]].lower() for s in spans}
+    assert any(w in text for text in words for w in ("stupid", "idiot", "worthless", "hates"))
+
+
+def test_site_thresholds_decide_hold_vs_reject(scorer, site, story, commenter):
+    score = scorer.score_one(ABUSIVE).scores["INSULT"]
+    assert score > 0.5
+    site.settings = {"thresholds": {"INSULT": {"hold": 0.1, "reject": score - 0.01}}}
+    assert decide(sub(site, story, commenter, ABUSIVE)).action == REJECT
+    site.settings = {
+        "thresholds": {a: {"hold": None, "reject": None} for a in model_check.DEFAULT_THRESHOLDS}
+    }
+    site.settings["thresholds"]["INSULT"] = {"hold": 0.1, "reject": None}
+    decision = decide(sub(site, story, commenter, ABUSIVE))
+    assert decision.action == HOLD
+    assert [r["attribute"] for r in decision.reasons if r["code"].startswith("model_")] == [
+        "INSULT"
+    ]
+    site.settings = {
+        "thresholds": {a: {"hold": None, "reject": None} for a in model_check.DEFAULT_THRESHOLDS}
+    }
+    assert decide(sub(site, story, commenter, ABUSIVE)).action == "approve"
+
+
+def test_posted_comment_keeps_scores_and_reasons(scorer, site, story, commenter):
+    from civility.comments.actions import post_comment
+
+    comment = post_comment(story=story, author=commenter, body=ABUSIVE)
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+    assert comment.scores["version"] == scorer.version
+    assert comment.scores["spans"]
+    assert any(r["code"].startswith("model_") for r in comment.moderation_reasons)
+
+
+def test_missing_artifact_holds_with_scoring_unavailable(
+    site, story, commenter, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "no-such-artifact"))
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == HOLD
+    assert {"action": "hold", "code": "model_unavailable", "message": "scoring unavailable"} in (
+        decision.reasons
+    )
+    assert decision.scores == {}
+
+
+def test_scoring_timeout_holds_the_comment(scorer, site, story, commenter, monkeypatch):
+    # A zero budget: the scorer cannot answer in time, whatever the machine's speed.
+    monkeypatch.setenv("CIVILITY_SCORING_TIMEOUT", "0")
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == HOLD
+    assert any(r["message"] == "scoring unavailable" for r in decision.reasons)
+
+
+def test_post_with_broken_scorer_is_stored_held_not_lost(
+    site, story, commenter, monkeypatch, tmp_path
+):
+    from civility.comments.actions import post_comment
+
+    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "missing"))
+    comment = post_comment(story=story, author=commenter, body=CLEAN)
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+    assert any(r["message"] == "scoring unavailable" for r in comment.moderation_reasons)
+
+
+def test_evaluate_text_combines_rules_and_model_without_writing(scorer, site):
+    from civility.moderation.models import AuditEntry
+
+    WordRule.objects.create(site=site, phrase="idiot", action="reject")
+    action, reasons, scores = model_check.evaluate_text(site, "what an 1d10t")
+    assert action == REJECT
+    assert reasons[0]["code"] == "banned_word" and reasons[0]["matched"] == "1d10t"
+    assert scores["version"] == scorer.version
+    action, reasons, scores = model_check.evaluate_text(site, CLEAN)
+    assert action == "approve" and reasons == []
+    assert not AuditEntry.objects.exists()
+
+
+def test_evaluate_text_holds_when_scoring_fails(site, monkeypatch, tmp_path):
+    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "missing"))
+    action, reasons, scores = model_check.evaluate_text(site, CLEAN)
+    assert action == HOLD and scores == {}
+    assert reasons[-1]["message"] == "scoring unavailable"
+
+
+def test_word_rules_in_pipeline_reject_and_hold_with_span(site, story, commenter):
+    WordRule.objects.create(site=site, phrase="idiot", action="reject")
+    WordRule.objects.create(site=site, phrase="moron", action="hold")
+    decision = decide(sub(site, story, commenter, "a m o r o n, not a class act"))
+    assert decision.action in {HOLD, REJECT}
+    [rule] = [r for r in decision.reasons if r["code"] == "suspect_word"]
+    assert (rule["matched"], rule["start"], rule["end"]) == ("m o r o n", 2, 11)
+    decision = decide(sub(site, story, commenter, "ıdiot"))
+    assert decision.action == REJECT
+    assert any(r["code"] == "banned_word" and r["phrase"] == "idiot" for r in decision.reasons)
+    assert all(
+        r["code"] != "banned_word"
+        for r in decide(sub(site, story, commenter, "assess the class")).reasons
+    )
