@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, re_path
+from django.views.static import serve
 
 from civility.moderation import views
 
@@ -7,6 +9,13 @@ api = "moderate/<slug:slug>/api/"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("moderate/", views.index, name="moderation-index"),
+    # The desk's own script and styles (no build step), served by Django like the widget's.
+    re_path(
+        r"^moderate/assets/(?P<path>moderation\.(?:js|css))$",
+        serve,
+        {"document_root": settings.BASE_DIR / "static" / "civility"},
+        name="moderation-assets",
+    ),
     path(
         "moderate/login/",
         auth_views.LoginView.as_view(template_name="moderation/login.html"),

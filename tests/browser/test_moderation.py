@@ -1,0 +1,135 @@
+"""End to end in Debian's Chromium: a held comment reaches the live queue, a moderator approves it
+with the keyboard, the reader's page shows it without reloading; a ban blocks the next post.
+
+Fixtures are local to this module (Chromium launched from /usr/bin/chromium; never a downloaded
+browser). The screenshot of the queue lands in test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.conftest import TEST_OUTPUT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # ordinary blocking calls made between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def desk(live_server, settings):
+    from civility.accounts.models import User
+    from civility.comments.models import Site, Story
+    from civility.moderation.models import SiteMembership
+
+    settings.PUBLIC_URL = live_server.url
+    site = Site.objects.create(
+        name="Daily News",
+        slug="daily",
+        allowed_origins=["*"],
+        premoderation="all",
+        rate_limit_per_minute=100,
+    )
+    story = Story.objects.create(
+        site=site, url="https://news.example/war-report", title="War report, day 12"
+    )
+    moderator = User.objects.create_user("maria", password="desk-password-1")
+    SiteMembership.objects.create(site=site, user=moderator, role="moderator")
+    reader = User.objects.create_user("reader", password="reader-password-1")
+    return {"site": site, "story": story, "moderator": moderator, "reader": reader}
+
+
+def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(chromium, live_server, desk):
+    from civility.comments.actions import post_comment
+    from civility.comments.models import Comment
+    from civility.moderation.pipeline import Refused
+
+    site, story, reader = desk["site"], desk["story"], desk["reader"]
+    TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
+
+    # The reader's page: the publisher's article with the embedded thread.
+    reader_ctx = chromium.new_context()
+    reader_page = reader_ctx.new_page()
+    reader_page.goto(f"{live_server.url}/demo/article/{site.slug}/")
+    thread = reader_page.frame_locator("iframe")
+    thread.locator("body").wait_for()
+
+    # The moderator signs in and opens the queue; it goes live (SSE) before anything is held.
+    mod_ctx = chromium.new_context(viewport={"width": 1280, "height": 900})
+    desk_page = mod_ctx.new_page()
+    desk_page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
+    desk_page.fill("input[name=username]", "maria")
+    desk_page.fill("input[name=password]", "desk-password-1")
+    desk_page.press("input[name=password]", "Enter")
+    desk_page.wait_for_url(re.compile(rf".*/moderate/{site.slug}/$"))
+    desk_page.locator("body[data-live='1']").wait_for()
+    assert desk_page.locator(".mod-empty").is_visible()
+
+    # A reader posts: pre-moderation holds it. It appears in the open queue without a reload.
+    held = post_comment(story=story, author=reader, body="Ceasefire talks resume tomorrow, idiot.")
+    assert held.status == Comment.Status.PENDING
+    card = desk_page.locator(f".mod-card[data-id='{held.pk}']")
+    card.wait_for()
+    assert "pre-moderation" in card.inner_text().lower() or "reviews every" in card.inner_text()
+    assert desk_page.locator("#tabs [data-queue=pending] .mod-count").inner_text() == "1"
+    desk_page.screenshot(path=str(TEST_OUTPUT / "moderation-queue.png"), full_page=True)
+    assert thread.locator("text=Ceasefire talks resume tomorrow").count() == 0
+
+    # Keyboard only: the first card has focus; "a" approves it.
+    desk_page.keyboard.press("j")
+    focused = desk_page.locator(".mod-card.mod-focused")
+    assert focused.get_attribute("data-id") == str(held.pk)
+    desk_page.keyboard.press("a")
+    card.wait_for(state="detached")
+    assert "Approved" in desk_page.locator("#status").inner_text()
+    held.refresh_from_db()
+    assert held.status == Comment.Status.APPROVED
+
+    # The reader's page shows it live.
+    thread.locator("text=Ceasefire talks resume tomorrow").wait_for()
+
+    # Another held comment from the same reader: "b" bans the author from the keyboard.
+    second = post_comment(story=story, author=reader, body="One more thing about the talks.")
+    card2 = desk_page.locator(f".mod-card[data-id='{second.pk}']")
+    card2.wait_for()
+    desk_page.keyboard.press("j")
+    desk_page.keyboard.press("b")
+    dialog = desk_page.locator("#dialog")
+    dialog.wait_for()
+    desk_page.select_option("#dlg-period", "ban")
+    desk_page.fill("#dlg-reason", "Insults other readers")
+    desk_page.press("#dlg-reason", "Enter")
+    desk_page.locator("#status", has_text="Banned").wait_for()
+    reader.refresh_from_db()
+    assert reader.banned and reader.banned_reason == "Insults other readers"
+
+    # The ban blocks the next post, with a clear message.
+    with pytest.raises(Refused) as exc:
+        post_comment(story=story, author=reader, body="Let me post again.")
+    assert exc.value.status == 403 and "banned" in exc.value.message
+
+    mod_ctx.close()
+    reader_ctx.close()
