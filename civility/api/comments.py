@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -215,7 +216,16 @@ def counts(request: HttpRequest, payload: CountsIn) -> dict[str, Any]:
 
 
 @router.get("/counts")
-def counts_get(request: HttpRequest, site: str, url: Query[list[str]]) -> dict[str, Any]:
+def counts_get(request: HttpRequest, site: str, url: Query[list[str]]) -> HttpResponse:
+    """Counts for count.js on the publisher's listing pages: a simple cross-origin GET (no
+    preflight), answered with CORS headers for the site's allowed origins only."""
     if len(url) > 200:
         raise Refused("too_many_urls", "Ask for at most 200 URLs at once.")
-    return {"counts": queries.counts(actions.get_site(site).pk, url)}
+    the_site = actions.get_site(site)
+    data = json.dumps({"counts": queries.counts(the_site.pk, url)})
+    response = HttpResponse(data, content_type="application/json")
+    origin = request.headers.get("Origin", "")
+    if origin and actions.origin_allowed(the_site, origin):
+        response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response

@@ -6,6 +6,7 @@ from civility.comments import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("embed.js", views.embed_js, name="embed-js"),
+    path("count.js", views.count_js, name="count-js"),
     path("embed/thread", views.embed_thread, name="embed-thread"),
     path("demo/article/", views.demo_article, name="demo-article"),
     path("demo/article/<slug:slug>/", views.demo_article, name="demo-article-site"),

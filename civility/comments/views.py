@@ -26,7 +26,16 @@ SSE_HEARTBEAT = 15
 
 @require_GET
 def embed_js(request: HttpRequest) -> HttpResponse:
-    path = settings.BASE_DIR / "static" / "civility" / "embed.js"
+    return _script("embed.js")
+
+
+@require_GET
+def count_js(request: HttpRequest) -> HttpResponse:
+    return _script("count.js")
+
+
+def _script(name: str) -> HttpResponse:
+    path = settings.BASE_DIR / "static" / "civility" / name
     response = HttpResponse(path.read_bytes(), content_type="application/javascript")
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"

@@ -210,3 +210,17 @@ def test_openapi_schema_lists_the_widget_endpoints(anon):
     paths = schema["paths"]
     for p in ["/api/v1/stories/{story_id}/comments", "/api/v1/counts", "/api/v1/auth/sso"]:
         assert p in paths
+
+
+def test_count_js_and_cors_for_allowed_origins_only(story, reader, client):
+    post(reader[1], story, "counted")
+    assert client.get("/count.js").status_code == 200
+    r = client.get("/api/v1/counts", {"site": "news", "url": story.url}, headers={"Origin": ORIGIN})
+    assert r.json() == {"counts": {story.url: 1}}
+    assert r["Access-Control-Allow-Origin"] == ORIGIN
+    r = client.get(
+        "/api/v1/counts",
+        {"site": "news", "url": story.url},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert "Access-Control-Allow-Origin" not in r
