@@ -298,3 +298,19 @@ def test_sse_stream_delivers_queue_events(moderator, site, pending):
     events._deliver_local(f"site:{site.pk}:queue", {"type": "comment.approved", "comment_id": 7})
     rest = b"".join(stream)
     assert b"event: queue" in rest and b'"comment_id":7' in rest
+
+
+def test_per_story_view_and_its_isolation(moderator, site, story, other_story, make_comment):
+    from civility.comments.models import Story
+
+    elsewhere = Story.objects.create(site=site, url="https://news.example/b", title="B")
+    mine = make_comment("on the war report")
+    make_comment("on story B", story=elsewhere)
+    c = client_for(moderator)
+    page = c.get(f"/moderate/{site.slug}/?story={story.pk}")
+    assert page.status_code == 200 and b"War report" in page.content
+    data = c.get(f"/moderate/{site.slug}/api/queue?queue=pending&story={story.pk}").json()
+    assert [card["id"] for card in data["cards"]] == [mine.pk]
+    assert data["counts"]["pending"] == 1
+    assert c.get(f"/moderate/{site.slug}/api/queue?story={other_story.pk}").status_code == 404
+    assert c.get(f"/moderate/{site.slug}/?story={other_story.pk}").status_code == 404
