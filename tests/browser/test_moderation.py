@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_OUTPUT
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_OUTPUT = Path(os.environ.get("CIVILITY_TEST_OUTPUT", REPO_ROOT / "test-output"))
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
