@@ -87,8 +87,8 @@ def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(chromium, l
     desk_page.fill("input[name=password]", "desk-password-1")
     desk_page.press("input[name=password]", "Enter")
     desk_page.wait_for_url(re.compile(rf".*/moderate/{site.slug}/$"))
-    desk_page.locator("body[data-live='1']").wait_for()
-    assert desk_page.locator(".mod-empty").is_visible()
+    desk_page.locator("body[data-live='1'][data-loaded='1']").wait_for()
+    desk_page.locator(".mod-empty").wait_for()
 
     # A reader posts: pre-moderation holds it. It appears in the open queue without a reload.
     held = post_comment(story=story, author=reader, body="Ceasefire talks resume tomorrow, idiot.")
