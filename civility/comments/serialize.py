@@ -32,4 +32,5 @@ def comment_dict(c: Comment, author: dict[str, Any] | None = None) -> dict[str, 
         "created_at": c.created_at.isoformat(),
         "edited": c.edited,
         "reaction_count": c.reaction_count,
+        "featured": c.featured,
     }

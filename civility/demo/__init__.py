@@ -98,7 +98,7 @@ def seed(base_url: str) -> dict[str, Any]:
     login = cred_path.read_text().split() if cred_path.exists() else ["moderator", "(see admin)"]
     return {
         "article": f"{base_url}/demo/article/{site.slug}/",
-        "dashboard": f"{base_url}/moderation/",
+        "dashboard": f"{base_url}/moderate/{site.slug}/",
         "admin": f"{base_url}/admin/",
         "username": login[0],
         "password": login[1],

@@ -209,14 +209,16 @@
     var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : ""), id: "c" + c.id, "data-id": c.id });
     var art = el("article", { "aria-labelledby": "a" + c.id });
     li.appendChild(art);
-    if (c.status === "deleted") {
-      art.appendChild(el("p", { "class": "civ-deleted", id: "a" + c.id, text: "This comment was deleted." }));
+    if (c.status === "deleted" || c.status === "rejected") {
+      art.appendChild(el("p", { "class": "civ-deleted", id: "a" + c.id,
+        text: c.status === "deleted" ? "This comment was deleted." : "This comment was removed by a moderator." }));
     } else {
       var name = el("span", { "class": "civ-author", text: c.author ? c.author.name : "" });
       var head = el("header", { id: "a" + c.id }, [name]);
       (c.author && c.author.badges || []).forEach(function (b) { head.appendChild(el("span", { "class": "civ-badge", text: String(b) })); });
       head.appendChild(el("time", { datetime: c.created_at, text: timeText(c.created_at) }));
       if (c.edited) head.appendChild(el("span", { "class": "civ-edited", text: "(edited)" }));
+      if (c.featured) head.appendChild(el("span", { "class": "civ-badge civ-featured", text: "Featured" }));
       if (c.status === "pending") head.appendChild(el("span", { "class": "civ-pending-label", text: "Awaiting moderation" }));
       art.appendChild(head);
       var body = el("div", { "class": "civ-body" });
@@ -345,7 +347,7 @@
       if (c.status === "approved" && !byId[c.id]) { insert(c, false); say("New comment from " + (c.author ? c.author.name : "a reader") + "."); }
       else if (byId[c.id]) { Object.assign(byId[c.id], c); render(); }
     });
-    ["comment.edited", "comment.approved"].forEach(function (kind) {
+    ["comment.edited", "comment.approved", "comment.featured", "comment.unfeatured"].forEach(function (kind) {
       es.addEventListener(kind, function (e) {
         var c = JSON.parse(e.data).comment;
         if (byId[c.id]) { Object.assign(byId[c.id], c); render(); } else if (c.status === "approved") insert(c, false);
@@ -353,6 +355,22 @@
     });
     es.addEventListener("comment.deleted", function (e) {
       var c = JSON.parse(e.data).comment; if (byId[c.id]) { byId[c.id].status = "deleted"; render(); }
+    });
+    es.addEventListener("comment.removed", function (e) {
+      var c = JSON.parse(e.data).comment;
+      if (!byId[c.id]) return;
+      byId[c.id].status = "rejected";
+      if (!(byId[c.id].replies || []).length) {
+        roots = roots.filter(function (r) { return r.id !== c.id; });
+        Object.keys(byId).forEach(function (k) {
+          var n = byId[k]; if (n.replies) n.replies = n.replies.filter(function (r) { return r.id !== c.id; });
+        });
+        delete byId[c.id]; state.total = Math.max(0, state.total - 1);
+      }
+      render();
+    });
+    ["story.closed", "story.opened"].forEach(function (kind) {
+      es.addEventListener(kind, function () { story.closed = kind === "story.closed"; renderComposer(); render(); });
     });
     es.addEventListener("comment.reactions", function (e) {
       var c = JSON.parse(e.data).comment; if (byId[c.id]) { byId[c.id].reaction_count = c.reaction_count; render(); }
