@@ -204,7 +204,9 @@ def main() -> int:
         default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/7"),
         help="CIVILITY_REDIS_URL for Civility ('' for none: per-worker caches)",
     )
-    ap.add_argument("--threads", type=int, default=4, help="threads per Civility worker")
+    ap.add_argument(
+        "--threads", type=int, default=8, help="threads per Civility worker (serve default)"
+    )
     ap.add_argument("--skip-isso", action="store_true")
     args = ap.parse_args()
     if not shutil.which("wrk"):

@@ -15,6 +15,10 @@ from django.core.cache import cache
 
 LOCAL_TTL = 2
 SHARED_TTL = 300
+# With Redis, each process also remembers a story's version this long, so a cached read needs no
+# network round trip; a write in another worker shows here at most this late (own writes: at once).
+VERSION_MEMO_SECONDS = 0.5
+_memo: dict[int, tuple[int, float]] = {}
 
 
 def _ttl() -> int:
@@ -22,17 +26,28 @@ def _ttl() -> int:
 
 
 def version(story_id: int) -> int:
+    memo = settings.REDIS_URL != ""
+    if memo:
+        hit = _memo.get(story_id)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
     key = f"civ:threadver:{story_id}"
     value = cache.get(key)
     if value is None:
         value = time.time_ns()
         cache.add(key, value, timeout=None)
         value = cache.get(key, value)
+    if memo:
+        if len(_memo) > 10_000:
+            _memo.clear()
+        _memo[story_id] = (int(value), time.monotonic() + VERSION_MEMO_SECONDS)
     return int(value)
 
 
 def bump(story_id: int) -> None:
-    cache.set(f"civ:threadver:{story_id}", time.time_ns(), timeout=None)
+    value = time.time_ns()
+    cache.set(f"civ:threadver:{story_id}", value, timeout=None)
+    _memo[story_id] = (value, time.monotonic() + VERSION_MEMO_SECONDS)
 
 
 def page_key(story_id: int, *parts: object) -> str:
