@@ -222,3 +222,36 @@ def test_no_xss_payload_executes_in_the_browser(browser, setup):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "xss-corpus.png"), full_page=True)
     ctx.close()
+
+
+def test_deep_thread_continues_and_sort_switches(browser, setup):
+    from playwright.sync_api import expect
+
+    from civility.accounts.models import User
+    from civility.comments import actions
+
+    u = User.objects.create_user(username="deep", display_name="Deep Diver")
+    parent = setup["seed"].pk
+    for level in range(1, 8):
+        parent = actions.post_comment(
+            story=setup["story"], author=u, body=f"level {level} reply", parent_id=parent
+        ).pk
+    actions.post_comment(story=setup["story"], author=u, body="a later top-level comment")
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(setup["url"])
+    frame = page.frame_locator("#civility-thread iframe")
+    expect(frame.locator(".civ-count")).to_have_text("9 comments")
+    # Newest first: the later top-level comment leads; oldest first: the seed does.
+    expect(frame.locator(".civ-list > .civ-comment").first).to_contain_text("a later top-level")
+    frame.get_by_label("Sort").select_option("oldest")
+    expect(frame.locator(".civ-list > .civ-comment").first).to_contain_text("Finally!")
+    # Indentation stops at the visual depth limit; the rest is one keyboard press away.
+    expect(frame.get_by_text("level 5 reply")).to_have_count(0)
+    cont = frame.get_by_role("button", name="Continue this thread")
+    cont.focus()
+    page.keyboard.press("Enter")
+    expect(frame.get_by_text("level 7 reply")).to_be_visible()
+    frame.get_by_role("button", name="Back to all comments").click()
+    expect(frame.get_by_text("a later top-level comment")).to_be_visible()
+    ctx.close()
