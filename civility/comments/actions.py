@@ -93,9 +93,24 @@ def _after_change(comment: Comment, event: str) -> None:
     emit(f"site:{comment.story.site_id}", payload)
 
 
+def check_identity(site: Site, user: Any) -> None:
+    """Each site decides which kinds of identity may comment on it."""
+    if user.is_guest:
+        if not site.allow_guests:
+            raise Refused("guests_disabled", "This site does not accept guest comments.", 403)
+    elif user.sso_site_id is not None:
+        if user.sso_site_id != site.pk:
+            raise Refused("wrong_site", "This sign-in belongs to another site.", 403)
+    elif not site.allow_local_accounts and not user.is_staff:
+        raise Refused(
+            "local_accounts_disabled", "Sign in with the publisher's account to comment here.", 403
+        )
+
+
 def post_comment(
     *, story: Story, author: Any, body: str, parent_id: int | None = None, ip: str = ""
 ) -> Comment:
+    check_identity(story.site, author)
     body = (body or "").strip()
     parent = None
     if parent_id is not None:

@@ -323,3 +323,27 @@ def test_signup_login_guest(site, story, anon):
     site.allow_guests = False
     site.save()
     assert_error(anon.post("/auth/guest", {"site": "news", "name": "Nope"}), 403, "guests_disabled")
+
+
+def test_each_site_decides_which_identities_may_comment(site, story, anon, reader):
+    guest = Api(anon.post("/auth/guest", {"site": "news", "name": "G"}).json_body["token"])
+    sso = Api(anon.post("/auth/sso", {"site": "news", "token": sso_token(site)}).json_body["token"])
+    other = Story.objects.create(
+        site=type(site).objects.create(name="Other", slug="other", allowed_origins=["*"]),
+        url="https://other.example/a",
+    )
+    before = snapshot()
+    assert_error(sso.post(f"/stories/{other.pk}/comments", {"body": "hi"}), 403, "wrong_site")
+    site.allow_guests = False
+    site.allow_local_accounts = False
+    site.save()
+    assert_error(
+        guest.post(f"/stories/{story.pk}/comments", {"body": "hi"}), 403, "guests_disabled"
+    )
+    assert_error(
+        reader[1].post(f"/stories/{story.pk}/comments", {"body": "hi"}),
+        403,
+        "local_accounts_disabled",
+    )
+    assert snapshot() == before
+    assert sso.post(f"/stories/{story.pk}/comments", {"body": "hi"}).status_code == 201
