@@ -255,3 +255,42 @@ def test_deep_thread_continues_and_sort_switches(browser, setup):
     frame.get_by_role("button", name="Back to all comments").click()
     expect(frame.get_by_text("a later top-level comment")).to_be_visible()
     ctx.close()
+
+
+def test_publisher_sso_token_signs_the_reader_in(browser, setup, publisher, live_server):
+    import time
+
+    import jwt
+    from playwright.sync_api import expect
+
+    site = setup["site"]
+    site.sso_secret = "publisher-shared-secret-0123456789abcdef"
+    site.save()
+    now = int(time.time())
+    claims = {
+        "jti": "j1",
+        "iat": now,
+        "exp": now + 600,
+        "user": {"id": "42", "username": "Pat Subscriber", "badges": ["subscriber"]},
+    }
+    token = jwt.encode(claims, site.sso_secret, algorithm="HS256")
+    origin, root = publisher
+    name = article(root, live_server.url, "sso.html", f'data-sso-token="{token}"')
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{origin}/{name}")
+    frame = page.frame_locator("#civility-thread iframe")
+    expect(frame.get_by_text("Signed in as")).to_contain_text("Pat Subscriber")
+    frame.get_by_label("Add a comment").fill("Posted with my newspaper account.")
+    frame.get_by_role("button", name="Post comment").click()
+    posted = frame.locator(".civ-comment", has_text="Posted with my newspaper account.")
+    expect(posted.locator(".civ-badge")).to_have_text("subscriber")
+    # A forged token is refused with a clear message, and nobody is signed in.
+    forged = jwt.encode(claims, "not-the-secret-0123456789abcdef-xyz", algorithm="HS256")
+    name = article(root, live_server.url, "forged.html", f'data-sso-token="{forged}"')
+    page.goto(f"{origin}/{name}")
+    expect(frame.locator(".civ-live")).to_contain_text(
+        "Sign-in failed: The sign-on token is invalid"
+    )
+    expect(frame.get_by_text("Signed in as")).to_have_count(0)
+    ctx.close()

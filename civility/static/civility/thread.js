@@ -384,7 +384,10 @@
     if (e.data.civility === "logout") signOut();
   });
   function ssoLogin(jwt) {
-    return api("POST", "/auth/sso", { site: cfg.site, token: jwt }).then(setSession, function (x) { say("Sign-in failed: " + x.message); });
+    return api("POST", "/auth/sso", { site: cfg.site, token: jwt }).then(setSession, function (x) {
+      // The publisher vouches for nobody valid: drop any older session rather than keep it.
+      signOut(); say("Sign-in failed: " + x.message);
+    });
   }
   var hash = new URLSearchParams(location.hash.slice(1));
   try { state.token = localStorage.getItem(TOKEN_KEY); } catch (e) { state.token = null; }
