@@ -71,3 +71,37 @@ def test_reconnect_catches_up_from_last_event_id(client, story, make_reader):
     read_events(client, story, out, threading.Event(), after=first.pk, max_seconds=0.2)
     ids = [d["comment"]["id"] for k, d in parse(out) if k == "comment.created"]
     assert ids == [second.pk]
+
+
+def _redis_up(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
+
+
+@pytest.mark.skipif(not _redis_up(REDIS_TEST_URL), reason="no Redis answers at 127.0.0.1:6379")
+def test_events_cross_workers_through_redis(client, settings, story, make_reader):
+    # With CIVILITY_REDIS_URL every worker's stream subscribes to Redis, so a comment posted in
+    # one process reaches readers connected to another.
+    settings.REDIS_URL = REDIS_TEST_URL
+    alice, _ = make_reader("alice")
+    out: list = []
+    ready = threading.Event()
+    t = threading.Thread(
+        target=read_events, args=(client, story, out, ready), kwargs={"max_seconds": 4}
+    )
+    t.start()
+    assert ready.wait(5)
+    import time
+
+    time.sleep(0.3)  # the stream has subscribed once its first chunk is out
+    live = actions.post_comment(story=story, author=alice, body="via redis")
+    t.join(10)
+    created = [d["comment"]["id"] for k, d in parse(out) if k == "comment.created"]
+    assert created == [live.pk]
