@@ -1,13 +1,14 @@
-"""In-process event bus plus optional Redis fan-out, used for live updates (SSE).
+"""Live updates: actions `emit(channel, payload)`; SSE views `listen(channels)`.
 
-Actions call `emit(channel, payload)` after their transaction commits. Listeners in the same process
-(SSE streams under the threaded dev server or one gunicorn worker) get events directly; with
-CIVILITY_REDIS_URL set, events are also published on Redis so every worker sees them.
+Without Redis, events stay in the process (the demo's threaded server, or tests). With
+CIVILITY_REDIS_URL set, events go through Redis pub/sub so a reader connected to one worker sees
+what another worker wrote. Either way, the write has already landed: live delivery is best effort.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections import defaultdict
@@ -16,20 +17,65 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _subscribers: dict[str, set[queue.Queue]] = defaultdict(set)
+_redis_client: Any = None
 
 
-def subscribe(channel: str) -> queue.Queue:
-    q: queue.Queue = queue.Queue(maxsize=1000)
-    with _lock:
-        _subscribers[channel].add(q)
-    return q
+def _redis() -> Any:
+    """One client (and connection pool) per process: a connection per event halves post rates."""
+    global _redis_client
+    if _redis_client is None:
+        import redis
+
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis_client
 
 
-def unsubscribe(channel: str, q: queue.Queue) -> None:
-    with _lock:
-        _subscribers[channel].discard(q)
+class Listener:
+    """Events of several channels, in arrival order. Use as a context manager."""
+
+    def __init__(self, channels: list[str]) -> None:
+        self.channels = channels
+        self._queue: queue.Queue = queue.Queue(maxsize=1000)
+        self._pubsub: Any = None
+        if settings.REDIS_URL:
+            self._pubsub = _redis().pubsub(ignore_subscribe_messages=True)
+            self._pubsub.subscribe(*[f"civility:{c}" for c in channels])
+        else:
+            with _lock:
+                for channel in channels:
+                    _subscribers[channel].add(self._queue)
+
+    def get(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or None after `timeout` seconds."""
+        if self._pubsub is not None:
+            msg = self._pubsub.get_message(timeout=timeout)
+            if msg and msg.get("type") == "message":
+                return json.loads(msg["data"])
+            return None
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            self._pubsub.close()
+        with _lock:
+            for channel in self.channels:
+                _subscribers[channel].discard(self._queue)
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def listen(channels: list[str]) -> Listener:
+    return Listener(channels)
 
 
 def _deliver_local(channel: str, payload: dict[str, Any]) -> None:
@@ -39,20 +85,16 @@ def _deliver_local(channel: str, payload: dict[str, Any]) -> None:
         try:
             q.put_nowait(payload)
         except queue.Full:  # a stalled client must not block the writer
-            pass
+            log.warning("dropping a live event for a stalled listener on %s", channel)
 
 
 def _publish(channel: str, payload: dict[str, Any]) -> None:
     if settings.REDIS_URL:
         try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL).publish(
-                f"civility:{channel}", json.dumps(payload)
-            )
-            return  # the Redis listener thread delivers locally too
-        except Exception:  # noqa: BLE001 - live updates are best effort; the write already landed
-            pass
+            _redis().publish(f"civility:{channel}", json.dumps(payload))
+            return
+        except Exception:  # live updates are best effort; the write already landed
+            log.exception("could not publish a live event on %s", channel)
     _deliver_local(channel, payload)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -107,14 +106,6 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-def _redis_events(channel: str) -> Any:
-    import redis
-
-    pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(f"civility:{channel}")
-    return pubsub
-
-
 @require_GET
 def story_events(request: HttpRequest, story_id: int) -> HttpResponse | StreamingHttpResponse:
     """Server-sent events for one story: new approved comments, edits, deletions, reactions."""
@@ -136,9 +127,7 @@ def story_events(request: HttpRequest, story_id: int) -> HttpResponse | Streamin
     channel = f"story:{story_id}"
 
     def stream() -> Iterator[bytes]:
-        local = None if settings.REDIS_URL else events.subscribe(channel)
-        pubsub = _redis_events(channel) if settings.REDIS_URL else None
-        try:
+        with events.listen([channel]) as listener:
             yield b"retry: 2000\n\n"
             if last_id:
                 # Catch up on what was published while the reader was reconnecting.
@@ -155,16 +144,7 @@ def story_events(request: HttpRequest, story_id: int) -> HttpResponse | Streamin
             next_beat = time.monotonic() + SSE_HEARTBEAT
             while time.monotonic() < deadline:
                 wait = max(0.05, min(deadline, next_beat) - time.monotonic())
-                payload = None
-                if pubsub is not None:
-                    msg = pubsub.get_message(timeout=wait)
-                    if msg and msg.get("type") == "message":
-                        payload = json.loads(msg["data"])
-                elif local is not None:
-                    try:
-                        payload = local.get(timeout=wait)
-                    except queue.Empty:
-                        payload = None
+                payload = listener.get(timeout=wait)
                 if payload is not None:
                     kind = payload.get("type", "message")
                     cid = payload.get("comment", {}).get("id")
@@ -172,11 +152,6 @@ def story_events(request: HttpRequest, story_id: int) -> HttpResponse | Streamin
                 elif time.monotonic() >= next_beat:
                     next_beat = time.monotonic() + SSE_HEARTBEAT
                     yield b": keep-alive\n\n"
-        finally:
-            if local is not None:
-                events.unsubscribe(channel, local)
-            if pubsub is not None:
-                pubsub.close()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -8,7 +8,6 @@ other sites get 403 (JSON for the API, a page with a sign-in link for pages).
 from __future__ import annotations
 
 import json
-import queue as queue_mod
 import time
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -406,50 +405,18 @@ def queue_events(request: HttpRequest, site: Site, role: str) -> StreamingHttpRe
     channels = [f"site:{site.pk}:queue", f"site:{site.pk}"]
 
     def stream() -> Iterator[bytes]:
-        from django.conf import settings
-
-        pubsub = None
-        local: list[tuple[str, queue_mod.Queue]] = []
-        if settings.REDIS_URL:
-            import redis
-
-            pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(*[f"civility:{c}" for c in channels])
-        else:
-            local = [(c, events.subscribe(c)) for c in channels]
-        merged: queue_mod.Queue = queue_mod.Queue()
-        try:
+        with events.listen(channels) as listener:
             yield b"retry: 2000\n\nevent: ready\ndata: {}\n\n"
             deadline = time.monotonic() + max_seconds
             next_beat = time.monotonic() + SSE_HEARTBEAT
             while time.monotonic() < deadline:
-                payload = None
-                if pubsub is not None:
-                    msg = pubsub.get_message(timeout=0.5)
-                    if msg and msg.get("type") == "message":
-                        payload = json.loads(msg["data"])
-                else:
-                    for _, q in local:
-                        try:
-                            while True:
-                                merged.put(q.get_nowait())
-                        except queue_mod.Empty:
-                            pass
-                    try:
-                        payload = merged.get(timeout=0.25)
-                    except queue_mod.Empty:
-                        payload = None
+                payload = listener.get(timeout=0.5)
                 if payload is not None:
                     body = json.dumps(payload, separators=(",", ":"))
                     yield f"event: queue\ndata: {body}\n\n".encode()
                 elif time.monotonic() >= next_beat:
                     next_beat = time.monotonic() + SSE_HEARTBEAT
                     yield b": keep-alive\n\n"
-        finally:
-            for channel, q in local:
-                events.unsubscribe(channel, q)
-            if pubsub is not None:
-                pubsub.close()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -1,6 +1,5 @@
 """Moderator actions: validation, writes, audit entries, events and permissions."""
 
-import queue
 import threading
 
 import pytest
@@ -20,18 +19,16 @@ def audit(action, **filters):
     return list(AuditEntry.objects.filter(action=action, **filters))
 
 
-def drain(q):
+def drain(listener):
     out = []
-    while True:
-        try:
-            out.append(q.get_nowait())
-        except queue.Empty:
-            return out
+    while (event := listener.get(timeout=0.01)) is not None:
+        out.append(event)
+    return out
 
 
 def test_approve_publishes_audits_and_emits(moderator, pending, django_capture_on_commit_callbacks):
-    story_q = events.subscribe(f"story:{pending.story_id}")
-    queue_q = events.subscribe(f"site:{pending.story.site_id}:queue")
+    story_q = events.listen([f"story:{pending.story_id}"])
+    queue_q = events.listen([f"site:{pending.story.site_id}:queue"])
     try:
         with django_capture_on_commit_callbacks(execute=True):
             actions.approve(moderator, pending.pk, expected_status="pending")
@@ -46,8 +43,8 @@ def test_approve_publishes_audits_and_emits(moderator, pending, django_capture_o
         assert queue_event["comment_id"] == pending.pk and queue_event["status"] == "approved"
         assert queue_event["actor"] == "mod_a"
     finally:
-        events.unsubscribe(f"story:{pending.story_id}", story_q)
-        events.unsubscribe(f"site:{pending.story.site_id}:queue", queue_q)
+        story_q.close()
+        queue_q.close()
 
 
 def test_reject_needs_reason_and_shows_it_to_author(moderator, make_comment):
