@@ -114,13 +114,17 @@ def continue_thread(request: HttpRequest, comment_id: int) -> dict[str, Any]:
 
 @router.get("/stories/{story_id}/me")
 def my_view(request: HttpRequest, story_id: int) -> dict[str, Any]:
-    """What only this reader sees: their held comments and what they reacted to."""
+    """What only this reader sees: their held and rejected comments and what they reacted to."""
     story = _story(story_id)
     user = optional_user(request)
     if user is None:
-        return {"user": None, "pending": [], "reacted": []}
-    pending = (
-        Comment.objects.filter(story=story, author=user, status=Comment.Status.PENDING)
+        return {"user": None, "pending": [], "rejected": [], "reacted": []}
+    own = (
+        Comment.objects.filter(
+            story=story,
+            author=user,
+            status__in=[Comment.Status.PENDING, Comment.Status.REJECTED],
+        )
         .select_related("author")
         .order_by("created_at")
     )
@@ -129,7 +133,13 @@ def my_view(request: HttpRequest, story_id: int) -> dict[str, Any]:
 
     return {
         "user": author_dict(user),
-        "pending": [comment_dict(c) for c in pending],
+        "pending": [comment_dict(c) for c in own if c.status == Comment.Status.PENDING],
+        # Only the author learns why: the reason is not part of the public comment shape.
+        "rejected": [
+            {**comment_dict(c), "rejection_reason": c.rejection_reason}
+            for c in own
+            if c.status == Comment.Status.REJECTED
+        ],
         "reacted": list(reacted),
     }
 

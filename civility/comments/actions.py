@@ -21,7 +21,7 @@ from civility.comments.render import render
 from civility.comments.serialize import comment_dict
 from civility.events import emit
 from civility.moderation.audit import record
-from civility.moderation.pipeline import APPROVE, HOLD, Refused, Submission, decide
+from civility.moderation.pipeline import APPROVE, HOLD, REJECT, Refused, Submission, decide
 
 STATUS_FOR = {APPROVE: Comment.Status.APPROVED, HOLD: Comment.Status.PENDING}
 
@@ -107,6 +107,11 @@ def check_identity(site: Site, user: Any) -> None:
         )
 
 
+def _rejection_reason(reasons: list[dict[str, Any]]) -> str:
+    """What a rejected author is told: the messages of the checks that voted to reject."""
+    return "; ".join(r.get("message", "") for r in reasons if r.get("action") == REJECT)[:500]
+
+
 def post_comment(
     *, story: Story, author: Any, body: str, parent_id: int | None = None, ip: str = ""
 ) -> Comment:
@@ -133,6 +138,7 @@ def post_comment(
             body=body,
             html=render(body),
             status=STATUS_FOR.get(decision.action, Comment.Status.REJECTED),
+            rejection_reason=_rejection_reason(decision.reasons),
             ip_hash=sub.ip_hash,
             moderation_reasons=decision.reasons,
             scores=decision.scores,
@@ -184,6 +190,7 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
     with transaction.atomic():
         comment.body, comment.html, comment.edited = body, render(body), True
         comment.status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
+        comment.rejection_reason = _rejection_reason(decision.reasons)
         comment.moderation_reasons, comment.scores = decision.reasons, decision.scores
         comment.save()
         record(

@@ -224,3 +224,30 @@ def test_count_js_and_cors_for_allowed_origins_only(story, reader, client):
         headers={"Origin": "https://evil.example"},
     )
     assert "Access-Control-Allow-Origin" not in r
+
+
+def test_rejected_author_sees_why_and_nobody_else_does(site, story, reader, other_reader, anon):
+    from civility.accounts.models import User
+    from civility.moderation import actions as moderation
+    from civility.moderation.models import SiteMembership, WordRule
+
+    WordRule.objects.create(site=site, phrase="scumbag", action="reject")
+    _, alice = reader
+    r = post(alice, story, "You are a scumbag")
+    assert r.status_code == 201 and r.json_body["comment"]["status"] == "rejected"
+    assert r.json_body["message"] == "Your comment was rejected."
+    by_rule = r.json_body["comment"]["id"]
+
+    kept = post(alice, story, "A fair point, made calmly").json_body["comment"]["id"]
+    mod = User.objects.create_user(username="mod", email="mod@example.org", password="x" * 12)
+    SiteMembership.objects.create(site=site, user=mod, role="moderator")
+    moderation.reject(mod, kept, "Off topic for this story")
+
+    mine = alice.get(f"/stories/{story.pk}/me").json_body
+    reasons = {c["id"]: c["rejection_reason"] for c in mine["rejected"]}
+    assert set(reasons) == {by_rule, kept}
+    assert "scumbag" in reasons[by_rule]
+    assert reasons[kept] == "Off topic for this story"
+    assert other_reader[1].get(f"/stories/{story.pk}/me").json_body["rejected"] == []
+    public = anon.get(f"/stories/{story.pk}/comments").json_body
+    assert public["total"] == 0 and "rejection_reason" not in str(public)

@@ -164,7 +164,7 @@
   }
   function posted(data) {
     var c = data.comment; c.replies = c.replies || [];
-    if (c.status === "approved" || c.status === "pending") insert(c, true);
+    if (c.status !== "deleted") insert(c, true);
     say(data.message + (data.reasons && data.reasons.length && c.status !== "approved" ? " " + data.reasons.join(" ") : ""));
   }
 
@@ -196,7 +196,7 @@
     if (!state.token) return Promise.resolve();
     return api("GET", "/stories/" + story.id + "/me").then(function (data) {
       state.reacted = {}; data.reacted.forEach(function (id) { state.reacted[id] = true; });
-      data.pending.forEach(function (c) { if (!byId[c.id]) { c.replies = []; insert(c, true); } });
+      data.pending.concat(data.rejected || []).forEach(function (c) { if (!byId[c.id]) { c.replies = []; insert(c, true); } });
     }, function () { /* an expired token just means signed out */ });
   }
   function timeText(iso) {
@@ -209,7 +209,7 @@
     var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : ""), id: "c" + c.id, "data-id": c.id });
     var art = el("article", { "aria-labelledby": "a" + c.id });
     li.appendChild(art);
-    if (c.status === "deleted" || c.status === "rejected") {
+    if (c.status === "deleted" || (c.status === "rejected" && !c.mine)) {
       art.appendChild(el("p", { "class": "civ-deleted", id: "a" + c.id,
         text: c.status === "deleted" ? "This comment was deleted." : "This comment was removed by a moderator." }));
     } else {
@@ -220,11 +220,14 @@
       if (c.edited) head.appendChild(el("span", { "class": "civ-edited", text: "(edited)" }));
       if (c.featured) head.appendChild(el("span", { "class": "civ-badge civ-featured", text: "Featured" }));
       if (c.status === "pending") head.appendChild(el("span", { "class": "civ-pending-label", text: "Awaiting moderation" }));
+      // Only the author sees their rejected comment, with the reason the moderator gave.
+      if (c.status === "rejected") head.appendChild(el("span", { "class": "civ-pending-label civ-rejected-label",
+        text: "Rejected" + (c.rejection_reason ? ": " + c.rejection_reason : "") }));
       art.appendChild(head);
       var body = el("div", { "class": "civ-body" });
       body.innerHTML = c.html; // sanitized by the server (nh3 allow-list); CSP forbids inline script
       art.appendChild(body);
-      art.appendChild(actionsBar(c, li));
+      if (c.status !== "rejected") art.appendChild(actionsBar(c, li));
     }
     var reps = c.replies || [];
     if (reps.length && depth >= cfg.visualDepth && state.focus !== c.id) {
