@@ -12,6 +12,20 @@ import sys
 from typing import Any
 
 
+def warm_up(worker: Any = None) -> None:
+    """Load the scoring model in each worker before it takes traffic.
+
+    Without this, the first comment or Coral hook call in each worker pays the model load (about
+    half a second), past Coral's 200 ms timeout for its moderation phase.
+    """
+    try:
+        from civility.moderation.model_check import score_text
+
+        score_text("warm up")
+    except Exception as exc:  # the pipeline holds comments while scoring is unavailable
+        print(f"civility serve: scoring model not loaded at start: {exc}", file=sys.stderr)
+
+
 def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -29,6 +43,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "keepalive": 5,
         "accesslog": os.environ.get("CIVILITY_ACCESS_LOG") or None,
         "errorlog": "-",
+        "post_worker_init": warm_up,
         **(extra or {}),
     }
 
