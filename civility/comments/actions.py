@@ -107,7 +107,7 @@ def check_identity(site: Site, user: Any) -> None:
         )
 
 
-def _rejection_reason(reasons: list[dict[str, Any]]) -> str:
+def rejection_reason_for(reasons: list[dict[str, Any]]) -> str:
     """What a rejected author is told: the messages of the checks that voted to reject."""
     return "; ".join(r.get("message", "") for r in reasons if r.get("action") == REJECT)[:500]
 
@@ -138,7 +138,7 @@ def post_comment(
             body=body,
             html=render(body),
             status=STATUS_FOR.get(decision.action, Comment.Status.REJECTED),
-            rejection_reason=_rejection_reason(decision.reasons),
+            rejection_reason=rejection_reason_for(decision.reasons),
             ip_hash=sub.ip_hash,
             moderation_reasons=decision.reasons,
             scores=decision.scores,
@@ -190,7 +190,7 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
     with transaction.atomic():
         comment.body, comment.html, comment.edited = body, render(body), True
         comment.status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
-        comment.rejection_reason = _rejection_reason(decision.reasons)
+        comment.rejection_reason = rejection_reason_for(decision.reasons)
         comment.moderation_reasons, comment.scores = decision.reasons, decision.scores
         comment.save()
         record(

@@ -1,7 +1,9 @@
 """`civility demo`: a ready-to-try install in ./civility-data (SQLite, WAL), served on :8000.
 
-Creates (once; re-runs reuse the data) a demo site, an article with a ~30-comment discussion, a few
-comments the moderation pipeline holds, and a moderator account; then serves the app.
+Creates (once; re-runs reuse the data) a demo site, a war report with a 31-comment discussion (the
+kind of thread Civility exists for: blunt but fine comments next to threats, dehumanization, group
+smears, insults and spam), every comment decided by the real pipeline, and a moderator account;
+then serves the app.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def seed(base_url: str) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
-    from civility.comments.actions import STATUS_FOR
+    from civility.comments.actions import STATUS_FOR, rejection_reason_for
     from civility.comments.models import Comment, Site, Story
     from civility.comments.render import render
     from civility.moderation.models import SiteMembership, WordRule
@@ -75,12 +77,11 @@ def seed(base_url: str) -> dict[str, Any]:
             for i, item in enumerate(data["comments"]):
                 parent = by_key.get(item.get("parent", ""))
                 author = users[item["by"]]
-                status, reasons = Comment.Status.APPROVED, []
-                if item.get("moderate"):
-                    # These go through the real decision pipeline, like a reader's post would.
-                    decision = decide(Submission(site, story, author, item["body"], parent))
-                    status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
-                    reasons = decision.reasons
+                # Every comment goes through the real decision pipeline (word rules and the
+                # model), as a reader's post would: the demo shows what the engine really does.
+                decision = decide(Submission(site, story, author, item["body"], parent))
+                status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
+                reasons = decision.reasons
                 c = Comment.objects.create(
                     story=story,
                     parent=parent,
@@ -89,6 +90,8 @@ def seed(base_url: str) -> dict[str, Any]:
                     html=render(item["body"]),
                     status=status,
                     moderation_reasons=reasons,
+                    scores=decision.scores,
+                    rejection_reason=rejection_reason_for(reasons),
                     depth=parent.depth + 1 if parent else 0,
                     reaction_count=(len(item["body"]) * 7 + i) % 13 if status == "approved" else 0,
                 )
