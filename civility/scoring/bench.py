@@ -57,19 +57,32 @@ def bench_texts(n: int, seed: int = 0) -> list[str]:
 class RandomBertBase:
     """BERT-base-shaped encoder with random weights in numpy (speed reference only)."""
 
-    def __init__(self, layers: int = 12, hidden: int = 768, heads: int = 12, ffn: int = 3072,
-                 vocab: int = 30522, seed: int = 0) -> None:
+    def __init__(
+        self,
+        layers: int = 12,
+        hidden: int = 768,
+        heads: int = 12,
+        ffn: int = 3072,
+        vocab: int = 30522,
+        seed: int = 0,
+    ) -> None:
         rng = np.random.default_rng(seed)
 
         def w(*shape: int) -> np.ndarray:
-            return (rng.standard_normal(shape, dtype=np.float32) * 0.02)
+            return rng.standard_normal(shape, dtype=np.float32) * 0.02
 
         self.heads = heads
         self.emb = w(vocab, hidden)
         self.pos = w(512, hidden)
         self.layers = [
-            {"qkv": w(hidden, 3 * hidden), "o": w(hidden, hidden), "f1": w(hidden, ffn),
-             "f2": w(ffn, hidden)} for _ in range(layers)]
+            {
+                "qkv": w(hidden, 3 * hidden),
+                "o": w(hidden, hidden),
+                "f1": w(hidden, ffn),
+                "f2": w(ffn, hidden),
+            }
+            for _ in range(layers)
+        ]
         self.cls = w(hidden, 6)
 
     @staticmethod
@@ -92,7 +105,7 @@ class RandomBertBase:
             ctx = (att @ v[0]).transpose(0, 2, 1, 3).reshape(b, t, -1)
             h = self._ln(h + ctx @ L["o"])
             f = h @ L["f1"]
-            f = 0.5 * f * (1 + np.tanh(0.7978845608 * (f + 0.044715 * f ** 3)))  # GELU
+            f = 0.5 * f * (1 + np.tanh(0.7978845608 * (f + 0.044715 * f**3)))  # GELU
             h = self._ln(h + f @ L["f2"])
         return 1 / (1 + np.exp(-(h[:, 0] @ self.cls)))
 
@@ -124,20 +137,26 @@ def _cold_load(model: str | None) -> dict[str, float]:
         "print(json.dumps({'cold_load_s': load, 'rss_mb': "
         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_bench(model: str | None = None, n: int = 2000, batch: int = 256, single: int = 300,
-              bert_texts: int = 64, bert_batch: int = 16, bert_max_len: int = 128,
-              with_bert: bool = True) -> dict[str, Any]:
+def run_bench(
+    model: str | None = None,
+    n: int = 2000,
+    batch: int = 256,
+    single: int = 300,
+    bert_texts: int = 64,
+    bert_batch: int = 16,
+    bert_max_len: int = 128,
+    with_bert: bool = True,
+) -> dict[str, Any]:
     scorer = Scorer.load(model)
     texts = bench_texts(n)
     scorer.score(texts[:batch])  # warm-up
     t = time.perf_counter()
     for i in range(0, n, batch):
-        scorer.score(texts[i:i + batch])
+        scorer.score(texts[i : i + batch])
     batch_s = time.perf_counter() - t
     lat = []
     for x in texts[:single]:
@@ -145,7 +164,9 @@ def run_bench(model: str | None = None, n: int = 2000, batch: int = 256, single:
         scorer.score_one(x)
         lat.append(time.perf_counter() - t)
     res: dict[str, Any] = {
-        "model": scorer.version, "texts": n, "batch_size": batch,
+        "model": scorer.version,
+        "texts": n,
+        "batch_size": batch,
         "mean_chars": float(np.mean([len(x) for x in texts])),
         "comments_per_s_batched": n / batch_s,
         "single_p50_ms": float(np.percentile(lat, 50) * 1000),
@@ -158,21 +179,24 @@ def run_bench(model: str | None = None, n: int = 2000, batch: int = 256, single:
         bert(*_pad(ids[:2]))  # warm-up
         t = time.perf_counter()
         for i in range(0, len(ids), bert_batch):
-            bert(*_pad(ids[i:i + bert_batch]))
+            bert(*_pad(ids[i : i + bert_batch]))
         res["bert_base_comments_per_s_batched"] = len(ids) / (time.perf_counter() - t)
         bl = []
-        for x in ids[:16]:
+        for one in ids[:16]:
             t = time.perf_counter()
-            bert(*_pad([x]))
+            bert(*_pad([one]))
             bl.append(time.perf_counter() - t)
         res["bert_base_single_p50_ms"] = float(np.percentile(bl, 50) * 1000)
         res["bert_max_len"] = bert_max_len
         res["speedup_vs_bert_batched"] = (
-            res["comments_per_s_batched"] / res["bert_base_comments_per_s_batched"])
+            res["comments_per_s_batched"] / res["bert_base_comments_per_s_batched"]
+        )
     size = sum(f.stat().st_size for f in Path(scorer.path).iterdir() if f.is_file())
     res["artifact_mb"] = size / 2**20
-    res["machine"] = (f"{platform.machine()}, {os.cpu_count()} CPUs, "
-                      f"python {platform.python_version()}, numpy {np.__version__}")
+    res["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+    )
     return res
 
 
@@ -187,8 +211,14 @@ def bench_main(argv: list[str]) -> int:
     ap.add_argument("--bert-texts", type=int, default=64)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    res = run_bench(args.model, args.n, args.batch_size, args.single, args.bert_texts,
-                    with_bert=not args.no_bert)
+    res = run_bench(
+        args.model,
+        args.n,
+        args.batch_size,
+        args.single,
+        args.bert_texts,
+        with_bert=not args.no_bert,
+    )
     res["command"] = "civility bench scoring " + " ".join(argv)
     if args.json:
         print(json.dumps(res, indent=1))
@@ -200,4 +230,3 @@ def bench_main(argv: list[str]) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(bench_main(sys.argv[1:]))
-

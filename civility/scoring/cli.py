@@ -12,16 +12,22 @@ from civility.scoring.model import Scorer
 
 
 def _result_dict(text: str, res: Any, version: str) -> dict[str, Any]:
-    return {"text": text, "scores": res.scores, "spans": [asdict(s) for s in res.spans],
-            "language": res.language, "model": version}
+    return {
+        "text": text,
+        "scores": res.scores,
+        "spans": [asdict(s) for s in res.spans],
+        "language": res.language,
+        "model": version,
+    }
 
 
 def score_main(argv: list[str]) -> int:
     """Entry point: ``civility score "text" ...`` or ``civility score --file in.jsonl``."""
     ap = argparse.ArgumentParser(prog="civility score", description=__doc__)
     ap.add_argument("texts", nargs="*", help="texts to score")
-    ap.add_argument("--file", help="input file: JSONL with a 'text' field, or plain lines "
-                    "(use - for stdin)")
+    ap.add_argument(
+        "--file", help="input file: JSONL with a 'text' field, or plain lines (use - for stdin)"
+    )
     ap.add_argument("--model", help="artifact folder (default: the shipped model)")
     ap.add_argument("--jsonl", action="store_true", help="print one JSON object per text")
     ap.add_argument("--batch-size", type=int, default=256)
@@ -43,8 +49,8 @@ def score_main(argv: list[str]) -> int:
     scorer = Scorer.load(args.model) if args.model else Scorer.default()
     jsonl = args.jsonl or bool(args.file)
     for i in range(0, len(texts), args.batch_size):
-        chunk = texts[i:i + args.batch_size]
-        for t, r in zip(chunk, scorer.score(chunk)):
+        chunk = texts[i : i + args.batch_size]
+        for t, r in zip(chunk, scorer.score(chunk), strict=False):
             if jsonl:
                 print(json.dumps(_result_dict(t, r, scorer.version), ensure_ascii=False))
             else:
@@ -52,6 +58,8 @@ def score_main(argv: list[str]) -> int:
                 for a, v in r.scores.items():
                     print(f"  {a:<16} {v:.3f}")
                 for s in r.spans:
-                    print(f"  span {s.attribute} {s.start}:{s.end} {t[s.start:s.end]!r} "
-                          f"{s.score:.2f}")
+                    print(
+                        f"  span {s.attribute} {s.start}:{s.end} {t[s.start : s.end]!r} "
+                        f"{s.score:.2f}"
+                    )
     return 0

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ATTRIBUTES: tuple[str, ...] = (
-    "TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT", "IDENTITY_ATTACK",
+    "TOXICITY",
+    "SEVERE_TOXICITY",
+    "INSULT",
+    "PROFANITY",
+    "THREAT",
+    "IDENTITY_ATTACK",
     "DEHUMANIZATION",
 )
 

@@ -60,7 +60,8 @@ class Featurizer:
     def encode(self, norm_texts: list[str]) -> list[Encoding]:
         """WordPiece-encode normalized texts (no special tokens)."""
         return self.tokenizer.encode_batch(
-            [t[:MAX_CHARS] for t in norm_texts], add_special_tokens=False)
+            [t[:MAX_CHARS] for t in norm_texts], add_special_tokens=False
+        )
 
     def doc_features(self, norm_texts: list[str], encodings: list[Encoding]) -> DocFeatures:
         """Unique (row, bucket) pairs of each document's word-piece and char n-grams."""
@@ -71,8 +72,9 @@ class Featurizer:
         # Word-piece n-grams over the flattened batch; n-grams crossing documents are masked.
         lens = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
         if lens.sum():
-            ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.uint64,
-                              count=int(lens.sum()))
+            ids = np.fromiter(
+                (i for e in encodings for i in e.ids), dtype=np.uint64, count=int(lens.sum())
+            )
             row = np.repeat(np.arange(n, dtype=np.int64), lens)
             hash_parts.append(_mix(ids, 1))
             rows_parts.append(row)
@@ -83,16 +85,18 @@ class Featurizer:
                     hash_parts.append(_mix(bi[same], 2))
                     rows_parts.append(row[:-1][same])
                 if len(ids) > 2:
-                    same3 = (row[:-2] == row[2:])
-                    tri = (ids[:-2] * np.uint64(1_000_003) + ids[1:-1]) * np.uint64(1_000_003) \
-                        + ids[2:]
+                    same3 = row[:-2] == row[2:]
+                    tri = (ids[:-2] * np.uint64(1_000_003) + ids[1:-1]) * np.uint64(
+                        1_000_003
+                    ) + ids[2:]
                     hash_parts.append(_mix(tri[same3], 3))
                     rows_parts.append(row[:-2][same3])
         # Character 3-5-grams of " text " (padding marks word edges at the ends).
         padded = [" " + t[:MAX_CHARS] + " " for t in norm_texts]
         clens = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
         codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(
-            np.uint64)
+            np.uint64
+        )
         crow = np.repeat(np.arange(n, dtype=np.int64), clens)
         # Collapse whitespace variants so "a\nb" and "a b" share n-grams.
         codes = np.where((codes == 10) | (codes == 9) | (codes == 13), np.uint64(32), codes)
@@ -102,8 +106,8 @@ class Featurizer:
                     continue
                 h = codes[: len(codes) - k + 1].copy()
                 for j in range(1, k):
-                    h = h * np.uint64(1_114_111) + codes[j: len(codes) - k + 1 + j]
-                ok = crow[: len(codes) - k + 1] == crow[k - 1:]
+                    h = h * np.uint64(1_114_111) + codes[j : len(codes) - k + 1 + j]
+                ok = crow[: len(codes) - k + 1] == crow[k - 1 :]
                 hash_parts.append(_mix(h[ok], 10 + k))
                 rows_parts.append(crow[: len(codes) - k + 1][ok])
         if not hash_parts:
@@ -127,7 +131,9 @@ class Featurizer:
         doc = np.repeat(np.arange(len(encodings), dtype=np.int64), lens)
         word = np.fromiter(
             ((-1 if w is None else w) for e in encodings for w in e.word_ids),
-            dtype=np.int64, count=total)
+            dtype=np.int64,
+            count=total,
+        )
         idx = np.arange(total, dtype=np.int64)
         # Neighbours within the same document; 0 = boundary.
         prev = np.zeros(total, np.uint64)
@@ -146,8 +152,11 @@ class Featurizer:
         big = np.uint64(1_000_003)
         with np.errstate(over="ignore"):
             feats = [
-                _mix(ids, 21), _mix(prev, 22), _mix(nxt, 23),
-                _mix(prev * big + ids, 24), _mix(ids * big + nxt, 25),
+                _mix(ids, 21),
+                _mix(prev, 22),
+                _mix(nxt, 23),
+                _mix(prev * big + ids, 24),
+                _mix(ids * big + nxt, 25),
                 _mix(first * np.uint64(2) + cont.astype(np.uint64), 26),
             ]
         shift = np.uint64(64 - self.span_bits)

@@ -17,32 +17,49 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "the a an and or but of to in on at for with is are was were be been it this that these "
         "those you your i he she we they my his her our their not no do does did have has had will "
         "would can could should what who which when where why how all just so if there as by from "
-        "me him them us am its than then too very up out about into over more most some any".split()),
+        "me him them us am its than then too "
+        "very up out about into over more most some any".split()
+    ),
     "fr": frozenset(
-        "le la les un une des et ou mais de du au aux en dans sur pour avec est sont était je tu il "
-        "elle nous vous ils elles ce cette ces qui que quoi ne pas plus se sa son ses leur très".split()),
+        "le la les un une des et ou mais de du au "
+        "aux en dans sur pour avec est sont était je tu il "
+        "elle nous vous ils elles ce cette ces qui que "
+        "quoi ne pas plus se sa son ses leur très".split()
+    ),
     "de": frozenset(
-        "der die das ein eine und oder aber von zu im in auf für mit ist sind war ich du er sie wir "
-        "ihr es nicht kein dass wie was wer auch noch nur sehr dem den des sich bei aus".split()),
+        "der die das ein eine und oder aber von zu im in "
+        "auf für mit ist sind war ich du er sie wir "
+        "ihr es nicht kein dass wie was wer auch noch nur sehr dem den des sich bei aus".split()
+    ),
     "es": frozenset(
         "el la los las un una unos y o pero de del en con por para es son está era yo tú él ella "
-        "nosotros ellos que qué no muy más se su sus como al lo".split()),
+        "nosotros ellos que qué no muy más se su sus como al lo".split()
+    ),
     "it": frozenset(
         "il lo la gli le un una e o ma di del della in con per è sono era io tu lui lei noi voi "
-        "loro che non più si suo sua come anche questo questa".split()),
+        "loro che non più si suo sua come anche questo questa".split()
+    ),
     "pt": frozenset(
         "o a os as um uma e ou mas de do da em no na com por para é são era eu tu ele ela nós "
-        "eles que não muito mais se seu sua como também isso".split()),
+        "eles que não muito mais se seu sua como também isso".split()
+    ),
     "nl": frozenset(
         "de het een en of maar van te in op voor met is zijn was ik jij hij zij wij niet geen dat "
-        "die wat wie ook nog heel bij uit".split()),
+        "die wat wie ook nog heel bij uit".split()
+    ),
 }
 
 # (first code point, last code point, language) for scripts that identify a language well enough.
 _SCRIPTS = (
-    (0x0400, 0x04FF, "ru"), (0x0370, 0x03FF, "el"), (0x0590, 0x05FF, "he"),
-    (0x0600, 0x06FF, "ar"), (0x0900, 0x097F, "hi"), (0x0E00, 0x0E7F, "th"),
-    (0x3040, 0x30FF, "ja"), (0xAC00, 0xD7AF, "ko"), (0x4E00, 0x9FFF, "zh"),
+    (0x0400, 0x04FF, "ru"),
+    (0x0370, 0x03FF, "el"),
+    (0x0590, 0x05FF, "he"),
+    (0x0600, 0x06FF, "ar"),
+    (0x0900, 0x097F, "hi"),
+    (0x0E00, 0x0E7F, "th"),
+    (0x3040, 0x30FF, "ja"),
+    (0xAC00, 0xD7AF, "ko"),
+    (0x4E00, 0x9FFF, "zh"),
 )
 
 

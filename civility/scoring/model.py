@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from civility.scoring.constants import ATTRIBUTES, ScoreResult, Span
+from civility.scoring.constants import ScoreResult, Span
 from civility.scoring.features import Featurizer
 from civility.scoring.language import detect_language
 from civility.scoring.normalize import Normalized, normalize
@@ -38,13 +38,16 @@ class Scorer:
         self.version: str = config["version"]
         self.attributes: tuple[str, ...] = tuple(config["attributes"])
         self.featurizer = Featurizer.from_file(
-            str(path / "tokenizer.json"), config["bits"], config["span_bits"])
+            str(path / "tokenizer.json"), config["bits"], config["span_bits"]
+        )
         # float16 on disk to keep the artifact small; float32 in memory for speed.
         self.doc_w = arrays["doc_w"].astype(np.float32)
         self.doc_b = arrays["doc_b"].astype(np.float32)
         self.idf = arrays["idf"].astype(np.float32)
         self.span_w = arrays["span_w"].astype(np.float32)
         self.span_b = float(arrays["span_b"])
+        sd = arrays.get("span_dense_w")
+        self.span_dense_w = None if sd is None else sd.astype(np.float32)
         self.thresholds: dict[str, float] = dict(config["thresholds"])
         span_cfg = config["span"]
         self.span_token_threshold = float(span_cfg["token_threshold"])
@@ -90,31 +93,67 @@ class Scorer:
         out[f.rows[starts]] += np.add.reduceat(contrib, starts, axis=0)
         return out
 
-    def token_probs(self, encodings: list[Any]) -> list[np.ndarray]:
+    def word_dense(self, norm_texts: list[str], encodings: list[Any]) -> np.ndarray:
+        """Dense span-head features per word piece: the document heads' logits of the piece's
+        whole word scored alone (a lexical prior learned from every training document)."""
+        total = sum(len(e.ids) for e in encodings)
+        out = np.zeros((total, len(self.attributes)), np.float32)
+        if total == 0:
+            return out
+        index: dict[str, int] = {}
+        tok_word = np.zeros(total, np.int64)
+        k = 0
+        for text, e in zip(norm_texts, encodings, strict=False):
+            bounds: dict[int, tuple[int, int]] = {}
+            for w, (s, t) in zip(e.word_ids, e.offsets, strict=False):
+                if w is not None:
+                    b = bounds.get(w)
+                    bounds[w] = (s, t) if b is None else (b[0], t)
+            for w in e.word_ids:
+                word = text[bounds[w][0] : bounds[w][1]] if w is not None else ""
+                tok_word[k] = index.setdefault(word, len(index))
+                k += 1
+        words = list(index)
+        z = np.clip(self.logits(words), -8.0, 8.0) / 4.0
+        return z[tok_word].astype(np.float32)
+
+    def token_probs(
+        self, encodings: list[Any], norm_texts: list[str] | None = None
+    ) -> list[np.ndarray]:
         """Span-head probability per word piece, split per document."""
         rows, cols, total = self.featurizer.token_features(encodings)
         if total == 0:
             return [np.zeros(0, np.float32) for _ in encodings]
         z = np.bincount(rows, weights=self.span_w[cols], minlength=total) + self.span_b
+        if self.span_dense_w is not None and norm_texts is not None:
+            z = z + self.word_dense(norm_texts, encodings) @ self.span_dense_w
         p = _sigmoid(z)
         bounds = np.cumsum([len(e.ids) for e in encodings])[:-1]
         return np.split(p, bounds)
 
-    def score(self, texts: list[str]) -> list[ScoreResult]:
-        """Score a batch of texts (the fast path: one vectorized pass for the whole batch)."""
+    def score(self, texts: list[str], span_gate: float | None = None) -> list[ScoreResult]:
+        """Score a batch of texts (the fast path: one vectorized pass for the whole batch).
+
+        Spans are computed only for texts whose TOXICITY reaches ``span_gate`` (default: the
+        TOXICITY threshold), so clean text is never highlighted. The SemEval evaluation passes
+        a low gate because every post of that task is toxic by construction.
+        """
         if not texts:
             return []
         norms = [normalize(t) for t in texts]
         norm_texts = [n.text for n in norms]
         encodings = self.featurizer.encode(norm_texts)
         probs = _sigmoid(self.logits(norm_texts, encodings))
-        # Spans only where TOXICITY passes its threshold: clean text is never highlighted.
         tox = probs[:, 0]
-        need = [i for i in range(len(texts))
-                if tox[i] >= max(self.thresholds.get("TOXICITY", 0.5), self.span_doc_threshold)]
-        tok_probs = self.token_probs([encodings[i] for i in need]) if need else []
+        gate = self.thresholds.get("TOXICITY", 0.5) if span_gate is None else span_gate
+        need = [i for i in range(len(texts)) if tox[i] >= gate]
+        tok_probs = (
+            self.token_probs([encodings[i] for i in need], [norm_texts[i] for i in need])
+            if need
+            else []
+        )
         spans_by_doc: dict[int, list[Span]] = {}
-        for i, tp in zip(need, tok_probs):
+        for i, tp in zip(need, tok_probs, strict=False):
             spans_by_doc[i] = self._spans(norms[i], encodings[i], tp, probs[i])
         results = []
         for i, t in enumerate(texts):
@@ -127,8 +166,9 @@ class Scorer:
         return self.score([text])[0]
 
     # ------------------------------------------------------------------------------- spans
-    def _spans(self, norm: Normalized, enc: Any, tok_p: np.ndarray, doc_p: np.ndarray
-               ) -> list[Span]:
+    def _spans(
+        self, norm: Normalized, enc: Any, tok_p: np.ndarray, doc_p: np.ndarray
+    ) -> list[Span]:
         """Words whose span-head probability passes the threshold, merged across small gaps,
         mapped to the original text. Each merged span is attributed to every attribute whose
         document score passes its threshold (TOXICITY at least)."""
@@ -144,18 +184,21 @@ class Scorer:
                 words[w] = (min(ws, s), max(we, e), max(wp, float(tok_p[k])))
             else:
                 words[w] = (s, e, float(tok_p[k]))
-        picked = sorted((s, e, p) for s, e, p in words.values()
-                        if p >= self.span_token_threshold)
+        picked = sorted((s, e, p) for s, e, p in words.values() if p >= self.span_token_threshold)
         merged: list[list[float]] = []
         for s, e, p in picked:
-            if merged and s - merged[-1][1] <= self.span_join_gap \
-                    and norm.text[int(merged[-1][1]):s].strip() == "":
+            if (
+                merged
+                and s - merged[-1][1] <= self.span_join_gap
+                and norm.text[int(merged[-1][1]) : s].strip() == ""
+            ):
                 merged[-1][1] = max(merged[-1][1], e)
                 merged[-1][2] = max(merged[-1][2], p)
             else:
                 merged.append([s, e, p])
-        attrs = [a for j, a in enumerate(self.attributes)
-                 if doc_p[j] >= self.thresholds.get(a, 0.5)] or ["TOXICITY"]
+        attrs = [
+            a for j, a in enumerate(self.attributes) if doc_p[j] >= self.thresholds.get(a, 0.5)
+        ] or ["TOXICITY"]
         out = []
         for s, e, p in merged:
             os_, oe = norm.to_original(int(s), int(e))

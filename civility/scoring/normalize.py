@@ -9,7 +9,7 @@ text therefore maps back to the original as ``[offsets[i], offsets[j - 1] + 1)``
 Steps, in order:
 
 1. zero-width / invisible characters (ZWSP, ZWJ, soft hyphen, BOM, ...) are dropped;
-2. Unicode NFKC per character (fullwidth, math-bold, circled letters ...), combining accents dropped;
+2. Unicode NFKC per character (fullwidth, math-bold, circled letters ...), accents dropped;
 3. homoglyph / confusable folding (Cyrillic and Greek look-alikes to Latin);
 4. lower-casing;
 5. l33t inside words that contain letters ("sh1t", "1d10t", "b!tch", "@ss"), never in plain numbers
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 __all__ = ["Normalized", "normalize"]
@@ -39,16 +40,73 @@ _ZERO_WIDTH = frozenset(
 
 # Cyrillic / Greek / IPA / misc look-alikes of Latin letters (after lower-casing).
 _CONFUSABLES = {
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d",
-    "һ": "h", "ԛ": "q", "ԝ": "w", "ѡ": "w", "ү": "y", "ɡ": "g", "ɑ": "a", "ɩ": "i", "ι": "i",
-    "α": "a", "β": "b", "ε": "e", "η": "n", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
-    "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ℓ": "l", "ı": "i", "ȷ": "j", "ø": "o", "ß": "ss",
-    "æ": "ae", "œ": "oe", "đ": "d", "ħ": "h", "ł": "l", "þ": "th",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "һ": "h",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ѡ": "w",
+    "ү": "y",
+    "ɡ": "g",
+    "ɑ": "a",
+    "ɩ": "i",
+    "ι": "i",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "γ": "y",
+    "ω": "w",
+    "ℓ": "l",
+    "ı": "i",
+    "ȷ": "j",
+    "ø": "o",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "đ": "d",
+    "ħ": "h",
+    "ł": "l",
+    "þ": "th",
 }
 
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-         "@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+}
 
 # A "word" for l33t purposes: letters, digits and the l33t symbols glued together.
 _LEET_WORD = re.compile(r"[a-z0-9@$!|]+")
@@ -68,8 +126,11 @@ class Normalized:
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalized half-open span ``[start, end)`` to a half-open span of the original."""
         if end <= start:
-            pos = self.offsets[start] if start < len(self.offsets) else (
-                self.offsets[-1] + 1 if self.offsets else 0)
+            pos = (
+                self.offsets[start]
+                if start < len(self.offsets)
+                else (self.offsets[-1] + 1 if self.offsets else 0)
+            )
             return pos, pos
         return self.offsets[start], self.offsets[end - 1] + 1
 
@@ -148,22 +209,28 @@ def normalize(text: str) -> Normalized:
         s = _LEET_WORD.sub(lambda m: _leet_word(m.group(0)), s)
     # Step 6: spaced-out letters -> keep only the letters.
     if _SPACED.search(s):
-        s, offs = _rewrite(s, offs, _SPACED, lambda m: [
-            k for k in range(m.start(), m.end()) if s[k].isalpha()])
+        s, offs = _rewrite(
+            s, offs, _SPACED, lambda m: [k for k in range(m.start(), m.end()) if s[k].isalpha()]
+        )
     # Step 7: long letter repeats -> one letter.
     if _REPEAT.search(s):
         s, offs = _rewrite(s, offs, _REPEAT, lambda m: [m.start()])
     return Normalized(s, offs)
 
 
-def _rewrite(s: str, offs: list[int], pattern: re.Pattern[str], keep) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
-    """Replace each match of ``pattern`` by the characters at the indices ``keep(match)`` returns."""
+def _rewrite(
+    s: str,
+    offs: list[int],
+    pattern: re.Pattern[str],
+    keep: Callable[[re.Match[str]], Iterable[int]],
+) -> tuple[str, list[int]]:
+    """Replace each match of ``pattern`` by the chars at the indices ``keep(match)`` returns."""
     out: list[str] = []
     new_offs: list[int] = []
     last = 0
     for m in pattern.finditer(s):
-        out.append(s[last:m.start()])
-        new_offs.extend(offs[last:m.start()])
+        out.append(s[last : m.start()])
+        new_offs.extend(offs[last : m.start()])
         for k in keep(m):
             out.append(s[k])
             new_offs.append(offs[k])

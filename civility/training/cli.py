@@ -31,9 +31,11 @@ def train_main(argv: list[str]) -> int:
     params = TrainParams(version=args.version, seed=args.seed, C=args.C, bits=args.bits)
     train(args.out, args.config, root, params)
     if not args.no_eval:
-        return eval_main(["--model", str(args.out)] + (
-            ["--config", str(args.config)] if args.config else []) + (
-            ["--datasets", str(args.datasets)] if args.datasets else []))
+        return eval_main(
+            ["--model", str(args.out)]
+            + (["--config", str(args.config)] if args.config else [])
+            + (["--datasets", str(args.datasets)] if args.datasets else [])
+        )
     return 0
 
 
@@ -54,7 +56,8 @@ def eval_main(argv: list[str]) -> int:
     if not root.exists():
         print(f"datasets folder {root} not found (set CIVILITY_DATASETS)")
         return 2
-    res = evaluate(args.model, args.config, root, write_card=not args.no_card,
-                   with_peers=not args.no_peers)
+    res = evaluate(
+        args.model, args.config, root, write_card=not args.no_card, with_peers=not args.no_peers
+    )
     print(json.dumps(res, indent=1, default=float) if args.json else summarize(res))
     return 0

@@ -60,8 +60,9 @@ class LabeledSet:
 
     def select(self, split: str) -> LabeledSet:
         idx = [i for i, s in enumerate(self.splits) if s == split]
-        return LabeledSet(self.name, [self.texts[i] for i in idx], [split] * len(idx),
-                          self.labels[idx], self.role)
+        return LabeledSet(
+            self.name, [self.texts[i] for i in idx], [split] * len(idx), self.labels[idx], self.role
+        )
 
 
 def dedup_key(text: str) -> str:
@@ -71,7 +72,7 @@ def dedup_key(text: str) -> str:
 
 def hash_split(text: str, val: float = 0.1, test: float = 0.1, seed: int = 13) -> str:
     """Deterministic split from the text's dedup key (duplicates share a split)."""
-    h = hashlib.sha1(f"{seed}:{dedup_key(text)}".encode()).digest()
+    h = hashlib.sha1(f"{seed}:{dedup_key(text)}".encode(), usedforsecurity=False).digest()
     u = int.from_bytes(h[:8], "big") / 2**64
     return "test" if u < test else ("val" if u < test + val else "train")
 
@@ -90,6 +91,7 @@ def sha256_file(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------- loaders
+
 
 def load_own(path: Path) -> list[Row]:
     rows = []
@@ -125,9 +127,14 @@ def load_toxicspans(path: Path) -> list[Row]:
         n_ann[r["comment_id"]] += 1
         not_toxic[r["comment_id"]] += r["not toxic"] == "True"
     typed: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    type_map = {"Insult": "insult", "Profane/Obscene": "profane", "Threat": "threat",
-                "Identity based Attack": "identity", "Identity based ": "identity",
-                "Insu": "insult"}
+    type_map = {
+        "Insult": "insult",
+        "Profane/Obscene": "profane",
+        "Threat": "threat",
+        "Identity based Attack": "identity",
+        "Identity based ": "identity",
+        "Insu": "insult",
+    }
     for r in _csv(path / "acl2022_spans.csv.gz"):
         t = type_map.get(r["type"])
         cid = ann_comment.get(r["annotation"])
@@ -152,9 +159,17 @@ def load_olid(path: Path) -> list[Row]:
     rows = []
     for r in _csv(path / "olid-training-v1.0.tsv.gz", "\t"):
         a = r["subtask_a"]
-        rows.append(Row(r["tweet"], hash_split(r["tweet"], 0.1, 0.0),
-                        {"a": a, "b": r["subtask_b"] if a == "OFF" else "NOT",
-                         "c": r["subtask_c"] if r["subtask_b"] == "TIN" else "NOT"}))
+        rows.append(
+            Row(
+                r["tweet"],
+                hash_split(r["tweet"], 0.1, 0.0),
+                {
+                    "a": a,
+                    "b": r["subtask_b"] if a == "OFF" else "NOT",
+                    "c": r["subtask_c"] if r["subtask_b"] == "TIN" else "NOT",
+                },
+            )
+        )
     lab: dict[str, dict[str, str]] = defaultdict(dict)
     for level in "abc":
         with _open_text(path / f"labels-level{level}.csv.gz") as fh:
@@ -174,7 +189,10 @@ def load_hatexplain(path: Path) -> list[Row]:
     rows = []
     for r in _csv(path / "training_data.csv.gz"):
         rows.append(Row(r["text"], "train", {"label": int(r["majority_label"])}))
-    for fname, split in (("hatexplain_validation.json.gz", "val"), ("hatexplain_test.json.gz", "test")):
+    for fname, split in (
+        ("hatexplain_validation.json.gz", "val"),
+        ("hatexplain_test.json.gz", "test"),
+    ):
         with _open_text(path / fname) as fh:
             for line in fh:
                 d = json.loads(line)
@@ -189,9 +207,19 @@ def load_ghc(path: Path) -> list[Row]:
         for r in _csv(path / fname, "\t"):
             hd, cv, vo = int(r["hd"]), int(r["cv"]), int(r["vo"])
             split = hash_split(r["text"], 0.1, 0.0) if official == "train" else "test"
-            rows.append(Row(r["text"], split, {
-                "hd": hd, "cv": cv, "vo": vo, "any": int(hd or cv or vo),
-                "severe": int(cv or (hd and vo))}))
+            rows.append(
+                Row(
+                    r["text"],
+                    split,
+                    {
+                        "hd": hd,
+                        "cv": cv,
+                        "vo": vo,
+                        "any": int(hd or cv or vo),
+                        "severe": int(cv or (hd and vo)),
+                    },
+                )
+            )
     return rows
 
 
@@ -208,8 +236,10 @@ def load_implicit_hate(path: Path) -> list[Row]:
 
 
 def load_davidson(path: Path) -> list[Row]:
-    return [Row(r["tweet"], hash_split(r["tweet"]), {"class": int(r["class"])})
-            for r in _csv(path / "labeled_data.csv.gz")]
+    return [
+        Row(r["tweet"], hash_split(r["tweet"]), {"class": int(r["class"])})
+        for r in _csv(path / "labeled_data.csv.gz")
+    ]
 
 
 def load_ethos(path: Path) -> list[Row]:
@@ -219,19 +249,30 @@ def load_ethos(path: Path) -> list[Row]:
     rows = []
     for r in _csv(path / "Ethos_Dataset_Binary.csv.gz", ";"):
         hate = float(r["isHate"])
-        rows.append(Row(r["comment"], "test", {
-            "hate": hate, "violence": violence.get(dedup_key(r["comment"]), 0.0)}))
+        rows.append(
+            Row(
+                r["comment"],
+                "test",
+                {"hate": hate, "violence": violence.get(dedup_key(r["comment"]), 0.0)},
+            )
+        )
     return rows
 
 
 LOADERS: dict[str, Callable[[Path], list[Row]]] = {
-    "own": load_own, "toxicspans": load_toxicspans, "olid": load_olid,
-    "hatexplain": load_hatexplain, "ghc": load_ghc, "implicit_hate": load_implicit_hate,
-    "davidson": load_davidson, "ethos": load_ethos,
+    "own": load_own,
+    "toxicspans": load_toxicspans,
+    "olid": load_olid,
+    "hatexplain": load_hatexplain,
+    "ghc": load_ghc,
+    "implicit_hate": load_implicit_hate,
+    "davidson": load_davidson,
+    "ethos": load_ethos,
 }
 
 
 # ------------------------------------------------------------------------------------ mapping
+
 
 def _map_label(value: Any, spec: dict[str, Any]) -> float:
     if value is None or value == "":
@@ -272,7 +313,7 @@ def load_span_data(cfg: dict[str, Any], root: Path, split: str) -> list[tuple[st
 
 def resolve_path(entry: dict[str, Any], root: Path) -> Path:
     p = entry["path"]
-    return REPO_ROOT / p[len("@repo/"):] if p.startswith("@repo/") else root / p
+    return REPO_ROOT / p[len("@repo/") :] if p.startswith("@repo/") else root / p
 
 
 def load_labeled(entry: dict[str, Any], root: Path) -> LabeledSet:
@@ -283,8 +324,13 @@ def load_labeled(entry: dict[str, Any], root: Path) -> LabeledSet:
         spec = specs.get(attr)
         if spec:
             y[:, j] = [_map_label(r.fields.get(spec["field"]), spec) for r in rows]
-    return LabeledSet(entry["name"], [r.text for r in rows], [r.split for r in rows], y,
-                      entry.get("role", "train"))
+    return LabeledSet(
+        entry["name"],
+        [r.text for r in rows],
+        [r.split for r in rows],
+        y,
+        entry.get("role", "train"),
+    )
 
 
 def dataset_files(entry: dict[str, Any], root: Path) -> list[Path]:
@@ -292,23 +338,26 @@ def dataset_files(entry: dict[str, Any], root: Path) -> list[Path]:
     return sorted(x for x in p.iterdir() if x.is_file() and x.suffix in (".gz", ".jsonl"))
 
 
-def build_train_val(sets: list[LabeledSet], extra_eval_texts: Iterable[str] = ()
-                    ) -> tuple[LabeledSet, LabeledSet, dict[str, int]]:
+def build_train_val(
+    sets: list[LabeledSet], extra_eval_texts: Iterable[str] = ()
+) -> tuple[LabeledSet, LabeledSet, dict[str, int]]:
     """Combine train/val rows of the train-role sets: every text that occurs in any test split
     or eval-only set is removed, then cross-set duplicates keep the first (config order)."""
     eval_keys = {dedup_key(t) for t in extra_eval_texts}
     for s in sets:
-        for t, sp in zip(s.texts, s.splits):
+        for t, sp in zip(s.texts, s.splits, strict=False):
             if sp == "test" or s.role == "eval":
                 eval_keys.add(dedup_key(t))
     seen: set[str] = set()
     stats = {"removed_eval_overlap": 0, "removed_duplicates": 0}
     out: dict[str, tuple[list[str], list[np.ndarray], list[str]]] = {
-        "train": ([], [], []), "val": ([], [], [])}
+        "train": ([], [], []),
+        "val": ([], [], []),
+    }
     for s in sets:
         if s.role == "eval":
             continue
-        for t, sp, y in zip(s.texts, s.splits, s.labels):
+        for t, sp, y in zip(s.texts, s.splits, s.labels, strict=False):
             if sp == "test":
                 continue
             k = dedup_key(t)
@@ -336,6 +385,7 @@ def build_train_val(sets: list[LabeledSet], extra_eval_texts: Iterable[str] = ()
 
 # ------------------------------------------------------------------------- bias / eval-only sets
 
+
 def load_templates(root: Path) -> list[tuple[str, str, int]]:
     """Jigsaw en_sentence_templates + bias_madlibs_77k: (text, identity term, toxic 0/1)."""
     out = []
@@ -356,13 +406,14 @@ IDENTITY_TERMS = (
     "female nonbinary african african american black european hispanic latino latina latinx "
     "mexican canadian american asian indian middle eastern chinese japanese christian muslim "
     "jewish buddhist catholic protestant sikh taoist old older young younger teenage millenial "
-    "middle aged elderly blind deaf paralyzed white").split()
+    "middle aged elderly blind deaf paralyzed white"
+).split()
 
 
 def _identity_of(text: str) -> str:
     words = re.findall(r"[a-z]+", text.lower())
     # Prefer two-word terms ("african american", "middle eastern") over their parts.
-    for a, b in zip(words, words[1:]):
+    for a, b in zip(words, words[1:], strict=False):
         if f"{a} {b}" in ("african american", "middle eastern", "middle aged"):
             return f"{a} {b}"
     for w in reversed(words):
@@ -390,5 +441,7 @@ def load_toxigen(root: Path) -> list[tuple[str, str, int]]:
 
 
 def load_wiki_bias(root: Path) -> list[tuple[str, int]]:
-    return [(r["comment"], int(r["toxic"] == "True"))
-            for r in _csv(root / "unintended-bias" / "toxicity_nonfuzzed_testset.csv.gz")]
+    return [
+        (r["comment"], int(r["toxic"] == "True"))
+        for r in _csv(root / "unintended-bias" / "toxicity_nonfuzzed_testset.csv.gz")
+    ]

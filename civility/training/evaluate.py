@@ -1,4 +1,4 @@
-"""`civility eval`: held-out metrics of an artifact, offline peers in the same run, MODEL_CARD.md."""
+"""`civility eval`: held-out metrics, offline peers in the same run, MODEL_CARD.md."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ from civility.training.metrics import (
 )
 
 PeerFn = Callable[[list[str]], np.ndarray]
+# better-profanity runs ~0.1 s per comment on this machine: it is scored on a seeded subsample
+# of at most this many rows per set, and our model's AUC on the same rows is reported next to it.
+SLOW_PEER_ROWS = 600
+SLOW_PEERS = ("better-profanity",)
+
+
+def peer_rows(n: int, name: str, seed: int = 7) -> np.ndarray:
+    """Row indices a peer is scored on (all rows, or a seeded subsample for slow peers)."""
+    if name not in SLOW_PEERS or n <= SLOW_PEER_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, SLOW_PEER_ROWS, replace=False))
+
+
+def _peer_auc(row: dict[str, Any], name: str, y: np.ndarray, ours: np.ndarray,
+              theirs: np.ndarray, idx: np.ndarray) -> None:
+    row[f"auc[{name}]"] = roc_auc(y[idx], theirs)
+    if len(idx) < len(y):
+        row[f"auc[ours@{name}-subset]"] = roc_auc(y[idx], ours[idx])
 
 
 def peers() -> dict[str, PeerFn]:
@@ -45,15 +63,16 @@ def peers() -> dict[str, PeerFn]:
         from profanity_check import predict_prob
 
         out["alt-profanity-check"] = lambda texts: np.asarray(predict_prob(texts), np.float64)
-    except Exception:  # noqa: BLE001 - any import failure just means "peer unavailable"
+    except Exception:  # noqa: BLE001, S110 - an import failure means "peer unavailable"
         pass
     try:
         from better_profanity import profanity
 
         profanity.load_censor_words()
         out["better-profanity"] = lambda texts: np.asarray(
-            [float(profanity.contains_profanity(t)) for t in texts], np.float64)
-    except Exception:  # noqa: BLE001
+            [float(profanity.contains_profanity(t)) for t in texts], np.float64
+        )
+    except Exception:  # noqa: BLE001, S110
         pass
     return out
 
@@ -64,7 +83,7 @@ def _scores(scorer: Scorer, texts: list[str], batch: int = 512) -> np.ndarray:
 
     out = []
     for i in range(0, len(texts), batch):
-        norm = [normalize(t).text for t in texts[i:i + batch]]
+        norm = [normalize(t).text for t in texts[i : i + batch]]
         out.append(1 / (1 + np.exp(-scorer.logits(norm))))
     return np.concatenate(out) if out else np.zeros((0, len(ATTRIBUTES)))
 
@@ -83,17 +102,24 @@ def bias_aucs(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> dict[str, dic
         bg = ~sg
         out[g] = {
             "subgroup": roc_auc(y[sg], p[sg]),
-            "bpsn": roc_auc(np.r_[y[bg & (y == 1)], y[sg & (y == 0)]],
-                            np.r_[p[bg & (y == 1)], p[sg & (y == 0)]]),
-            "bnsp": roc_auc(np.r_[y[bg & (y == 0)], y[sg & (y == 1)]],
-                            np.r_[p[bg & (y == 0)], p[sg & (y == 1)]]),
+            "bpsn": roc_auc(
+                np.r_[y[bg & (y == 1)], y[sg & (y == 0)]], np.r_[p[bg & (y == 1)], p[sg & (y == 0)]]
+            ),
+            "bnsp": roc_auc(
+                np.r_[y[bg & (y == 0)], y[sg & (y == 1)]], np.r_[p[bg & (y == 0)], p[sg & (y == 1)]]
+            ),
         }
     return out
 
 
-def evaluate(artifact: Path | None = None, config_path: Path | None = None,
-             root: Path | None = None, write_card: bool = True, with_peers: bool = True,
-             log: Callable[[str], Any] = print) -> dict[str, Any]:
+def evaluate(
+    artifact: Path | None = None,
+    config_path: Path | None = None,
+    root: Path | None = None,
+    write_card: bool = True,
+    with_peers: bool = True,
+    log: Callable[[str], Any] = print,
+) -> dict[str, Any]:
     """Evaluate the artifact on every configured held-out split; returns all numbers."""
     t0 = time.time()
     root = root or datasets_root()
@@ -110,17 +136,27 @@ def evaluate(artifact: Path | None = None, config_path: Path | None = None,
         if not test.texts:
             continue
         p = _scores(scorer, test.texts)
-        peer_p = {name: fn(test.texts) for name, fn in peer_fns.items()}
+        peer_idx = {name: peer_rows(len(test.texts), name) for name in peer_fns}
+        peer_p = {name: fn([test.texts[i] for i in peer_idx[name]])
+                  for name, fn in peer_fns.items()}
         per_attr = {}
         for j, a in enumerate(ATTRIBUTES):
             m = test.labels[:, j] >= 0
             y = test.labels[m, j]
             if m.sum() == 0 or y.min() == y.max():
                 continue
-            row = {"n": int(m.sum()), "pos": int(y.sum()), "auc": roc_auc(y, p[m, j]),
-                   "f1": f1_binary(y, p[m, j] >= thr[a]), "ece": ece(y, p[m, j])}
+            row = {
+                "n": int(m.sum()),
+                "pos": int(y.sum()),
+                "auc": roc_auc(y, p[m, j]),
+                "f1": f1_binary(y, p[m, j] >= thr[a]),
+                "ece": ece(y, p[m, j]),
+            }
             for name, pp in peer_p.items():
-                row[f"auc[{name}]"] = roc_auc(y, pp[m])
+                # Positions (within the labelled rows m) of the rows this peer scored.
+                sub = np.flatnonzero(m[peer_idx[name]])
+                rows_m = np.cumsum(m) - 1
+                _peer_auc(row, name, y, p[m, j], pp[sub], rows_m[peer_idx[name][sub]])
             per_attr[a] = row
         res["sets"][s.name] = per_attr
         if s.name == "olid2019":
@@ -134,24 +170,33 @@ def evaluate(artifact: Path | None = None, config_path: Path | None = None,
                 "macro_f1_global_threshold": macro_f1(y, p[:, tox_j] >= thr["TOXICITY"]),
                 "macro_f1_olid_val_threshold": macro_f1(y, p[:, tox_j] >= t_olid),
                 "olid_val_threshold": t_olid,
-                **{f"macro_f1[{n}]": macro_f1(y, pp >= 0.5) for n, pp in peer_p.items()},
+                **{f"macro_f1[{n}]": macro_f1(y[peer_idx[n]], pp >= 0.5)
+                   for n, pp in peer_p.items()},
             }
         log(f"{s.name}: {len(test.texts)} test rows ({time.time() - t0:.0f}s)")
 
     # Spans: SemEval-2021 Task 5 official test split.
     span_test = load_span_data(cfg, root, "test")
     if span_test:
-        r = scorer.score([t for t, _ in span_test])
-        res["span_f1_semeval_test"] = float(np.mean(
-            [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(r, span_test)]))
+        # Every post of the task is toxic: spans use the tuned low gate, not the TOXICITY
+        # threshold the product uses (the product-gated F1 is reported too).
+        r = scorer.score([t for t, _ in span_test], span_gate=scorer.span_doc_threshold)
+        rg = scorer.score([t for t, _ in span_test])
+        res["span_f1_semeval_test_product_gate"] = float(np.mean(
+            [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(rg, span_test, strict=True)]))
+        res["span_f1_semeval_test"] = float(
+            np.mean(
+                [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(r, span_test, strict=False)]
+            )
+        )
         res["span_n"] = len(span_test)
         log(f"span F1 {res['span_f1_semeval_test']:.4f} ({time.time() - t0:.0f}s)")
 
     if (root / "unintended-bias").exists():
         res["identity"] = _identity_eval(scorer, root, peer_fns)
         log(f"identity sets done ({time.time() - t0:.0f}s)")
-    res["evaluated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    res["machine"] = f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}"
+    res["evaluated_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    res["machine"] = f"{platform.machine()} python {platform.python_version()}"
     res["eval_seconds"] = round(time.time() - t0, 1)
     if write_card:
         write_model_card(scorer, res)
@@ -162,8 +207,10 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
     tox_j = ATTRIBUTES.index("TOXICITY")
     t = scorer.thresholds["TOXICITY"]
     out: dict[str, Any] = {"threshold": t}
-    for name, loader in (("en_sentence_templates", load_templates),
-                         ("bias_madlibs_77k", load_madlibs)):
+    for name, loader in (
+        ("en_sentence_templates", load_templates),
+        ("bias_madlibs_77k", load_madlibs),
+    ):
         rows = loader(root)
         texts = [r[0] for r in rows]
         groups = np.asarray([r[1] for r in rows])
@@ -174,11 +221,15 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
             m = (groups == g) & (y == 0)
             if m.sum():
                 fpr[g] = float((p[m] >= t).mean())
-        out[name] = {"auc": roc_auc(y, p), "fpr_by_group": fpr,
-                     "max_fpr": max(fpr.values()) if fpr else float("nan"),
-                     "bias_auc": bias_aucs(y, p, groups)}
+        out[name] = {
+            "auc": roc_auc(y, p),
+            "fpr_by_group": fpr,
+            "max_fpr": max(fpr.values()) if fpr else float("nan"),
+            "bias_auc": bias_aucs(y, p, groups),
+        }
         for pn, fn in peer_fns.items():
-            out[name][f"auc[{pn}]"] = roc_auc(y, fn(texts))
+            idx = peer_rows(len(texts), pn)
+            _peer_auc(out[name], pn, y, p, fn([texts[i] for i in idx]), idx)
     tg = load_toxigen(root)
     if tg:
         texts = [r[0] for r in tg]
@@ -186,90 +237,131 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         y = np.asarray([r[2] for r in tg])
         p = _scores(scorer, texts)[:, tox_j]
         pi = _scores(scorer, texts)[:, ATTRIBUTES.index("IDENTITY_ATTACK")]
-        fpr = {g: float((p[(groups == g) & (y == 0)] >= t).mean())
-               for g in sorted(set(groups.tolist())) if ((groups == g) & (y == 0)).any()}
-        out["toxigen"] = {"n": len(tg), "auc_toxicity": roc_auc(y, p),
-                          "auc_identity_attack": roc_auc(y, pi), "neutral_fpr_by_group": fpr,
-                          "max_fpr": max(fpr.values()) if fpr else float("nan")}
+        fpr = {
+            g: float((p[(groups == g) & (y == 0)] >= t).mean())
+            for g in sorted(set(groups.tolist()))
+            if ((groups == g) & (y == 0)).any()
+        }
+        out["toxigen"] = {
+            "n": len(tg),
+            "auc_toxicity": roc_auc(y, p),
+            "auc_identity_attack": roc_auc(y, pi),
+            "neutral_fpr_by_group": fpr,
+            "max_fpr": max(fpr.values()) if fpr else float("nan"),
+        }
         for pn, fn in peer_fns.items():
-            out["toxigen"][f"auc[{pn}]"] = roc_auc(y, fn(texts))
+            idx = peer_rows(len(texts), pn)
+            _peer_auc(out["toxigen"], pn, y, p, fn([texts[i] for i in idx]), idx)
     wiki = load_wiki_bias(root)
     if wiki:
         y = np.asarray([w[1] for w in wiki])
         p = _scores(scorer, [w[0] for w in wiki])[:, tox_j]
         out["wikipedia_identity_testset"] = {"auc": roc_auc(y, p), "f1": f1_binary(y, p >= t)}
         for pn, fn in peer_fns.items():
-            out["wikipedia_identity_testset"][f"auc[{pn}]"] = roc_auc(y, fn([w[0] for w in wiki]))
+            idx = peer_rows(len(wiki), pn)
+            _peer_auc(out["wikipedia_identity_testset"], pn, y, p,
+                      fn([wiki[i][0] for i in idx]), idx)
     return out
 
 
 def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
     cfg = scorer.config
     peers_ = res.get("peers", [])
-    lines = [f"# Model card: {scorer.version}", "",
-             "Civility's local toxicity model. Stage 1: hashed word-piece (MiniLM uncased "
-             "WordPiece) uni/bi/tri-grams + character 3-5-grams of the normalized text, tf-idf, "
-             "one L2 logistic-regression head per attribute. Spans: a word-piece logistic head "
-             "trained on SemEval-2021 Task 5 train (Toxic Spans), thresholds tuned on trial. "
-             "Serving needs numpy + tokenizers only.", "",
-             f"- trained: {cfg.get('trained_at')}; evaluated: {res.get('evaluated_at')} on "
-             f"{res.get('machine')}",
-             f"- rows: {cfg.get('rows')}; dedup: {cfg.get('dedup')}",
-             f"- hyper-parameters: `{json.dumps(cfg.get('params'))}`",
-             f"- thresholds (max-F1 on the combined validation split): "
-             f"`{json.dumps(cfg.get('thresholds'))}`",
-             f"- span settings: `{json.dumps(cfg.get('span'))}`",
-             f"- libraries: `{json.dumps(cfg.get('libraries'))}`", "",
-             "## Held-out test splits (ROC-AUC / F1 at threshold / ECE; peers: ROC-AUC)", ""]
-    hdr = "| set | attribute | n | pos | AUC | F1 | ECE | " + " | ".join(
-        f"AUC {p}" for p in peers_) + " |"
+    lines = [
+        f"# Model card: {scorer.version}",
+        "",
+        "Civility's local toxicity model. Stage 1: hashed word-piece (MiniLM uncased "
+        "WordPiece) uni/bi/tri-grams + character 3-5-grams of the normalized text, tf-idf, "
+        "one L2 logistic-regression head per attribute. Spans: a word-piece logistic head "
+        "trained on SemEval-2021 Task 5 train (Toxic Spans), thresholds tuned on trial. "
+        "Serving needs numpy + tokenizers only.",
+        "",
+        f"- trained: {cfg.get('trained_at')}; evaluated: {res.get('evaluated_at')} on "
+        f"{res.get('machine')}",
+        f"- rows: {cfg.get('rows')}; dedup: {cfg.get('dedup')}",
+        f"- hyper-parameters: `{json.dumps(cfg.get('params'))}`",
+        f"- thresholds (max-F1 on the combined validation split): "
+        f"`{json.dumps(cfg.get('thresholds'))}`",
+        f"- span settings: `{json.dumps(cfg.get('span'))}`",
+        f"- libraries: `{json.dumps(cfg.get('libraries'))}`",
+        "",
+        "## Held-out test splits (ROC-AUC / F1 at threshold / ECE; peers: ROC-AUC)",
+        "",
+    ]
+    hdr = (
+        "| set | attribute | n | pos | AUC | F1 | ECE | "
+        + " | ".join(f"AUC {p}" for p in peers_)
+        + " |"
+    )
     lines += [hdr, "|" + "---|" * (7 + len(peers_))]
     for name, attrs in res["sets"].items():
         for a, r in attrs.items():
-            lines.append(f"| {name} | {a} | {r['n']} | {r['pos']} | {_fmt(r['auc'])} | "
-                         f"{_fmt(r['f1'])} | {_fmt(r['ece'])} | " + " | ".join(
-                             _fmt(r.get(f"auc[{p}]", float('nan'))) for p in peers_) + " |")
+            lines.append(
+                f"| {name} | {a} | {r['n']} | {r['pos']} | {_fmt(r['auc'])} | "
+                f"{_fmt(r['f1'])} | {_fmt(r['ece'])} | "
+                + " | ".join(_fmt(r.get(f"auc[{p}]", float("nan"))) for p in peers_)
+                + " |"
+            )
     if "olid_level_a" in res:
         o = res["olid_level_a"]
-        lines += ["", "## OLID 2019 level A (official test, macro-F1)", "",
-                  f"- global TOXICITY threshold: {_fmt(o['macro_f1_global_threshold'])}",
-                  f"- threshold tuned on our OLID validation split ({o['olid_val_threshold']:.2f})"
-                  f": {_fmt(o['macro_f1_olid_val_threshold'])}"]
+        lines += [
+            "",
+            "## OLID 2019 level A (official test, macro-F1)",
+            "",
+            f"- global TOXICITY threshold: {_fmt(o['macro_f1_global_threshold'])}",
+            f"- threshold tuned on our OLID validation split ({o['olid_val_threshold']:.2f})"
+            f": {_fmt(o['macro_f1_olid_val_threshold'])}",
+        ]
         for p in peers_:
             lines.append(f"- {p}: {_fmt(o.get(f'macro_f1[{p}]', float('nan')))}")
     if "span_f1_semeval_test" in res:
-        lines += ["", "## Toxic Spans (SemEval-2021 Task 5 official test, character F1)", "",
-                  f"- span F1: {res['span_f1_semeval_test']:.4f} on {res['span_n']} posts"]
+        lines += [
+            "",
+            "## Toxic Spans (SemEval-2021 Task 5 official test, character F1)",
+            "",
+            f"- span F1: {res['span_f1_semeval_test']:.4f} on {res['span_n']} posts",
+        ]
     idt = res.get("identity")
     if idt:
-        lines += ["", "## Identity-term bias (TOXICITY >= threshold "
-                  f"{idt['threshold']:.3f})", ""]
+        lines += ["", f"## Identity-term bias (TOXICITY >= threshold {idt['threshold']:.3f})", ""]
         for name in ("en_sentence_templates", "bias_madlibs_77k"):
             if name not in idt:
                 continue
             d = idt[name]
             worst = sorted(d["fpr_by_group"].items(), key=lambda kv: -kv[1])[:8]
-            lines.append(f"- {name}: AUC {_fmt(d['auc'])}; max FPR on non-toxic rows "
-                         f"{d['max_fpr']:.3f}; worst groups: " + ", ".join(
-                             f"{g} {v:.3f}" for g, v in worst) + "; peers AUC: " + ", ".join(
-                             f"{p} {_fmt(d.get(f'auc[{p}]', float('nan')))}" for p in peers_))
+            lines.append(
+                f"- {name}: AUC {_fmt(d['auc'])}; max FPR on non-toxic rows "
+                f"{d['max_fpr']:.3f}; worst groups: "
+                + ", ".join(f"{g} {v:.3f}" for g, v in worst)
+                + "; peers AUC: "
+                + ", ".join(f"{p} {_fmt(d.get(f'auc[{p}]', float('nan')))}" for p in peers_)
+            )
             b = d["bias_auc"]
             lowest = sorted(b.items(), key=lambda kv: kv[1]["bpsn"])[:5]
-            lines.append("  - lowest BPSN AUC: " + ", ".join(
-                f"{g} (sub {_fmt(v['subgroup'])}, BPSN {_fmt(v['bpsn'])}, "
-                f"BNSP {_fmt(v['bnsp'])})" for g, v in lowest))
+            lines.append(
+                "  - lowest BPSN AUC: "
+                + ", ".join(
+                    f"{g} (sub {_fmt(v['subgroup'])}, BPSN {_fmt(v['bpsn'])}, "
+                    f"BNSP {_fmt(v['bnsp'])})"
+                    for g, v in lowest
+                )
+            )
         if "toxigen" in idt:
             d = idt["toxigen"]
             worst = sorted(d["neutral_fpr_by_group"].items(), key=lambda kv: -kv[1])[:8]
-            lines.append(f"- ToxiGen unique statements ({d['n']}): AUC TOXICITY "
-                         f"{_fmt(d['auc_toxicity'])}, IDENTITY_ATTACK "
-                         f"{_fmt(d['auc_identity_attack'])}; neutral FPR max {d['max_fpr']:.3f}; "
-                         "worst: " + ", ".join(f"{g} {v:.3f}" for g, v in worst))
+            lines.append(
+                f"- ToxiGen unique statements ({d['n']}): AUC TOXICITY "
+                f"{_fmt(d['auc_toxicity'])}, IDENTITY_ATTACK "
+                f"{_fmt(d['auc_identity_attack'])}; neutral FPR max {d['max_fpr']:.3f}; "
+                "worst: " + ", ".join(f"{g} {v:.3f}" for g, v in worst)
+            )
         if "wikipedia_identity_testset" in idt:
             d = idt["wikipedia_identity_testset"]
-            lines.append(f"- Wikipedia identity test set (non-fuzzed): AUC {_fmt(d['auc'])}, "
-                         f"F1 {_fmt(d['f1'])}; peers AUC: " + ", ".join(
-                             f"{p} {_fmt(d.get(f'auc[{p}]', float('nan')))}" for p in peers_))
+            lines.append(
+                f"- Wikipedia identity test set (non-fuzzed): AUC {_fmt(d['auc'])}, "
+                f"F1 {_fmt(d['f1'])}; peers AUC: "
+                + ", ".join(f"{p} {_fmt(d.get(f'auc[{p}]', float('nan')))}" for p in peers_)
+            )
     bench = res.get("bench")
     if bench:
         lines += ["", "## Speed", "", f"```\n{bench}\n```"]
@@ -284,8 +376,9 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
 def write_model_card(scorer: Scorer, res: dict[str, Any]) -> Path:
     path = scorer.path / "MODEL_CARD.md"
     path.write_text(render_card(scorer, res), encoding="utf-8")
-    (scorer.path / "eval.json").write_text(json.dumps(res, indent=1, default=float) + "\n",
-                                           encoding="utf-8")
+    (scorer.path / "eval.json").write_text(
+        json.dumps(res, indent=1, default=float) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -298,8 +391,10 @@ def summarize(res: dict[str, Any]) -> str:
     out = [f"{k}: " + ", ".join(v) for k, v in by_attr.items()]
     if "olid_level_a" in res:
         o = res["olid_level_a"]
-        out.append(f"OLID A macro-F1: {o['macro_f1_global_threshold']:.4f} (global thr), "
-                   f"{o['macro_f1_olid_val_threshold']:.4f} (OLID-val thr)")
+        out.append(
+            f"OLID A macro-F1: {o['macro_f1_global_threshold']:.4f} (global thr), "
+            f"{o['macro_f1_olid_val_threshold']:.4f} (OLID-val thr)"
+        )
     if "span_f1_semeval_test" in res:
         out.append(f"SemEval-2021 span F1: {res['span_f1_semeval_test']:.4f}")
     idt = res.get("identity", {})

