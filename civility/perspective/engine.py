@@ -21,28 +21,14 @@ log = logging.getLogger(__name__)
 CALIBRATION_DIR = Path(__file__).resolve().parent / "calibration"
 
 
-_scorers: dict[str, Any] = {}
-_scorer_lock = threading.Lock()
-
-
 def get_scorer() -> Any:
-    """The process-wide Scorer (raises if no model artifact is installed).
+    """The process-wide Scorer, shared with the moderation pipeline (one copy in memory).
 
-    CIVILITY_SCORING_ARTIFACT (an artifact folder) overrides the bundled model, as it does for
-    the moderation pipeline.
+    CIVILITY_SCORING_ARTIFACT (an artifact folder) overrides the bundled model for both.
     """
-    from civility.scoring import Scorer
+    from civility.moderation.model_check import get_scorer as shared_scorer
 
-    path = os.environ.get("CIVILITY_SCORING_ARTIFACT", "")
-    if not path:
-        return Scorer.default()
-    scorer = _scorers.get(path)
-    if scorer is None:
-        with _scorer_lock:
-            scorer = _scorers.get(path)
-            if scorer is None:
-                scorer = _scorers[path] = Scorer.load(path)
-    return scorer
+    return shared_scorer()
 
 
 def detect_language(text: str) -> str:
