@@ -19,9 +19,11 @@ def warm_up(worker: Any = None) -> None:
     half a second), past Coral's 200 ms timeout for its moderation phase.
     """
     try:
-        from civility.moderation.model_check import score_text
+        from civility.moderation.model_check import get_scorer
 
-        score_text("warm up")
+        # Load and run once, with no per-comment timeout: a busy machine at boot is no reason
+        # to start without the model.
+        get_scorer().score_one("warm up")
     except Exception as exc:  # the pipeline holds comments while scoring is unavailable
         print(f"civility serve: scoring model not loaded at start: {exc}", file=sys.stderr)
 
