@@ -210,6 +210,11 @@ def bench_main(argv: list[str]) -> int:
     ap.add_argument("--no-bert", action="store_true", help="skip the BERT-base reference")
     ap.add_argument("--bert-texts", type=int, default=64)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--write-card",
+        action="store_true",
+        help="replace the Speed section of the artifact's MODEL_CARD.md",
+    )
     args = ap.parse_args(argv)
     res = run_bench(
         args.model,
@@ -223,9 +228,33 @@ def bench_main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(res, indent=1))
     else:
-        for k, v in res.items():
-            print(f"{k:<36} {v:.3f}" if isinstance(v, float) else f"{k:<36} {v}")
+        print(_format(res))
+    if args.write_card:
+        write_speed_section(Path(args.model) if args.model else None, _format(res))
     return 0
+
+
+def _format(res: dict[str, Any]) -> str:
+    return "\n".join(
+        f"{k:<36} {v:.3f}" if isinstance(v, float) else f"{k:<36} {v}" for k, v in res.items()
+    )
+
+
+def write_speed_section(model: Path | None, text: str) -> None:
+    """Put the bench figures into MODEL_CARD.md (replacing an older Speed section)."""
+    from civility.scoring.model import DEFAULT_ARTIFACT
+
+    card = (model or DEFAULT_ARTIFACT) / "MODEL_CARD.md"
+    old = card.read_text(encoding="utf-8") if card.exists() else ""
+    head, sep, tail = old.partition("\n## Speed\n")
+    rest = ""
+    if sep and "\n## " in tail:
+        rest = "\n## " + tail.split("\n## ", 1)[1]
+    section = (
+        "\n## Speed\n\nMeasured with `civility bench scoring` on this machine (shared "
+        "with other jobs while measured):\n\n```\n" + text + "\n```\n"
+    )
+    card.write_text(head.rstrip("\n") + "\n" + section + rest, encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ and serving-time features are bit-identical.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,32 @@ _S29 = np.uint64(29)
 _S32 = np.uint64(32)
 MAX_CHARS = 3000  # longer comments are scored on their first MAX_CHARS normalized characters
 MAX_TOKENS = 768
+
+# Identity terms are "blinded" before featurization (replaced by a same-length run of a
+# private-use character: the tokenizer drops it, char n-grams see only the placeholder): the
+# model must judge what is
+# said about a group, not which group is named. This is what keeps neutral sentences that name
+# a group ("I am a proud Muslim") from inheriting the group's co-occurrence with hate in the
+# training sets. Same length, so offsets into the normalized text stay valid. Slurs are NOT
+# identity terms and stay visible.
+IDENTITY_TERMS = (
+    "muslims? moslems? islam islamic jews? jewish judaism christians? christianity catholics? "
+    "protestants? hindus? hinduism sikhs? buddhists? buddhism atheists? taoists? mormons? "
+    "gays? lesbians? bisexuals? bisexuality transgenders? trans transsexuals? queers? lgbt "
+    "lgbtq lgbtqia homosexuals? homosexuality heterosexuals? nonbinary non-binary straight "
+    "blacks? whites? africans? african-americans? americans? asians? chinese japanese koreans? "
+    "indians? mexicans? latinos? latinas? latinx hispanics? arabs? eastern middle-eastern "
+    "immigrants? refugees? migrants? europeans? canadians? palestinians? israelis? somalis? "
+    "native indigenous deaf blind disabled disability paralyzed elderly teenage millenials? "
+    "women woman men man female male girls? boys?"
+).split()
+_IDENTITY_RE = re.compile(r"(?<![\w'])(?:" + "|".join(IDENTITY_TERMS) + r")(?![\w'])")
+_BLIND = "\ue000"
+
+
+def blind_identity(text: str) -> str:
+    """Replace identity terms of a normalized (lower-case) text by a same-length placeholder."""
+    return _IDENTITY_RE.sub(lambda m: _BLIND * (m.end() - m.start()), text)
 
 
 def _mix(x: np.ndarray, salt: int) -> np.ndarray:
@@ -46,22 +73,31 @@ class DocFeatures:
 class Featurizer:
     """Turns normalized texts into hashed sparse document and token features."""
 
-    def __init__(self, tokenizer: Tokenizer, bits: int = 20, span_bits: int = 18) -> None:
+    def __init__(
+        self, tokenizer: Tokenizer, bits: int = 20, span_bits: int = 18, blind: bool = False
+    ) -> None:
         self.tokenizer = tokenizer
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.bits = bits
         self.span_bits = span_bits
+        self.blind = blind
 
     @classmethod
-    def from_file(cls, path: str, bits: int = 20, span_bits: int = 18) -> Featurizer:
-        return cls(Tokenizer.from_file(path), bits, span_bits)
+    def from_file(
+        cls, path: str, bits: int = 20, span_bits: int = 18, blind: bool = False
+    ) -> Featurizer:
+        return cls(Tokenizer.from_file(path), bits, span_bits, blind)
+
+    def prepare(self, norm_texts: list[str]) -> list[str]:
+        """Truncate and (if configured) blind identity terms; kept text keeps its length."""
+        if self.blind:
+            return [blind_identity(t[:MAX_CHARS]) for t in norm_texts]
+        return [t[:MAX_CHARS] for t in norm_texts]
 
     def encode(self, norm_texts: list[str]) -> list[Encoding]:
         """WordPiece-encode normalized texts (no special tokens)."""
-        return self.tokenizer.encode_batch(
-            [t[:MAX_CHARS] for t in norm_texts], add_special_tokens=False
-        )
+        return self.tokenizer.encode_batch(self.prepare(norm_texts), add_special_tokens=False)
 
     def doc_features(self, norm_texts: list[str], encodings: list[Encoding]) -> DocFeatures:
         """Unique (row, bucket) pairs of each document's word-piece and char n-grams."""
@@ -92,7 +128,7 @@ class Featurizer:
                     hash_parts.append(_mix(tri[same3], 3))
                     rows_parts.append(row[:-2][same3])
         # Character 3-5-grams of " text " (padding marks word edges at the ends).
-        padded = [" " + t[:MAX_CHARS] + " " for t in norm_texts]
+        padded = [" " + t + " " for t in self.prepare(norm_texts)]
         clens = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
         codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(
             np.uint64
@@ -100,6 +136,9 @@ class Featurizer:
         crow = np.repeat(np.arange(n, dtype=np.int64), clens)
         # Collapse whitespace variants so "a\nb" and "a b" share n-grams.
         codes = np.where((codes == 10) | (codes == 9) | (codes == 13), np.uint64(32), codes)
+        # n-grams touching a blinded identity term are dropped: "a group is named" must not
+        # become a feature of its own (it co-occurs with hate in the training sets).
+        blind_cum = np.concatenate([[0], np.cumsum(codes == ord(_BLIND))])
         with np.errstate(over="ignore"):
             for k in (3, 4, 5):
                 if len(codes) < k:
@@ -108,6 +147,7 @@ class Featurizer:
                 for j in range(1, k):
                     h = h * np.uint64(1_114_111) + codes[j : len(codes) - k + 1 + j]
                 ok = crow[: len(codes) - k + 1] == crow[k - 1 :]
+                ok &= blind_cum[k:] == blind_cum[: len(codes) - k + 1]
                 hash_parts.append(_mix(h[ok], 10 + k))
                 rows_parts.append(crow[: len(codes) - k + 1][ok])
         if not hash_parts:

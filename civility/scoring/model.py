@@ -38,7 +38,10 @@ class Scorer:
         self.version: str = config["version"]
         self.attributes: tuple[str, ...] = tuple(config["attributes"])
         self.featurizer = Featurizer.from_file(
-            str(path / "tokenizer.json"), config["bits"], config["span_bits"]
+            str(path / "tokenizer.json"),
+            config["bits"],
+            config["span_bits"],
+            bool(config.get("blind_identity", False)),
         )
         # float16 on disk to keep the artifact small; float32 in memory for speed.
         self.doc_w = arrays["doc_w"].astype(np.float32)

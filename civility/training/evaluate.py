@@ -49,8 +49,14 @@ def peer_rows(n: int, name: str, seed: int = 7) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, SLOW_PEER_ROWS, replace=False))
 
 
-def _peer_auc(row: dict[str, Any], name: str, y: np.ndarray, ours: np.ndarray,
-              theirs: np.ndarray, idx: np.ndarray) -> None:
+def _peer_auc(
+    row: dict[str, Any],
+    name: str,
+    y: np.ndarray,
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    idx: np.ndarray,
+) -> None:
     row[f"auc[{name}]"] = roc_auc(y[idx], theirs)
     if len(idx) < len(y):
         row[f"auc[ours@{name}-subset]"] = roc_auc(y[idx], ours[idx])
@@ -137,8 +143,9 @@ def evaluate(
             continue
         p = _scores(scorer, test.texts)
         peer_idx = {name: peer_rows(len(test.texts), name) for name in peer_fns}
-        peer_p = {name: fn([test.texts[i] for i in peer_idx[name]])
-                  for name, fn in peer_fns.items()}
+        peer_p = {
+            name: fn([test.texts[i] for i in peer_idx[name]]) for name, fn in peer_fns.items()
+        }
         per_attr = {}
         for j, a in enumerate(ATTRIBUTES):
             m = test.labels[:, j] >= 0
@@ -170,8 +177,10 @@ def evaluate(
                 "macro_f1_global_threshold": macro_f1(y, p[:, tox_j] >= thr["TOXICITY"]),
                 "macro_f1_olid_val_threshold": macro_f1(y, p[:, tox_j] >= t_olid),
                 "olid_val_threshold": t_olid,
-                **{f"macro_f1[{n}]": macro_f1(y[peer_idx[n]], pp >= 0.5)
-                   for n, pp in peer_p.items()},
+                **{
+                    f"macro_f1[{n}]": macro_f1(y[peer_idx[n]], pp >= 0.5)
+                    for n, pp in peer_p.items()
+                },
             }
         log(f"{s.name}: {len(test.texts)} test rows ({time.time() - t0:.0f}s)")
 
@@ -182,8 +191,11 @@ def evaluate(
         # threshold the product uses (the product-gated F1 is reported too).
         r = scorer.score([t for t, _ in span_test], span_gate=scorer.span_doc_threshold)
         rg = scorer.score([t for t, _ in span_test])
-        res["span_f1_semeval_test_product_gate"] = float(np.mean(
-            [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(rg, span_test, strict=True)]))
+        res["span_f1_semeval_test_product_gate"] = float(
+            np.mean(
+                [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(rg, span_test, strict=True)]
+            )
+        )
         res["span_f1_semeval_test"] = float(
             np.mean(
                 [span_f1(predicted_offsets(x), g) for x, (_, g) in zip(r, span_test, strict=False)]
@@ -259,8 +271,9 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         out["wikipedia_identity_testset"] = {"auc": roc_auc(y, p), "f1": f1_binary(y, p >= t)}
         for pn, fn in peer_fns.items():
             idx = peer_rows(len(wiki), pn)
-            _peer_auc(out["wikipedia_identity_testset"], pn, y, p,
-                      fn([wiki[i][0] for i in idx]), idx)
+            _peer_auc(
+                out["wikipedia_identity_testset"], pn, y, p, fn([wiki[i][0] for i in idx]), idx
+            )
     return out
 
 
@@ -270,10 +283,14 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
     lines = [
         f"# Model card: {scorer.version}",
         "",
-        "Civility's local toxicity model. Stage 1: hashed word-piece (MiniLM uncased "
-        "WordPiece) uni/bi/tri-grams + character 3-5-grams of the normalized text, tf-idf, "
-        "one L2 logistic-regression head per attribute. Spans: a word-piece logistic head "
-        "trained on SemEval-2021 Task 5 train (Toxic Spans), thresholds tuned on trial. "
+        "Civility's local toxicity model. Stage 1 (the only stage shipped): hashed "
+        "word-piece (MiniLM uncased WordPiece) uni/bi/tri-grams + character 3-5-grams of the "
+        "normalized text (NFKC, homoglyphs, l33t, spacing, repeats), identity terms blinded "
+        "(see civility/scoring/features.py), tf-idf, one L2 logistic-regression head per "
+        "attribute; our own civility-own rows weighted up. Spans: a word-piece logistic head "
+        "(context features + the document heads' word-alone logits) trained on SemEval-2021 "
+        "Task 5 train + civility-own spans, thresholds tuned on trial. "
+        "The MiniLM second stage of the planned cascade is NOT part of this artifact. "
         "Serving needs numpy + tokenizers only.",
         "",
         f"- trained: {cfg.get('trained_at')}; evaluated: {res.get('evaluated_at')} on "

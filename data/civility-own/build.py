@@ -11,8 +11,15 @@ import json
 import re
 from pathlib import Path
 
-A = ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT", "IDENTITY_ATTACK",
-     "DEHUMANIZATION")
+A = (
+    "TOXICITY",
+    "SEVERE_TOXICITY",
+    "INSULT",
+    "PROFANITY",
+    "THREAT",
+    "IDENTITY_ATTACK",
+    "DEHUMANIZATION",
+)
 
 
 def lab(*on: str) -> dict[str, int]:
@@ -20,8 +27,9 @@ def lab(*on: str) -> dict[str, int]:
 
 
 DEHUM = lab("TOXICITY", "SEVERE_TOXICITY", "INSULT", "IDENTITY_ATTACK", "DEHUMANIZATION")
-DEHUM_THREAT = lab("TOXICITY", "SEVERE_TOXICITY", "INSULT", "IDENTITY_ATTACK", "DEHUMANIZATION",
-                   "THREAT")
+DEHUM_THREAT = lab(
+    "TOXICITY", "SEVERE_TOXICITY", "INSULT", "IDENTITY_ATTACK", "DEHUMANIZATION", "THREAT"
+)
 GROUP_THREAT = lab("TOXICITY", "SEVERE_TOXICITY", "THREAT", "IDENTITY_ATTACK")
 GROUP_ATTACK = lab("TOXICITY", "INSULT", "IDENTITY_ATTACK")
 THREAT = lab("TOXICITY", "SEVERE_TOXICITY", "THREAT")
@@ -30,11 +38,38 @@ PROF_INSULT = lab("TOXICITY", "INSULT", "PROFANITY")
 PROFANE = lab("TOXICITY", "PROFANITY")
 CLEAN = lab()
 
-TRAIN_GROUPS = ["Jews", "Muslims", "Christians", "immigrants", "refugees", "black people",
-                "Mexicans", "gay people", "Arabs", "Hindus", "Catholics", "Asians", "Roma",
-                "women", "trans people", "Africans", "Palestinians", "Israelis"]
-HELD_GROUPS = ["Sikhs", "Chinese people", "migrants", "Somalis", "lesbians", "Hispanics",
-               "Ukrainians", "Russians", "Buddhists", "disabled people"]
+TRAIN_GROUPS = [
+    "Jews",
+    "Muslims",
+    "Christians",
+    "immigrants",
+    "refugees",
+    "black people",
+    "Mexicans",
+    "gay people",
+    "Arabs",
+    "Hindus",
+    "Catholics",
+    "Asians",
+    "Roma",
+    "women",
+    "trans people",
+    "Africans",
+    "Palestinians",
+    "Israelis",
+]
+HELD_GROUPS = [
+    "Sikhs",
+    "Chinese people",
+    "migrants",
+    "Somalis",
+    "lesbians",
+    "Hispanics",
+    "Ukrainians",
+    "Russians",
+    "Buddhists",
+    "disabled people",
+]
 
 TRAIN_FRAMES = [
     ("{g} are rats that should be exterminated.", DEHUM_THREAT),
@@ -191,8 +226,10 @@ TRAIN_SENTENCES: list[tuple[str, dict[str, int]]] = [
     ("The bus route change makes my commute longer.", CLEAN),
     ("Good luck to all the graduates!", CLEAN),
     # more threats (positives)
-    ("Someone ought to shoot the bastard.", lab("TOXICITY", "SEVERE_TOXICITY", "THREAT",
-                                                  "PROFANITY", "INSULT")),
+    (
+        "Someone ought to shoot the bastard.",
+        lab("TOXICITY", "SEVERE_TOXICITY", "THREAT", "PROFANITY", "INSULT"),
+    ),
     ("People like you should be shot.", THREAT),
     ("He deserves to be hanged from a lamppost.", THREAT),
     ("I hope someone runs you over.", THREAT),
@@ -248,7 +285,8 @@ SPAN_TERMS = re.compile(
     r"coward|crook|stupid|loser|brainless|pathetic|ignorant|bastard|rot and die|"
     r"pest control|breed like rabbits|not even human|not people|clean them out|"
     r"beaten to death|take out|watch your back|coming for you|run(s)? you over|catch you alone)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def spans_of(text: str, labels: dict[str, int]) -> list[list[int]]:
@@ -263,7 +301,8 @@ IDENTITY_WORDS = (
     "lesbian gay bisexual transgender trans queer homosexual straight heterosexual nonbinary "
     "black white african american asian hispanic latino latina mexican chinese japanese indian "
     "muslim jewish christian catholic protestant buddhist sikh hindu atheist "
-    "deaf blind disabled elderly old young teenage immigrant").split()
+    "deaf blind disabled elderly old young teenage immigrant"
+).split()
 ID_NEUTRAL = [
     "My cousin is {w} and works as a nurse at the county hospital.",
     "As a {w} person, I found the article about bus fares useful.",

@@ -34,8 +34,14 @@ def test_bench_runs(capsys) -> None:  # type: ignore[no-untyped-def]
     # Small run, no timing asserts: only that it reports the figures.
     assert bench_main(["-n", "64", "--single", "5", "--no-bert", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    for k in ("comments_per_s_batched", "single_p50_ms", "single_p99_ms", "cold_load_s",
-              "rss_mb", "artifact_mb"):
+    for k in (
+        "comments_per_s_batched",
+        "single_p50_ms",
+        "single_p99_ms",
+        "cold_load_s",
+        "rss_mb",
+        "artifact_mb",
+    ):
         assert res[k] > 0
 
 

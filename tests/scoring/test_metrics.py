@@ -19,7 +19,8 @@ def test_roc_auc_matches_pairwise_definition() -> None:
     p = np.round(rng.random(200), 1)  # ties on purpose
     pos, neg = p[y == 1], p[y == 0]
     pairwise = ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (
-        len(pos) * len(neg))
+        len(pos) * len(neg)
+    )
     assert roc_auc(y, p) == pytest.approx(pairwise)
     assert np.isnan(roc_auc(np.ones(3), np.ones(3)))
 

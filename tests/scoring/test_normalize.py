@@ -32,8 +32,17 @@ def test_variants_fold_to_plain(raw: str, plain: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["5 soldiers killed in 2019", "covid19 cases", "the 4th of July", "$5 fee", "@USER hello",
-     "Scunthorpe class assess", "I am a cat", "cool book", "wow!"],
+    [
+        "5 soldiers killed in 2019",
+        "covid19 cases",
+        "the 4th of July",
+        "$5 fee",
+        "@USER hello",
+        "Scunthorpe class assess",
+        "I am a cat",
+        "cool book",
+        "wow!",
+    ],
 )
 def test_plain_text_keeps_words(text: str) -> None:
     # Only lower-casing: numbers, mentions and ordinary words are not rewritten.
@@ -46,8 +55,17 @@ def test_word_boundaries_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["You are an I D I O T!!", "idi\u200bot and ｍｏｒｏｎ", "sooooo 1d10t", "ß straße", "",
-             "𝐢𝐝𝐢𝐨𝐭 i.d.i.o.t", "e\u0301cole"])
+    "text",
+    [
+        "You are an I D I O T!!",
+        "idi\u200bot and ｍｏｒｏｎ",
+        "sooooo 1d10t",
+        "ß straße",
+        "",
+        "𝐢𝐝𝐢𝐨𝐭 i.d.i.o.t",
+        "e\u0301cole",
+    ],
+)
 def test_offsets_map_to_original(text: str) -> None:
     n = normalize(text)
     assert len(n.offsets) == len(n.text)

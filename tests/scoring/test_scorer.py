@@ -42,8 +42,15 @@ TOXIC = [
 
 
 def test_public_api_shape(scorer: Scorer) -> None:
-    assert ATTRIBUTES == ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT",
-                          "IDENTITY_ATTACK", "DEHUMANIZATION")
+    assert ATTRIBUTES == (
+        "TOXICITY",
+        "SEVERE_TOXICITY",
+        "INSULT",
+        "PROFANITY",
+        "THREAT",
+        "IDENTITY_ATTACK",
+        "DEHUMANIZATION",
+    )
     assert scorer.version.startswith("civility-tox-")
     r = scorer.score_one("hello there")
     assert isinstance(r, ScoreResult)
@@ -71,8 +78,9 @@ def test_news_language_about_violence_scores_low(scorer: Scorer, text: str) -> N
 
 
 @pytest.mark.parametrize(("text", "attr"), HATEFUL)
-def test_dehumanization_threats_group_attacks_score_high(scorer: Scorer, text: str,
-                                                         attr: str) -> None:
+def test_dehumanization_threats_group_attacks_score_high(
+    scorer: Scorer, text: str, attr: str
+) -> None:
     r = scorer.score_one(text)
     assert r.scores["TOXICITY"] >= scorer.thresholds["TOXICITY"], r.scores
     assert r.scores[attr] >= scorer.thresholds[attr], r.scores
@@ -87,14 +95,23 @@ def test_clear_toxic_ranks_above_clean(scorer: Scorer) -> None:
 @pytest.mark.parametrize(
     ("plain", "variants"),
     [
-        ("you are an idiot", ["you are an I D I O T", "you are an 1d10t", "you are an iiidiot",
-                              "you are an ｉｄｉｏｔ", "you are an іdіоt", "you are an idi\u200bot"]),
-        ("shut up you moron", ["shut up you m o r o n", "shut up you m0r0n",
-                               "SHUT UP YOU MORON"]),
+        (
+            "you are an idiot",
+            [
+                "you are an I D I O T",
+                "you are an 1d10t",
+                "you are an iiidiot",
+                "you are an ｉｄｉｏｔ",
+                "you are an іdіоt",
+                "you are an idi\u200bot",
+            ],
+        ),
+        ("shut up you moron", ["shut up you m o r o n", "shut up you m0r0n", "SHUT UP YOU MORON"]),
     ],
 )
-def test_normalization_variants_score_like_plain(scorer: Scorer, plain: str,
-                                                 variants: list[str]) -> None:
+def test_normalization_variants_score_like_plain(
+    scorer: Scorer, plain: str, variants: list[str]
+) -> None:
     base = scorer.score_one(plain).scores["TOXICITY"]
     for v in variants:
         assert scorer.score_one(v).scores["TOXICITY"] == pytest.approx(base, abs=0.02), v
@@ -116,14 +133,14 @@ def test_spans_fall_on_offending_words(scorer: Scorer, text: str, word: str) -> 
     i = text.index(word)
     assert set(range(i, i + len(word))) <= covered
     # Nothing outside the offending phrase: "everyone", "this guy" are not highlighted.
-    assert all(text[s.start:s.end].strip() for s in tox)
-    assert not any("everyone" in text[s.start:s.end] for s in tox)
+    assert all(text[s.start : s.end].strip() for s in tox)
+    assert not any("everyone" in text[s.start : s.end] for s in tox)
 
 
 def test_spans_use_original_offsets_after_normalization(scorer: Scorer) -> None:
     text = "Honestly you are a total I D I O T."
     spans = [s for s in scorer.score_one(text).spans if s.attribute == "TOXICITY"]
-    assert any(text[s.start:s.end] == "I D I O T" for s in spans), spans
+    assert any(text[s.start : s.end] == "I D I O T" for s in spans), spans
     assert all(isinstance(s, Span) for s in spans)
 
 
@@ -142,8 +159,9 @@ def test_heldout_own_set(scorer: Scorer, heldout: list[dict[str, Any]]) -> None:
 
 
 def test_non_english_is_flagged(scorer: Scorer) -> None:
-    assert scorer.score_one("Le conseil a voté pour la fermeture de la bibliothèque.").language \
-        == "fr"
+    assert (
+        scorer.score_one("Le conseil a voté pour la fermeture de la bibliothèque.").language == "fr"
+    )
 
 
 def test_default_is_shared_and_thread_safe() -> None:

@@ -7,16 +7,44 @@ from pathlib import Path
 
 import pytest
 
-ATTRS = ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT", "IDENTITY_ATTACK",
-         "DEHUMANIZATION")
+ATTRS = (
+    "TOXICITY",
+    "SEVERE_TOXICITY",
+    "INSULT",
+    "PROFANITY",
+    "THREAT",
+    "IDENTITY_ATTACK",
+    "DEHUMANIZATION",
+)
 
-TOXIC = ["you are a stupid idiot", "shut up idiot", "what a stupid moron", "you idiot",
-         "moron, shut up", "stupid clown", "idiot and moron", "a total idiot", "dumb moron",
-         "stupid stupid idiot", "go away idiot", "such a moron"]
-CLEAN = ["thanks for the article", "the council meets today", "great reporting",
-         "the weather is nice", "i agree with the mayor", "see you at the market",
-         "the school opens monday", "nice photos", "good point about rents", "the bus was late",
-         "lovely parade", "well written piece"]
+TOXIC = [
+    "you are a stupid idiot",
+    "shut up idiot",
+    "what a stupid moron",
+    "you idiot",
+    "moron, shut up",
+    "stupid clown",
+    "idiot and moron",
+    "a total idiot",
+    "dumb moron",
+    "stupid stupid idiot",
+    "go away idiot",
+    "such a moron",
+]
+CLEAN = [
+    "thanks for the article",
+    "the council meets today",
+    "great reporting",
+    "the weather is nice",
+    "i agree with the mayor",
+    "see you at the market",
+    "the school opens monday",
+    "nice photos",
+    "good point about rents",
+    "the bus was late",
+    "lovely parade",
+    "well written piece",
+]
 
 
 def _labels(toxic: bool) -> dict[str, int]:
@@ -50,8 +78,12 @@ def tiny(tmp_path: Path) -> dict[str, Path]:
         for t, tox in rows[::1]:
             fh.write(json.dumps({"text": t, "labels": _labels(tox), "spans": []}) + "\n")
     with open(data / "heldout.jsonl", "w") as fh:
-        for t, tox in [("you stupid idiot", True), ("the market opens today", False),
-                       ("idiot", True), ("thanks for the photos", False)]:
+        for t, tox in [
+            ("you stupid idiot", True),
+            ("the market opens today", False),
+            ("idiot", True),
+            ("thanks for the photos", False),
+        ]:
             fh.write(json.dumps({"text": t, "labels": _labels(tox)}) + "\n")
     spans = tmp_path / "spans"
     spans.mkdir()
@@ -63,5 +95,7 @@ def tiny(tmp_path: Path) -> dict[str, Path]:
     labels = "\n".join(f'labels.{a} = {{ field = "{a}", pos = [1], neg = [0] }}' for a in ATTRS)
     cfg.write_text(
         f'[[dataset]]\nname = "tiny"\nloader = "own"\npath = "{data}"\n{labels}\n\n'
-        f'[spans]\nformat = "jsonl"\npath = "{spans}"\n', encoding="utf-8")
+        f'[spans]\nformat = "jsonl"\npath = "{spans}"\n',
+        encoding="utf-8",
+    )
     return {"root": tmp_path, "config": cfg, "out": tmp_path / "artifact"}

@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from civility.scoring import Scorer
-from civility.training.train import TrainParams, train
+pytest.importorskip("sklearn", reason="training needs the [train] extra (scikit-learn)")
+pytest.importorskip("scipy", reason="training needs the [train] extra (scipy)")
+
+from civility.scoring import Scorer  # noqa: E402
+from civility.training.train import TrainParams, train  # noqa: E402
 
 
 def _train(tiny: dict[str, Path]) -> Scorer:
-    params = TrainParams(version="civility-tox-test.0", bits=14, span_bits=12, C=10.0,
-                         own_weight=1.0)
+    params = TrainParams(
+        version="civility-tox-test.0", bits=14, span_bits=12, C=10.0, own_weight=1.0
+    )
     train(tiny["out"], tiny["config"], tiny["root"], params, log=lambda *_: None)
     return Scorer.load(tiny["out"])
 
@@ -57,8 +62,7 @@ def test_eval_writes_model_card(tiny: dict[str, Path]) -> None:
     from civility.training.evaluate import evaluate
 
     _train(tiny)
-    res = evaluate(tiny["out"], tiny["config"], tiny["root"], with_peers=False,
-                   log=lambda *_: None)
+    res = evaluate(tiny["out"], tiny["config"], tiny["root"], with_peers=False, log=lambda *_: None)
     assert res["sets"]["tiny"]["TOXICITY"]["auc"] == 1.0
     assert 0.0 <= res["span_f1_semeval_test"] <= 1.0
     card = (tiny["out"] / "MODEL_CARD.md").read_text()
@@ -68,9 +72,20 @@ def test_eval_writes_model_card(tiny: dict[str, Path]) -> None:
 def test_cli_train_and_eval(tiny: dict[str, Path], capsys) -> None:  # type: ignore[no-untyped-def]
     from civility.training.cli import train_main
 
-    rc = train_main(["--out", str(tiny["out"]), "--config", str(tiny["config"]),
-                     "--datasets", str(tiny["root"]), "--bits", "14", "--version",
-                     "civility-tox-cli.0"])
+    rc = train_main(
+        [
+            "--out",
+            str(tiny["out"]),
+            "--config",
+            str(tiny["config"]),
+            "--datasets",
+            str(tiny["root"]),
+            "--bits",
+            "14",
+            "--version",
+            "civility-tox-cli.0",
+        ]
+    )
     assert rc == 0
     assert "span F1" in capsys.readouterr().out
     assert Scorer.load(tiny["out"]).version == "civility-tox-cli.0"
