@@ -37,9 +37,10 @@ IDENTITY_TERMS = (
     "gays? lesbians? bisexuals? bisexuality transgenders? trans transsexuals? queers? lgbt "
     "lgbtq lgbtqia homosexuals? homosexuality heterosexuals? nonbinary non-binary straight "
     "blacks? whites? africans? african-americans? americans? asians? chinese japanese koreans? "
-    "indians? mexicans? latinos? latinas? latinx hispanics? arabs? eastern middle-eastern "
+    "indians? mexicans? latinos? latinas? latinx hispanics? arabs? middle eastern middle-eastern "
     "immigrants? refugees? migrants? europeans? canadians? palestinians? israelis? somalis? "
     "native indigenous deaf blind disabled disability paralyzed elderly teenage millenials? "
+    "young younger old older aged "
     "women woman men man female male girls? boys?"
 ).split()
 _IDENTITY_RE = re.compile(r"(?<![\w'])(?:" + "|".join(IDENTITY_TERMS) + r")(?![\w'])")

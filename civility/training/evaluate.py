@@ -229,7 +229,7 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         y = np.asarray([r[2] for r in rows])
         p = _scores(scorer, texts)[:, tox_j]
         fpr = {}
-        for g in sorted(set(groups.tolist())):
+        for g in sorted(set(groups.tolist()) - {"other"}):  # "other": no identity term found
             m = (groups == g) & (y == 0)
             if m.sum():
                 fpr[g] = float((p[m] >= t).mean())
