@@ -1,8 +1,8 @@
 """End to end in Debian's Chromium: a held comment reaches the live queue, a moderator approves it
 with the keyboard, the reader's page shows it without reloading; a ban blocks the next post.
 
-Fixtures are local to this module (Chromium launched from /usr/bin/chromium; never a downloaded
-browser). The screenshot of the queue lands in test-output/.
+The `browser` fixture (tests/conftest.py) is Debian's Chromium. The screenshot of the queue lands
+in test-output/.
 """
 
 from __future__ import annotations
@@ -17,28 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_OUTPUT = Path(os.environ.get("CIVILITY_TEST_OUTPUT", REPO_ROOT / "test-output"))
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
-    # ordinary blocking calls made between browser steps.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -64,7 +42,7 @@ def desk(live_server, settings):
     return {"site": site, "story": story, "moderator": moderator, "reader": reader}
 
 
-def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(chromium, live_server, desk):
+def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, live_server, desk):
     from civility.comments.actions import post_comment
     from civility.comments.models import Comment
     from civility.moderation.pipeline import Refused
@@ -73,14 +51,14 @@ def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(chromium, l
     TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
 
     # The reader's page: the publisher's article with the embedded thread.
-    reader_ctx = chromium.new_context()
+    reader_ctx = browser.new_context()
     reader_page = reader_ctx.new_page()
     reader_page.goto(f"{live_server.url}/demo/article/{site.slug}/")
     thread = reader_page.frame_locator("iframe")
     thread.locator("body").wait_for()
 
     # The moderator signs in and opens the queue; it goes live (SSE) before anything is held.
-    mod_ctx = chromium.new_context(viewport={"width": 1280, "height": 900})
+    mod_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     desk_page = mod_ctx.new_page()
     desk_page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
     desk_page.fill("input[name=username]", "maria")

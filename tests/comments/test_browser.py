@@ -17,9 +17,6 @@ import pytest
 
 from .test_xss_stored import PAYLOADS
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain sync ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Same place tests/conftest.py's TEST_OUTPUT names (that conftest is not importable as a module).
 SHOTS = (
@@ -28,24 +25,6 @@ SHOTS = (
     )
     / "browser"
 )
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=30_000)  # two shared CPU cores: be patient, never flaky
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
