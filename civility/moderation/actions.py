@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from civility.accounts.models import User
 from civility.comments.models import Comment, Report, Site, Story
 from civility.events import emit
 from civility.moderation.audit import record
-from civility.moderation.models import AuditEntry, SiteMembership, UserNote
+from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
 from civility.moderation.permissions import is_global_admin, require_moderator
 from civility.moderation.pipeline import Refused
 
@@ -313,36 +313,60 @@ def _protect_staff(actor: Any, site: Site, user: User) -> None:
         raise Refused("staff", "Staff members cannot be banned or suspended here.", 403)
 
 
+def _suspension_running(ban: SiteBan | None) -> bool:
+    return ban is not None and ban.until is not None and ban.until > timezone.now()
+
+
+def _locked_ban(site: Site, user: User) -> SiteBan | None:
+    return SiteBan.objects.select_for_update().filter(site=site, user=user).first()
+
+
+def _create_ban(site: Site, user: User, actor: Any, **fields: Any) -> None:
+    """Insert the site's ban row; a concurrent insert by another moderator loses cleanly."""
+    try:
+        with transaction.atomic():
+            SiteBan.objects.create(site=site, user=user, created_by=actor, **fields)
+    except IntegrityError:
+        last = AuditEntry.objects.filter(target_user=user, site=site).first()
+        who = actor_name(last.actor) if last else "someone"
+        raise Refused("already_handled", f"Already handled by {who}.", 409) from None
+
+
 def ban_user(actor: Any, site: Any, user_id: Any, reason: str) -> User:
-    """Ban a commenter: the decision pipeline refuses every later post."""
+    """Ban a commenter from this site: the decision pipeline refuses every later post here."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
     reason = _clean_reason(reason, required=True)
     with transaction.atomic():
-        rows = User.objects.filter(pk=user.pk, banned=False).update(
-            banned=True, banned_reason=reason
-        )
-        if rows == 0:
-            last = AuditEntry.objects.filter(target_user=user, action="user.banned").first()
+        ban = _locked_ban(site, user)
+        if ban is not None and ban.until is None:
+            last = AuditEntry.objects.filter(
+                target_user=user, site=site, action="user.banned"
+            ).first()
             who = actor_name(last.actor) if last else "someone"
             raise Refused("already_handled", f"Already banned by {who}.", 409)
+        before = "suspended" if _suspension_running(ban) else "active"
+        if ban is None:
+            _create_ban(site, user, actor, until=None, reason=reason)
+        else:
+            ban.until, ban.reason, ban.created_by = None, reason, actor
+            ban.save(update_fields=["until", "reason", "created_by"])
         record(
             "user.banned",
             site=site,
             actor=actor,
             target_user=user,
-            before="active",
+            before=before,
             after="banned",
             reason=reason,
         )
         _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
-    user.refresh_from_db()
     return user
 
 
 def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -> User:
-    """Suspend a commenter for ``hours`` (1 hour to 1 year)."""
+    """Suspend a commenter on this site for ``hours`` (1 hour to 1 year)."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
@@ -355,47 +379,49 @@ def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -
     reason = _clean_reason(reason, required=True)
     until = timezone.now() + timedelta(hours=hours)
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.banned:
+        ban = _locked_ban(site, user)
+        if ban is not None and ban.until is None:
             raise Refused("already_banned", "This user is banned already.", 409)
-        before = "suspended" if locked.is_suspended() else "active"
-        locked.suspended_until = until
-        locked.save(update_fields=["suspended_until"])
+        before = "suspended" if _suspension_running(ban) else "active"
+        if ban is None:
+            _create_ban(site, user, actor, until=until, reason=reason)
+        else:
+            ban.until, ban.reason, ban.created_by = until, reason, actor
+            ban.save(update_fields=["until", "reason", "created_by"])
         record(
             "user.suspended",
             site=site,
             actor=actor,
-            target_user=locked,
+            target_user=user,
             before=before,
             after="suspended",
             reason=reason,
             data={"hours": hours, "until": until.isoformat()},
         )
         _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
-    return locked
+    return user
 
 
 def unban_user(actor: Any, site: Any, user_id: Any) -> User:
-    """Lift a ban and any suspension."""
+    """Lift this site's ban or suspension."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        if not locked.banned and not locked.is_suspended():
-            raise Refused("not_banned", "This user is neither banned nor suspended.", 409)
-        before = "banned" if locked.banned else "suspended"
-        locked.banned, locked.banned_reason, locked.suspended_until = False, "", None
-        locked.save(update_fields=["banned", "banned_reason", "suspended_until"])
+        ban = _locked_ban(site, user)
+        if ban is None or (ban.until is not None and not _suspension_running(ban)):
+            raise Refused("not_banned", "This user is neither banned nor suspended here.", 409)
+        before = "banned" if ban.until is None else "suspended"
+        ban.delete()
         record(
             "user.unbanned",
             site=site,
             actor=actor,
-            target_user=locked,
+            target_user=user,
             before=before,
             after="active",
         )
         _queue_event(site.pk, "user.unbanned", actor, user_id=user.pk)
-    return locked
+    return user
 
 
 def add_user_note(actor: Any, site: Any, user_id: Any, text: str) -> UserNote:

@@ -98,3 +98,28 @@ class UserNote(models.Model):
 
     def __str__(self) -> str:
         return f"note on {self.user}"
+
+
+class SiteBan(models.Model):
+    """A ban (until is None) or suspension (until set) of one user on one site.
+
+    Site moderators ban here, so a ban on site A never touches site B. User.banned and
+    User.suspended_until remain the platform-wide switches, for platform admins only.
+    """
+
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_bans"
+    )
+    until = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "user"], name="unique_site_ban")]
+
+    def __str__(self) -> str:
+        return f"{'ban' if self.until is None else 'suspension'} of user {self.user_id}"

@@ -76,11 +76,13 @@ class Check:
 
 
 def check_author(sub: Submission, state: dict[str, Any]) -> list[Vote]:
-    user = sub.author
-    if getattr(user, "banned", False):
+    from civility.moderation.bans import standing
+
+    status = standing(sub.site, sub.author)
+    if status["banned"]:
         raise Refused("banned", "You are banned from commenting on this site.", 403)
-    if user.is_suspended():
-        until = user.suspended_until.strftime("%Y-%m-%d %H:%M UTC")
+    if status["suspended_until"] is not None:
+        until = status["suspended_until"].strftime("%Y-%m-%d %H:%M UTC")
         raise Refused("suspended", f"You are suspended from commenting until {until}.", 403)
     return []
 

@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from civility.comments.models import Comment, Report, Site
 from civility.moderation.actions import DECISIONS, actor_name
+from civility.moderation.bans import standing_json
 from civility.moderation.models import AuditEntry, UserNote
 
 QUEUES = {
@@ -147,17 +148,20 @@ def author_history(site: Site, user_ids: list[int]) -> dict[int, dict[str, Any]]
             "username": user.username,
             "joined": user.date_joined.isoformat(),
             "account_age_days": (now - user.date_joined).days,
-            "banned": user.banned,
-            "banned_reason": user.banned_reason,
-            "suspended_until": (
-                user.suspended_until.isoformat()
-                if user.suspended_until is not None and user.is_suspended()
-                else None
-            ),
+            **_standing(site, user),
             "notes": notes[pk][-3:],
             **stats[pk],
         }
     return out
+
+
+def _standing(site: Site, user: Any) -> dict[str, Any]:
+    s = standing_json(site, user)
+    return {
+        "banned": s["banned"],
+        "banned_reason": s["reason"],
+        "suspended_until": s["suspended_until"],
+    }
 
 
 def cards(site: Site, comments: list[Comment]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from civility import events
 from civility.comments.models import Comment, Site, Story
 from civility.moderation import actions, queries
+from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
 from civility.moderation.pipeline import Refused
@@ -352,15 +353,7 @@ def user_action(
     return JsonResponse(
         {
             "ok": True,
-            "user": {
-                "id": user.pk,
-                "banned": user.banned,
-                "suspended_until": (
-                    user.suspended_until.isoformat()
-                    if user.suspended_until is not None and user.is_suspended()
-                    else None
-                ),
-            },
+            "user": {"id": user.pk, **standing_json(site, user)},
         }
     )
 

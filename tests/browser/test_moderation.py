@@ -103,8 +103,10 @@ def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, li
     desk_page.fill("#dlg-reason", "Insults other readers")
     desk_page.press("#dlg-reason", "Enter")
     desk_page.locator("#status", has_text="Banned").wait_for()
-    reader.refresh_from_db()
-    assert reader.banned and reader.banned_reason == "Insults other readers"
+    from civility.moderation.bans import standing
+
+    assert standing(site, reader)["reason"] == "Insults other readers"
+    assert standing(site, reader)["banned"] is True
 
     # The ban blocks the next post, with a clear message.
     with pytest.raises(Refused) as exc:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from civility import events
 from civility.comments.models import Comment, Report
 from civility.moderation import actions
-from civility.moderation.models import AuditEntry, UserNote
+from civility.moderation.bans import standing
+from civility.moderation.models import AuditEntry, SiteBan, UserNote
 from civility.moderation.pipeline import Refused
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +113,11 @@ def test_ban_blocks_posting_and_unban_lifts_it(moderator, commenter, pending, si
     from civility.moderation.pipeline import Submission, decide
 
     user = actions.ban_user(moderator, site, commenter.pk, "Repeated abuse")
-    assert user.banned and user.banned_reason == "Repeated abuse"
+    assert standing(site, user) == {
+        "banned": True,
+        "reason": "Repeated abuse",
+        "suspended_until": None,
+    }
     with pytest.raises(Refused) as exc:
         decide(Submission(site=site, story=story, author=user, body="hello again"))
     assert exc.value.code == "banned" and exc.value.status == 403
@@ -120,8 +125,7 @@ def test_ban_blocks_posting_and_unban_lifts_it(moderator, commenter, pending, si
         actions.ban_user(moderator, site, commenter.pk, "again")
     assert exc.value.status == 409 and "mod_a" in exc.value.message
     actions.unban_user(moderator, site, commenter.pk)
-    commenter.refresh_from_db()
-    assert not commenter.banned
+    assert standing(site, commenter)["banned"] is False
     assert [e.action for e in AuditEntry.objects.filter(target_user=commenter)] == [
         "user.unbanned",
         "user.banned",
@@ -135,8 +139,8 @@ def test_suspend_for_a_period(moderator, commenter, pending, site):
     with pytest.raises(Refused):
         actions.suspend_user(moderator, site, commenter.pk, "soon", "cool off")
     user = actions.suspend_user(moderator, site, commenter.pk, 24, "cool off")
-    assert user.is_suspended()
-    hours = (user.suspended_until - timezone.now()).total_seconds() / 3600
+    until = standing(site, user)["suspended_until"]
+    hours = (until - timezone.now()).total_seconds() / 3600
     assert 23 < hours <= 24
     [entry] = audit("user.suspended", target_user=commenter)
     assert entry.data["hours"] == 24 and entry.reason == "cool off"
@@ -155,8 +159,25 @@ def test_moderator_cannot_ban_commenter_of_another_site(other_moderator, comment
     with pytest.raises(Refused) as exc:
         actions.ban_user(other_moderator, other_moderator.memberships.get().site, commenter.pk, "x")
     assert exc.value.status == 404
-    commenter.refresh_from_db()
-    assert not commenter.banned
+    assert not SiteBan.objects.exists()
+
+
+def test_a_ban_on_one_site_leaves_the_user_free_on_another(
+    moderator, commenter, pending, site, story, make_comment
+):
+    from civility.comments.models import Site, Story
+    from civility.moderation.pipeline import Submission, decide
+
+    elsewhere = Site.objects.create(name="Other", slug="other-paper", premoderation="none")
+    other_story = Story.objects.create(site=elsewhere, url="https://other.example/a", title="A")
+    actions.ban_user(moderator, site, commenter.pk, "Abuse on our site")
+    with pytest.raises(Refused):
+        decide(Submission(site=site, story=story, author=commenter, body="still here"))
+    decision = decide(
+        Submission(site=elsewhere, story=other_story, author=commenter, body="hello there")
+    )
+    assert decision.action == "approve"
+    assert standing(elsewhere, commenter)["banned"] is False
 
 
 def test_remove_reports(moderator, make_comment, make_user):
