@@ -11,11 +11,14 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import StreamingHttpResponse
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -101,3 +104,48 @@ def _publish(channel: str, payload: dict[str, Any]) -> None:
 def emit(channel: str, payload: dict[str, Any]) -> None:
     """Publish after the current transaction commits (immediately outside one)."""
     transaction.on_commit(lambda: _publish(channel, payload))
+
+
+# A stream ends itself after this long and the browser reconnects (with Last-Event-ID): that bounds
+# how long one reader holds a worker thread.
+SSE_MAX_SECONDS = 55.0
+SSE_HEARTBEAT = 15.0
+
+
+def sse_seconds(raw: str | None) -> float:
+    """A client-requested stream length (tests ask for short ones), capped at SSE_MAX_SECONDS."""
+    try:
+        return max(0.0, min(float(raw if raw is not None else SSE_MAX_SECONDS), SSE_MAX_SECONDS))
+    except ValueError:
+        return SSE_MAX_SECONDS
+
+
+def sse_response(
+    channels: list[str],
+    render: Callable[[dict[str, Any]], bytes],
+    max_seconds: float = SSE_MAX_SECONDS,
+    preamble: Callable[[], Iterable[bytes]] = lambda: (b"retry: 2000\n\n",),
+) -> StreamingHttpResponse:
+    """Server-sent events for `channels`: `preamble()` once subscribed, then each event rendered.
+
+    The preamble runs after subscribing, so a catch-up query in it cannot miss an event.
+    """
+
+    def stream() -> Iterator[bytes]:
+        with listen(channels) as listener:
+            yield from preamble()
+            deadline = time.monotonic() + max_seconds
+            next_beat = time.monotonic() + SSE_HEARTBEAT
+            while time.monotonic() < deadline:
+                wait = max(0.05, min(deadline, next_beat) - time.monotonic())
+                payload = listener.get(timeout=wait)
+                if payload is not None:
+                    yield render(payload)
+                elif time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + SSE_HEARTBEAT
+                    yield b": keep-alive\n\n"
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

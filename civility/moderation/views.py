@@ -8,8 +8,7 @@ other sites get 403 (JSON for the API, a page with a sign-in link for pages).
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -31,9 +30,6 @@ from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
 from civility.moderation.pipeline import Refused
-
-SSE_MAX_SECONDS = 55.0
-SSE_HEARTBEAT = 15.0
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -391,27 +387,13 @@ def user_audit(request: HttpRequest, site: Site, role: str, user_id: int) -> Htt
 @staff_api
 def queue_events(request: HttpRequest, site: Site, role: str) -> StreamingHttpResponse:
     """Server-sent events for the desk: queue changes by moderators and new/reported comments."""
-    try:
-        max_seconds = min(float(request.GET.get("max_seconds", SSE_MAX_SECONDS)), SSE_MAX_SECONDS)
-    except ValueError:
-        max_seconds = SSE_MAX_SECONDS
-    channels = [f"site:{site.pk}:queue", f"site:{site.pk}"]
 
-    def stream() -> Iterator[bytes]:
-        with events.listen(channels) as listener:
-            yield b"retry: 2000\n\nevent: ready\ndata: {}\n\n"
-            deadline = time.monotonic() + max_seconds
-            next_beat = time.monotonic() + SSE_HEARTBEAT
-            while time.monotonic() < deadline:
-                payload = listener.get(timeout=0.5)
-                if payload is not None:
-                    body = json.dumps(payload, separators=(",", ":"))
-                    yield f"event: queue\ndata: {body}\n\n".encode()
-                elif time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + SSE_HEARTBEAT
-                    yield b": keep-alive\n\n"
+    def render(payload: dict[str, Any]) -> bytes:
+        return f"event: queue\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
 
-    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return events.sse_response(
+        [f"site:{site.pk}:queue", f"site:{site.pk}"],
+        render,
+        events.sse_seconds(request.GET.get("max_seconds")),
+        lambda: (b"retry: 2000\n\nevent: ready\ndata: {}\n\n",),
+    )

@@ -21,21 +21,14 @@ from civility.perspective.errors import (
     ApiError,
     bad_request,
 )
+from civility.scoring.constants import ATTRIBUTES
 
 MAX_TEXT_BYTES = 20 * 1024  # Perspective's documented 20 KB per comment
 MAX_BODY_BYTES = 2 * 1024 * 1024  # context entries may be large; refuse anything beyond this
 MAX_RELAXED_BYTES = 256 * 1024
 
 # Attributes this server scores, and Perspective's aliases that map onto them.
-SCORED = (
-    "TOXICITY",
-    "SEVERE_TOXICITY",
-    "INSULT",
-    "PROFANITY",
-    "THREAT",
-    "IDENTITY_ATTACK",
-    "DEHUMANIZATION",
-)
+SCORED = ATTRIBUTES
 ALIASES: dict[str, str] = {
     **{f"{a}_EXPERIMENTAL": a for a in SCORED},
     "TOXICITY_FAST": "TOXICITY",
