@@ -321,8 +321,15 @@ def _locked_ban(site: Site, user: User) -> SiteBan | None:
     return SiteBan.objects.select_for_update().filter(site=site, user=user).first()
 
 
-def _create_ban(site: Site, user: User, actor: Any, **fields: Any) -> None:
-    """Insert the site's ban row; a concurrent insert by another moderator loses cleanly."""
+def _save_ban(ban: SiteBan | None, site: Site, user: User, actor: Any, **fields: Any) -> None:
+    """Update the site's ban row, or insert it; a concurrent insert by another moderator loses
+    cleanly with a 409."""
+    if ban is not None:
+        for name, value in fields.items():
+            setattr(ban, name, value)
+        ban.created_by = actor
+        ban.save(update_fields=[*fields, "created_by"])
+        return
     try:
         with transaction.atomic():
             SiteBan.objects.create(site=site, user=user, created_by=actor, **fields)
@@ -347,11 +354,7 @@ def ban_user(actor: Any, site: Any, user_id: Any, reason: str) -> User:
             who = actor_name(last.actor) if last else "someone"
             raise Refused("already_handled", f"Already banned by {who}.", 409)
         before = "suspended" if _suspension_running(ban) else "active"
-        if ban is None:
-            _create_ban(site, user, actor, until=None, reason=reason)
-        else:
-            ban.until, ban.reason, ban.created_by = None, reason, actor
-            ban.save(update_fields=["until", "reason", "created_by"])
+        _save_ban(ban, site, user, actor, until=None, reason=reason)
         record(
             "user.banned",
             site=site,
@@ -383,11 +386,7 @@ def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -
         if ban is not None and ban.until is None:
             raise Refused("already_banned", "This user is banned already.", 409)
         before = "suspended" if _suspension_running(ban) else "active"
-        if ban is None:
-            _create_ban(site, user, actor, until=until, reason=reason)
-        else:
-            ban.until, ban.reason, ban.created_by = until, reason, actor
-            ban.save(update_fields=["until", "reason", "created_by"])
+        _save_ban(ban, site, user, actor, until=until, reason=reason)
         record(
             "user.suspended",
             site=site,

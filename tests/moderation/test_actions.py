@@ -315,3 +315,18 @@ def test_two_simultaneous_decisions_leave_one_audit_entry(moderator, moderator2,
     winner = next(r[1] for r in results if r[0] == "ok")
     assert entries.get().actor_id in {moderator.pk, moderator2.pk}
     assert winner.status == pending.status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_bans_leave_one_ban_and_one_audit_entry(
+    moderator, moderator2, commenter, pending, site
+):
+    results = _race(
+        lambda: actions.ban_user(moderator, site, commenter.pk, "abuse"),
+        lambda: actions.ban_user(moderator2, site, commenter.pk, "abuse too"),
+    )
+    assert sorted(r[0] for r in results) == ["ok", "refused"], results
+    refused = next(r[1] for r in results if r[0] == "refused")
+    assert refused.status == 409 and "already" in refused.message.lower()
+    assert SiteBan.objects.filter(site=site, user=commenter).count() == 1
+    assert AuditEntry.objects.filter(target_user=commenter, action="user.banned").count() == 1
