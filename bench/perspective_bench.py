@@ -89,6 +89,15 @@ class Target:
         return resp.status
 
 
+def send_or_reconnect(target: Target, conn, i: int):
+    """One request; a dropped connection counts as status -1 and is replaced."""
+    try:
+        return conn, target.send(conn, i)
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        return target.connection(), -1
+
+
 def open_loop(target: Target, rate: float, seconds: float, workers: int = 48) -> dict:
     """Requests scheduled every 1/rate s; latency measured from the scheduled time."""
     jobs: queue.Queue = queue.Queue()
@@ -103,12 +112,7 @@ def open_loop(target: Target, rate: float, seconds: float, workers: int = 48) ->
             if job is None:
                 return
             i, scheduled = job
-            try:
-                status = target.send(conn, i)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = target.connection()
-                status = -1
+            conn, status = send_or_reconnect(target, conn, i)
             done = time.perf_counter()
             with lock:
                 lat.append(done - scheduled)
@@ -145,12 +149,7 @@ def closed_loop(target: Target, concurrency: int, seconds: float) -> dict:
         while time.perf_counter() < stop:
             i = next(counter)
             t0 = time.perf_counter()
-            try:
-                status = target.send(conn, i)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = target.connection()
-                status = -1
+            conn, status = send_or_reconnect(target, conn, i)
             with lock:
                 lat.append(time.perf_counter() - t0)
                 statuses[status] = statuses.get(status, 0) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from civility.scoring.model import DEFAULT_ARTIFACT
@@ -11,7 +12,6 @@ from civility.scoring.model import DEFAULT_ARTIFACT
 
 def train_main(argv: list[str]) -> int:
     """Train the scoring artifact from ../shared/datasets (or $CIVILITY_DATASETS)."""
-    from civility.training.datasets import datasets_root
     from civility.training.train import TrainParams, train
 
     ap = argparse.ArgumentParser(prog="civility train", description=train_main.__doc__)
@@ -24,9 +24,8 @@ def train_main(argv: list[str]) -> int:
     ap.add_argument("--bits", type=int, default=TrainParams.bits)
     ap.add_argument("--no-eval", action="store_true", help="skip evaluation / model card")
     args = ap.parse_args(argv)
-    root = args.datasets or datasets_root()
-    if not root.exists():
-        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)")
+    root = _existing_root(args.datasets)
+    if root is None:
         return 2
     params = TrainParams(version=args.version, seed=args.seed, C=args.C, bits=args.bits)
     train(args.out, args.config, root, params)
@@ -39,9 +38,19 @@ def train_main(argv: list[str]) -> int:
     return 0
 
 
+def _existing_root(given: Path | None) -> Path | None:
+    """The datasets folder, or None after saying why there is none."""
+    from civility.training.datasets import datasets_root
+
+    root = given or datasets_root()
+    if not root.exists():
+        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)", file=sys.stderr)
+        return None
+    return root
+
+
 def eval_main(argv: list[str]) -> int:
     """Evaluate an artifact on every held-out split; writes MODEL_CARD.md next to it."""
-    from civility.training.datasets import datasets_root
     from civility.training.evaluate import evaluate, summarize
 
     ap = argparse.ArgumentParser(prog="civility eval", description=eval_main.__doc__)
@@ -52,9 +61,8 @@ def eval_main(argv: list[str]) -> int:
     ap.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
     ap.add_argument("--json", action="store_true", help="print all numbers as JSON")
     args = ap.parse_args(argv)
-    root = args.datasets or datasets_root()
-    if not root.exists():
-        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)")
+    root = _existing_root(args.datasets)
+    if root is None:
         return 2
     res = evaluate(
         args.model, args.config, root, write_card=not args.no_card, with_peers=not args.no_peers

@@ -11,15 +11,7 @@ import json
 import re
 from pathlib import Path
 
-A = (
-    "TOXICITY",
-    "SEVERE_TOXICITY",
-    "INSULT",
-    "PROFANITY",
-    "THREAT",
-    "IDENTITY_ATTACK",
-    "DEHUMANIZATION",
-)
+from civility.scoring.constants import ATTRIBUTES as A
 
 
 def lab(*on: str) -> dict[str, int]:

@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ATTRS = (
-    "TOXICITY",
-    "SEVERE_TOXICITY",
-    "INSULT",
-    "PROFANITY",
-    "THREAT",
-    "IDENTITY_ATTACK",
-    "DEHUMANIZATION",
-)
+from civility.scoring.constants import ATTRIBUTES as ATTRS
 
 TOXIC = [
     "you are a stupid idiot",
