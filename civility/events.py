@@ -26,13 +26,17 @@ _subscribers: dict[str, set[queue.Queue]] = defaultdict(set)
 _redis_client: Any = None
 
 
-def _redis() -> Any:
+def redis_client() -> Any:
     """One client (and connection pool) per process: a connection per event halves post rates."""
     global _redis_client
     if _redis_client is None:
         import redis
 
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        # Under the lock: a second client made by a racing thread would replace the first, whose
+        # garbage collection closes the pool's sockets under the requests still using them.
+        with _lock:
+            if _redis_client is None:
+                _redis_client = redis.Redis.from_url(settings.REDIS_URL)
     return _redis_client
 
 
@@ -44,7 +48,7 @@ class Listener:
         self._queue: queue.Queue = queue.Queue(maxsize=1000)
         self._pubsub: Any = None
         if settings.REDIS_URL:
-            self._pubsub = _redis().pubsub(ignore_subscribe_messages=True)
+            self._pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
             self._pubsub.subscribe(*[f"civility:{c}" for c in channels])
         else:
             with _lock:
@@ -94,7 +98,7 @@ def _deliver_local(channel: str, payload: dict[str, Any]) -> None:
 def _publish(channel: str, payload: dict[str, Any]) -> None:
     if settings.REDIS_URL:
         try:
-            _redis().publish(f"civility:{channel}", json.dumps(payload))
+            redis_client().publish(f"civility:{channel}", json.dumps(payload))
             return
         except Exception:  # live updates are best effort; the write already landed
             log.exception("could not publish a live event on %s", channel)
