@@ -6,13 +6,13 @@ import hashlib
 import secrets
 import time
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from civility.perspective.errors import ApiError
 from civility.perspective.models import ApiKey, ApiKeyUsage
+from civility.ratelimit import count_hits
 
 KEY_PREFIX = "civ_"
 
@@ -74,17 +74,11 @@ def _count(key: ApiKey, method: str, field: str) -> None:
 def check_quota(key: ApiKey, method: str) -> None:
     """Count the request against the key's queries-per-second quota; 429 when over it.
 
-    A fixed one-second window in the Django cache: shared by every worker with Redis
-    (CIVILITY_REDIS_URL), per process with the local-memory cache.
+    A fixed one-second window (civility.ratelimit): shared by every worker with Redis
+    (CIVILITY_REDIS_URL), per process without it.
     """
     second = int(time.time())
-    slot = f"persp:qps:{key.key_hash[:24]}:{second}"
-    cache.add(slot, 0, timeout=5)
-    try:
-        used = cache.incr(slot)
-    except ValueError:  # evicted between add and incr
-        cache.set(slot, 1, timeout=5)
-        used = 1
+    (used,) = count_hits([f"persp:qps:{key.key_hash[:24]}:{second}"], 1)
     if used > key.qps:
         _count(key, method, "over_quota")
         raise ApiError(
