@@ -208,6 +208,12 @@ def main() -> int:
         "--threads", type=int, default=8, help="threads per Civility worker (serve default)"
     )
     ap.add_argument("--skip-isso", action="store_true")
+    ap.add_argument(
+        "--only",
+        choices=["thread", "counts", "post"],
+        action="append",
+        help="run only these requests (repeatable; default all three)",
+    )
     args = ap.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -353,6 +359,8 @@ def main() -> int:
                 )
             )
         for what, server, url, script, wargs in plan:
+            if args.only and what not in args.only:
+                continue
             res = wrk(url, d, c, script, wargs)
             results.setdefault(what, {})[server] = res
             print(
@@ -361,7 +369,7 @@ def main() -> int:
                 flush=True,
             )
         if not args.skip_isso:
-            for what in ("thread", "counts", "post"):
+            for what in args.only or ("thread", "counts", "post"):
                 results[what]["ratio"] = (
                     results[what]["civility"]["rps"] / results[what]["isso"]["rps"]
                 )
