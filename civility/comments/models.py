@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -65,6 +70,9 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
     )
     body = models.TextField()  # as written by the reader
+    # Indexed digest of the body, so the duplicate check finds an identical earlier comment with
+    # one index probe instead of comparing every recent comment of the author (set in save()).
+    body_digest = models.CharField(max_length=16, blank=True, default="", editable=False)
     html = models.TextField()  # sanitized rendering, computed once at write time
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -87,10 +95,23 @@ class Comment(models.Model):
             models.Index(fields=["story", "status", "created_at"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["author", "created_at"]),
+            models.Index(fields=["author", "story", "body_digest"]),
         ]
 
     def __str__(self) -> str:
         return f"comment {self.pk} by {self.author_id} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.body_digest = body_digest(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_digest"}
+        super().save(*args, **kwargs)
+
+
+def body_digest(body: str) -> str:
+    """A short digest of a comment body as stored (stripped), for the duplicate check."""
+    return hashlib.blake2b(body.strip().encode(), digest_size=8).hexdigest()
 
 
 class Reaction(models.Model):
