@@ -31,7 +31,11 @@ def verify(token: str) -> Any | None:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
-    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
-    if user is None or _fingerprint(user) != data.get("f"):
+    User = get_user_model()
+    try:  # get(), not first(): no ORDER BY on a primary-key lookup made on every write
+        user = User.objects.get(pk=data.get("u"), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError):
+        return None
+    if _fingerprint(user) != data.get("f"):
         return None
     return user

@@ -56,10 +56,10 @@ class ThreadQuery(Schema):
 
 
 def _story(story_id: int) -> Story:
-    story = Story.objects.select_related("site").filter(pk=story_id).first()
-    if story is None:
-        raise Refused("unknown_story", f"There is no story {story_id}.", 404)
-    return story
+    try:
+        return Story.objects.select_related("site").get(pk=story_id)
+    except Story.DoesNotExist:
+        raise Refused("unknown_story", f"There is no story {story_id}.", 404) from None
 
 
 def _comment(comment_id: int) -> Comment:
