@@ -19,7 +19,7 @@ from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, Story
 from civility.comments.render import render
 from civility.comments.serialize import comment_dict
-from civility.events import emit
+from civility.events import emit, redis_batch
 from civility.moderation.audit import record
 from civility.moderation.pipeline import APPROVE, HOLD, REJECT, Refused, Submission, decide
 
@@ -130,7 +130,7 @@ def post_comment(
         site=story.site, story=story, author=author, body=body, parent=parent, ip_hash=hash_ip(ip)
     )
     decision = decide(sub)
-    with transaction.atomic():
+    with redis_batch(), transaction.atomic():
         comment = Comment.objects.create(
             story=story,
             parent=parent,
@@ -187,7 +187,7 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
     )
     decision = decide(sub)
     before = comment.status
-    with transaction.atomic():
+    with redis_batch(), transaction.atomic():
         comment.body, comment.html, comment.edited = body, render(body), True
         comment.status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
         comment.rejection_reason = rejection_reason_for(decision.reasons)
@@ -209,7 +209,7 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
 def delete_comment(*, comment: Comment, user: Any) -> Comment:
     _own_editable(comment, user, "delete")
     before = comment.status
-    with transaction.atomic():
+    with redis_batch(), transaction.atomic():
         comment.status = Comment.Status.DELETED
         comment.save(update_fields=["status", "updated_at"])
         record("comment.deleted", actor=user, comment=comment, before=before, after=comment.status)
@@ -226,7 +226,7 @@ def toggle_reaction(*, comment: Comment, user: Any, kind: str = "like") -> tuple
         raise Refused("bad_reaction", f"Unknown reaction {kind!r}.")
     if comment.status != Comment.Status.APPROVED:
         raise Refused("not_published", "You can only react to published comments.", 409)
-    with transaction.atomic():
+    with redis_batch(), transaction.atomic():
         existing = Reaction.objects.filter(comment=comment, user=user, kind=kind).first()
         if existing is not None:
             existing.delete()
@@ -267,7 +267,7 @@ def report_comment(*, comment: Comment, user: Any, reason: str, message: str = "
     if len(message) > 500:
         raise Refused("too_long", "The report message is longer than 500 characters.")
     try:
-        with transaction.atomic():
+        with redis_batch(), transaction.atomic():
             report = Report.objects.create(
                 comment=comment, reporter=user, reason=reason, message=message
             )

@@ -44,9 +44,27 @@ def version(story_id: int) -> int:
     return int(value)
 
 
+def _cache_is_events_redis() -> bool:
+    """Whether the default cache is Django's Redis cache on CIVILITY_REDIS_URL (as configured
+    by civility.settings whenever that is set)."""
+    conf = settings.CACHES["default"]
+    return (
+        bool(settings.REDIS_URL)
+        and conf["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        and conf.get("LOCATION") == settings.REDIS_URL
+    )
+
+
 def bump(story_id: int) -> None:
+    from civility.events import after_commit_redis
+
     value = time.time_ns()
-    cache.set(f"civ:threadver:{story_id}", value, timeout=None)
+    key = f"civ:threadver:{story_id}"
+    # In a redis_batch, the same SET that cache.set(key, value, timeout=None) sends (Django's
+    # Redis cache stores ints unpickled), in the batch's single round trip.
+    raw_key = cache.make_and_validate_key(key)
+    if not (_cache_is_events_redis() and after_commit_redis(lambda pipe: pipe.set(raw_key, value))):
+        cache.set(key, value, timeout=None)
     _memo[story_id] = (value, time.monotonic() + VERSION_MEMO_SECONDS)
 
 
