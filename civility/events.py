@@ -157,6 +157,32 @@ def emit(channel: str, payload: dict[str, Any]) -> None:
 # how long one reader holds a worker thread.
 SSE_MAX_SECONDS = 55.0
 SSE_HEARTBEAT = 15.0
+# When a process already streams to settings.LIVE_STREAMS readers, the next one gets what it
+# missed and is told to come back after this long: it polls instead of taking a thread.
+OVERFLOW_RETRY_MS = 15_000
+_streams_open = 0
+# Set when the process is shutting down: open streams end within a second (the browsers
+# reconnect elsewhere) instead of holding the shutdown for up to SSE_MAX_SECONDS.
+_closing = threading.Event()
+
+
+def close_streams() -> None:
+    _closing.set()
+
+
+def _take_stream_slot() -> bool:
+    global _streams_open
+    with _lock:
+        if _streams_open >= settings.LIVE_STREAMS:
+            return False
+        _streams_open += 1
+        return True
+
+
+def _give_back_stream_slot() -> None:
+    global _streams_open
+    with _lock:
+        _streams_open -= 1
 
 
 def sse_seconds(raw: str | None) -> float:
@@ -176,21 +202,33 @@ def sse_response(
     """Server-sent events for `channels`: `preamble()` once subscribed, then each event rendered.
 
     The preamble runs after subscribing, so a catch-up query in it cannot miss an event.
+
+    Each open stream holds one server thread. Without a cap, a few dozen readers with an article
+    open took every thread of `civility serve` and new requests waited for a stream to end. Past
+    settings.LIVE_STREAMS per process, a reader gets only the preamble (its catch-up) and a long
+    `retry`, so its browser polls every OVERFLOW_RETRY_MS instead.
     """
 
     def stream() -> Iterator[bytes]:
-        with listen(channels) as listener:
+        if not _take_stream_slot():
             yield from preamble()
-            deadline = time.monotonic() + max_seconds
-            next_beat = time.monotonic() + SSE_HEARTBEAT
-            while time.monotonic() < deadline:
-                wait = max(0.05, min(deadline, next_beat) - time.monotonic())
-                payload = listener.get(timeout=wait)
-                if payload is not None:
-                    yield render(payload)
-                elif time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + SSE_HEARTBEAT
-                    yield b": keep-alive\n\n"
+            yield f"retry: {OVERFLOW_RETRY_MS}\n\n".encode()  # the last retry sent wins
+            return
+        try:
+            with listen(channels) as listener:
+                yield from preamble()
+                deadline = time.monotonic() + max_seconds
+                next_beat = time.monotonic() + SSE_HEARTBEAT
+                while time.monotonic() < deadline and not _closing.is_set():
+                    wait = max(0.05, min(deadline, next_beat, time.monotonic() + 1) - time.monotonic())
+                    payload = listener.get(timeout=wait)
+                    if payload is not None:
+                        yield render(payload)
+                    elif time.monotonic() >= next_beat:
+                        next_beat = time.monotonic() + SSE_HEARTBEAT
+                        yield b": keep-alive\n\n"
+        finally:  # also when the client goes away (the server closes the generator)
+            _give_back_stream_slot()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

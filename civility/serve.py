@@ -28,6 +28,29 @@ def warm_up(worker: Any = None) -> None:
         print(f"civility serve: scoring model not loaded at start: {exc}", file=sys.stderr)
 
 
+def end_streams_on_exit(worker: Any = None) -> None:
+    """Chain the worker's exit signals to end its live streams, so a restart does not wait up to
+    a minute for them (gunicorn waits for open requests, then kills the worker)."""
+    import signal
+
+    from civility.events import close_streams
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            close_streams()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(sig, handler)
+
+
+def after_worker_start(worker: Any = None) -> None:
+    end_streams_on_exit(worker)
+    warm_up(worker)
+
+
 def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -45,7 +68,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "keepalive": 5,
         "accesslog": os.environ.get("CIVILITY_ACCESS_LOG") or None,
         "errorlog": "-",
-        "post_worker_init": warm_up,
+        "post_worker_init": after_worker_start,
         **(extra or {}),
     }
 
@@ -66,9 +89,25 @@ def serve_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="civility serve", description=__doc__)
     parser.add_argument("--bind", default=os.environ.get("CIVILITY_BIND", "127.0.0.1:8000"))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("CIVILITY_WORKERS", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("CIVILITY_THREADS", "8")))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("CIVILITY_THREADS", "8")),
+        help="threads per worker for requests (default 8)",
+    )
+    parser.add_argument(
+        "--live-streams",
+        type=int,
+        default=int(os.environ.get("CIVILITY_LIVE_STREAMS", "24")),
+        help="live-update streams per worker, on threads of their own (default 24); readers past"
+        " this poll every 15 s instead",
+    )
     parser.add_argument("--migrate", action="store_true", help="apply migrations first")
     args = parser.parse_args(argv)
+    if args.threads < 1 or args.live_streams < 0:
+        parser.error("--threads must be at least 1 and --live-streams at least 0")
+    # Read by civility.settings (so before django.setup()) in every worker.
+    os.environ["CIVILITY_LIVE_STREAMS"] = str(args.live_streams)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
     import django
 
@@ -85,7 +124,9 @@ def serve_main(argv: list[str]) -> int:
             " the same worker and caches are per worker.",
             file=sys.stderr,
         )
-    return run_gunicorn(args.bind, args.workers, args.threads)
+    # Streams wait on Redis or a queue almost all the time; their own threads keep them from
+    # taking the request threads.
+    return run_gunicorn(args.bind, args.workers, args.threads + args.live_streams)
 
 
 if __name__ == "__main__":

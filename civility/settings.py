@@ -107,6 +107,8 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CIVILITY_DB_CONN_MAX_AGE", "60"))
 
 REDIS_URL = os.environ.get("CIVILITY_REDIS_URL", "")
+# Live-update streams one process keeps open at once (see civility.events.sse_response).
+LIVE_STREAMS = int(os.environ.get("CIVILITY_LIVE_STREAMS", "24"))
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

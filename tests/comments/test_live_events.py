@@ -105,3 +105,53 @@ def test_events_cross_workers_through_redis(client, settings, story, make_reader
     t.join(10)
     created = [d["comment"]["id"] for k, d in parse(out) if k == "comment.created"]
     assert created == [live.pk]
+
+
+def test_past_the_stream_cap_a_reader_gets_catch_up_and_polls(client, settings, story, make_reader):
+    """With every live slot taken, the next reader is answered at once (no thread held): what it
+    missed, then a long `retry` so its browser comes back later. The slot frees when the stream
+    ends, and the next reader streams again."""
+    from civility import events
+
+    settings.LIVE_STREAMS = 1
+    alice, _ = make_reader("alice")
+    first = actions.post_comment(story=story, author=alice, body="one")
+    second = actions.post_comment(story=story, author=alice, body="two")
+
+    held_open: list = []
+    ready = threading.Event()
+    streaming = threading.Thread(
+        target=read_events, args=(client, story, held_open, ready), kwargs={"max_seconds": 2}
+    )
+    streaming.start()
+    assert ready.wait(5)
+
+    overflow: list = []
+    started = threading.Event()
+    t = threading.Thread(
+        target=read_events,
+        args=(client, story, overflow, started),
+        kwargs={"after": first.pk, "max_seconds": 30},
+    )
+    t.start()
+    t.join(5)
+    assert not t.is_alive(), "an over-cap reader must not be held for the stream's length"
+    body = "".join(overflow[1:])
+    assert [d["comment"]["id"] for k, d in parse(overflow) if k == "comment.created"] == [second.pk]
+    assert body.rstrip().endswith(f"retry: {events.OVERFLOW_RETRY_MS}")
+
+    streaming.join(10)
+    actions.post_comment(story=story, author=alice, body="three")  # before the stream: not sent
+    again: list = []
+    again_ready = threading.Event()
+    t = threading.Thread(
+        target=read_events, args=(client, story, again, again_ready), kwargs={"max_seconds": 3}
+    )
+    t.start()
+    assert again_ready.wait(5)
+    import time
+
+    time.sleep(0.3)
+    fourth = actions.post_comment(story=story, author=alice, body="four")
+    t.join(10)
+    assert [d["comment"]["id"] for k, d in parse(again) if k == "comment.created"] == [fourth.pk]

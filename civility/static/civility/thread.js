@@ -344,7 +344,11 @@
   /* ---- live updates ---- */
   function connect() {
     if (!window.EventSource) return;
-    var es = new EventSource(API + "/stories/" + story.id + "/events");
+    // `after`: the newest comment already shown, so the stream's catch-up covers what was posted
+    // since the page loaded (and, when the server is full and answers with catch-up only, what was
+    // posted between two polls until an event id is known).
+    var newest = Object.keys(byId).reduce(function (m, k) { return Math.max(m, +k); }, 0);
+    var es = new EventSource(API + "/stories/" + story.id + "/events?after=" + newest);
     es.addEventListener("comment.created", function (e) {
       var c = JSON.parse(e.data).comment;
       if (c.status === "approved" && !byId[c.id]) { insert(c, false); say("New comment from " + (c.author ? c.author.name : "a reader") + "."); }
