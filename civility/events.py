@@ -220,7 +220,9 @@ def sse_response(
                 deadline = time.monotonic() + max_seconds
                 next_beat = time.monotonic() + SSE_HEARTBEAT
                 while time.monotonic() < deadline and not _closing.is_set():
-                    wait = max(0.05, min(deadline, next_beat, time.monotonic() + 1) - time.monotonic())
+                    # At most a second, so a shutdown (close_streams) ends the stream quickly.
+                    until = min(deadline, next_beat, time.monotonic() + 1)
+                    wait = max(0.05, until - time.monotonic())
                     payload = listener.get(timeout=wait)
                     if payload is not None:
                         yield render(payload)
