@@ -13,6 +13,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core import signing
 
+from civility.db.lookups import fetch_one
+
 SALT = "civility.api.token"
 MAX_AGE = 60 * 60 * 24 * 30  # 30 days
 
@@ -31,11 +33,10 @@ def verify(token: str) -> Any | None:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
-    User = get_user_model()
-    try:  # get(), not first(): no ORDER BY on a primary-key lookup made on every write
-        user = User.objects.get(pk=data.get("u"), is_active=True)
-    except (User.DoesNotExist, ValueError, TypeError):
+    pk = data.get("u")
+    if not isinstance(pk, int):
         return None
-    if _fingerprint(user) != data.get("f"):
+    user = fetch_one(get_user_model(), pk=pk, is_active=True)  # on every write: no ORM compile
+    if user is None or _fingerprint(user) != data.get("f"):
         return None
     return user

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from civility.db.lookups import fetch_one
 from civility.moderation.models import SiteBan
 
 
@@ -15,12 +16,8 @@ def standing(site: Any, user: Any) -> dict[str, Any]:
         return {"banned": True, "reason": user.banned_reason, "suspended_until": None}
     now = timezone.now()
     until = user.suspended_until if user.is_suspended(now) else None
-    ban = None
-    if site is not None:
-        try:  # get(): (site, user) is unique, and first() would add an ORDER BY to every post
-            ban = SiteBan.objects.get(site=site, user=user)
-        except SiteBan.DoesNotExist:
-            pass
+    # (site, user) is unique; checked on every post, so without the ORM's compiler.
+    ban = fetch_one(SiteBan, site=site, user=user) if site is not None else None
     if ban is not None and ban.until is None:
         return {"banned": True, "reason": ban.reason, "suspended_until": None}
     if ban is not None and ban.until is not None and ban.until > now:

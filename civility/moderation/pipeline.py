@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from civility.db.lookups import fetch_values
 from civility.ratelimit import count_hits
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,13 @@ def check_duplicate(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     # Only equality on the (author, story, body_digest) index in SQL: with a created_at range
     # too, SQLite picks the (author, created_at) index and reads all of the author's recent
     # comments. The few rows sharing the digest are checked here.
-    same = Comment.objects.filter(
-        author=sub.author, story=sub.story, body_digest=body_digest(body)
-    ).values_list("pk", "body", "created_at", "status")
+    same = fetch_values(
+        Comment,
+        ("id", "body", "created_at", "status"),
+        author=sub.author,
+        story=sub.story,
+        body_digest=body_digest(body),
+    )
     since = timezone.now() - timedelta(hours=24)
     editing = sub.editing.pk if sub.editing is not None else None
     for pk, earlier, created_at, status in same:

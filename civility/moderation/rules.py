@@ -186,9 +186,10 @@ def match_phrases(rules: list[tuple[str, str]], text: str) -> list[RuleMatch]:
 
 def match_word_rules(site: Any, text: str) -> list[RuleMatch]:
     """All of ``site``'s word rules that match ``text``, in text order."""
+    from civility.db.lookups import fetch_values
     from civility.moderation.models import WordRule
 
-    rules = list(WordRule.objects.filter(site=site).values_list("phrase", "action"))
+    rules = fetch_values(WordRule, ("phrase", "action"), site=site)
     return match_phrases(rules, text)
 
 
