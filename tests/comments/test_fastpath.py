@@ -88,3 +88,95 @@ def test_counts(story, make_reader):
     assert status.startswith("404") and spy.calls == 1  # Django's answer, with the error shape
     status, body = call(app, "POST", "/api/v1/counts", body=b"{broken")
     assert status.startswith("400") and json.loads(body)["error"]["code"] == "malformed_json"
+
+
+def _post(app, story_id: int, token: str | None, payload, raw: bytes | None = None):
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    body = raw if raw is not None else json.dumps(payload).encode()
+    environ.update(
+        REQUEST_METHOD="POST",
+        PATH_INFO=f"/api/v1/stories/{story_id}/comments",
+        SERVER_NAME="testserver",
+        HTTP_HOST="testserver",
+        REMOTE_ADDR="203.0.113.9",
+        CONTENT_TYPE="application/json",
+        CONTENT_LENGTH=str(len(body)),
+    )
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    environ["wsgi.input"] = io.BytesIO(body)
+    got: list = []
+    chunks = app(environ, lambda s, h, exc=None: got.append((s, dict(h))))
+    status, headers = got[0]
+    return int(status.split()[0]), headers, json.loads(b"".join(chunks) or b"null")
+
+
+def test_new_comments_answer_like_django_without_it(site, story, make_reader):
+    """The fast path and Django give the same status and the same JSON, whether the comment is
+    published, held or refused; the fast path never calls Django for them."""
+    from civility.comments.models import Comment
+    from civility.moderation.models import AuditEntry
+
+    site.rate_limit_per_minute = 100
+    site.save()
+    spy = Spy()
+    fast = FastPath(spy)
+    django_app = get_wsgi_application()
+    _, alice = make_reader("alice")
+    _, bob = make_reader("bob")
+
+    cases = [
+        ({"body": "A fair point about the budget."}, 201),
+        ({"body": "More at https://a.example https://b.example https://c.example"}, 201),  # held
+        ({"body": "x" * 200_000}, 400),  # far too long: refused, nothing stored
+        ({"body": "   "}, 400),
+        ({"body": "Reply to nothing", "parent_id": 999_999}, 404),
+    ]
+    for payload, expected in cases:
+        s1, h1, fast_answer = _post(fast, story.pk, alice, payload)
+        s2, h2, django_answer = _post(django_app, story.pk, bob, payload)
+        assert s1 == s2 == expected, (payload, fast_answer, django_answer)
+        assert h1["Content-Type"] == h2["Content-Type"] == "application/json; charset=utf-8"
+        if expected == 201:
+            assert set(fast_answer) == set(django_answer)
+            assert fast_answer["message"] == django_answer["message"]
+            assert fast_answer["reasons"] == django_answer["reasons"]
+            assert fast_answer["comment"]["status"] == django_answer["comment"]["status"]
+        else:
+            assert fast_answer == django_answer
+    assert spy.calls == 0
+    # Stored the same way: a row and an audit entry per accepted comment, IP hashed.
+    mine = Comment.objects.filter(author__username="alice")
+    assert sorted(mine.values_list("status", flat=True)) == ["approved", "pending"]
+    assert AuditEntry.objects.filter(action="comment.created", actor__username="alice").count() == 2
+    assert all(len(c.ip_hash) == 64 for c in mine)
+
+    # Refusals after parsing come from the fast path too, in the API's shape.
+    status, _, answer = _post(fast, story.pk, alice, cases[0][0])
+    assert (status, answer["error"]["code"]) == (409, "duplicate")
+    status, _, answer = _post(fast, 999_999, alice, {"body": "Where?"})
+    assert (status, answer["error"]["code"]) == (404, "unknown_story")
+    assert spy.calls == 0
+
+
+def test_unusual_new_comments_fall_through_to_django(story, make_reader):
+    from civility.comments.models import Comment
+
+    spy = Spy()
+    fast = FastPath(spy)
+    _, alice = make_reader("alice")
+    falls = [
+        (None, {"body": "no token"}, None, 401, "unauthenticated"),
+        ("forged.token", {"body": "bad token"}, None, 401, "unauthenticated"),
+        (alice, None, b'{"body": "unterminated', 400, "malformed_json"),
+        (alice, {"body": "x", "extra": 1}, None, 201, None),  # Django ignores unknown fields
+        (alice, {"body": 5}, None, 400, "invalid_request"),
+    ]
+    for n, (token, payload, raw, status, code) in enumerate(falls, start=1):
+        got, _, answer = _post(fast, story.pk, token, payload, raw)
+        assert spy.calls == n, payload  # answered by Django, so exactly as the API documents
+        assert got == status, (payload, answer)
+        if code:
+            assert answer["error"]["code"] == code
+    assert Comment.objects.count() == 1
