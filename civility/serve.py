@@ -52,6 +52,10 @@ def after_worker_start(worker: Any = None) -> None:
 
 
 def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
+    """Serve with `threads` request threads per worker, plus one thread per live stream
+    (settings.LIVE_STREAMS): streams wait on Redis or a queue almost all the time, and their own
+    threads keep them from taking the request threads."""
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
@@ -62,7 +66,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     options = {
         "bind": bind,
         "workers": workers,
-        "threads": threads,
+        "threads": threads + settings.LIVE_STREAMS,
         "worker_class": "gthread",
         "timeout": 120,  # SSE streams end themselves after ~55 s
         "keepalive": 5,
@@ -124,9 +128,7 @@ def serve_main(argv: list[str]) -> int:
             " the same worker and caches are per worker.",
             file=sys.stderr,
         )
-    # Streams wait on Redis or a queue almost all the time; their own threads keep them from
-    # taking the request threads.
-    return run_gunicorn(args.bind, args.workers, args.threads + args.live_streams)
+    return run_gunicorn(args.bind, args.workers, args.threads)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ Readers can sign up, or comment as a guest, from the article page. Ctrl-C stops 
     from civility.serve import run_gunicorn
 
     # One process with threads: live updates (SSE) fan out in-process without Redis.
-    return run_gunicorn(f"{HOST}:{args.port}", workers=1, threads=16)
+    return run_gunicorn(f"{HOST}:{args.port}", workers=1, threads=8)
 
 
 if __name__ == "__main__":
