@@ -339,8 +339,23 @@ def _save_ban(ban: SiteBan | None, site: Site, user: User, actor: Any, **fields:
         raise Refused("already_handled", f"Already handled by {who}.", 409) from None
 
 
-def ban_user(actor: Any, site: Any, user_id: Any, reason: str) -> User:
-    """Ban a commenter from this site: the decision pipeline refuses every later post here."""
+def _reject_pending(actor: Any, site: Site, user: User, reason: str) -> int:
+    """Reject the user's comments still awaiting review on this site (inside the ban's
+    transaction): a banned author's queue should not outlive the ban. Returns how many."""
+    pending = Comment.objects.filter(
+        author=user, story__site=site, status=Comment.Status.PENDING
+    ).values_list("pk", flat=True)
+    ids = list(pending)
+    for pk in ids:
+        _set_status_locked(actor, pk, Comment.Status.REJECTED, reason, Comment.Status.PENDING)
+    return len(ids)
+
+
+def ban_user(
+    actor: Any, site: Any, user_id: Any, reason: str, *, reject_pending: bool = True
+) -> User:
+    """Ban a commenter from this site: the decision pipeline refuses every later post here, and
+    (unless ``reject_pending`` is False) their comments awaiting review are rejected."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
@@ -364,12 +379,17 @@ def ban_user(actor: Any, site: Any, user_id: Any, reason: str) -> User:
             after="banned",
             reason=reason,
         )
+        if reject_pending:
+            _reject_pending(actor, site, user, f"The author was banned: {reason}"[:MAX_REASON])
         _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
     return user
 
 
-def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -> User:
-    """Suspend a commenter on this site for ``hours`` (1 hour to 1 year)."""
+def suspend_user(
+    actor: Any, site: Any, user_id: Any, hours: Any, reason: str, *, reject_pending: bool = True
+) -> User:
+    """Suspend a commenter on this site for ``hours`` (1 hour to 1 year); like a ban, their
+    comments awaiting review are rejected unless ``reject_pending`` is False."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
@@ -397,6 +417,9 @@ def suspend_user(actor: Any, site: Any, user_id: Any, hours: Any, reason: str) -
             reason=reason,
             data={"hours": hours, "until": until.isoformat()},
         )
+        if reject_pending:
+            note = f"The author was suspended: {reason}"[:MAX_REASON]
+            _reject_pending(actor, site, user, note)
         _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
     return user
 

@@ -337,10 +337,16 @@ def user_action(
         raise Refused("bad_action", f"Unknown action {action!r}.", 404)
     data = _json_body(request)
     reason = str(data.get("reason", ""))
+    reject_pending = data.get("reject_pending", True)
+    if not isinstance(reject_pending, bool):
+        raise Refused("bad_request", "reject_pending must be true or false.")
     if action == "ban":
-        user = actions.ban_user(request.user, site, user_id, reason)
+        user = actions.ban_user(request.user, site, user_id, reason, reject_pending=reject_pending)
     elif action == "suspend":
-        user = actions.suspend_user(request.user, site, user_id, data.get("hours"), reason)
+        hours = data.get("hours")
+        user = actions.suspend_user(
+            request.user, site, user_id, hours, reason, reject_pending=reject_pending
+        )
     elif action == "unban":
         user = actions.unban_user(request.user, site, user_id)
     else:

@@ -126,10 +126,13 @@ def test_ban_blocks_posting_and_unban_lifts_it(moderator, commenter, pending, si
     assert exc.value.status == 409 and "mod_a" in exc.value.message
     actions.unban_user(moderator, site, commenter.pk)
     assert standing(site, commenter)["banned"] is False
-    assert [e.action for e in AuditEntry.objects.filter(target_user=commenter)] == [
-        "user.unbanned",
-        "user.banned",
-    ]
+    assert [
+        e.action
+        for e in AuditEntry.objects.filter(target_user=commenter, action__startswith="user.")
+    ] == ["user.unbanned", "user.banned"]
+    # The ban also rejected the comment that was waiting for review; unbanning does not undo it.
+    pending.refresh_from_db()
+    assert pending.status == "rejected"
 
 
 def test_suspend_for_a_period(moderator, commenter, pending, site):
@@ -330,3 +333,40 @@ def test_two_simultaneous_bans_leave_one_ban_and_one_audit_entry(
     assert refused.status == 409 and "already" in refused.message.lower()
     assert SiteBan.objects.filter(site=site, user=commenter).count() == 1
     assert AuditEntry.objects.filter(target_user=commenter, action="user.banned").count() == 1
+
+
+def test_ban_rejects_the_authors_pending_comments_on_this_site_only(
+    moderator, commenter, make_comment, site, other_story
+):
+    held = [make_comment("held one"), make_comment("held two")]
+    published = make_comment("fine", status="approved")
+    elsewhere = make_comment("held on the other site", story=other_story)
+
+    actions.ban_user(moderator, site, commenter.pk, "Spam campaign")
+
+    for c in held:
+        c.refresh_from_db()
+        assert c.status == "rejected"
+        assert c.rejection_reason == "The author was banned: Spam campaign"
+        (entry,) = audit("comment.rejected", comment=c)
+        assert entry.actor == moderator and entry.before == "pending"
+    published.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert published.status == "approved"  # published comments are a separate decision
+    assert elsewhere.status == "pending"  # another site's queue is not this moderator's
+
+
+def test_ban_or_suspend_can_leave_pending_comments_in_the_queue(
+    moderator, commenter, make_comment, site, make_user
+):
+    kept = make_comment("keep me in the queue")
+    actions.ban_user(moderator, site, commenter.pk, "Spam", reject_pending=False)
+    kept.refresh_from_db()
+    assert kept.status == "pending"
+
+    other = make_user("another-reader")
+    theirs = make_comment("held", author=other)
+    actions.suspend_user(moderator, site, other.pk, 24, "Cool off")
+    theirs.refresh_from_db()
+    assert theirs.status == "rejected"
+    assert theirs.rejection_reason == "The author was suspended: Cool off"

@@ -212,9 +212,11 @@ def test_user_actions_over_http(moderator, site, pending, commenter):
     page = c.get(f"/moderate/{site.slug}/users/{commenter.pk}/").content.decode()
     assert "first warning" in page and "banned" in page
     audit = c.get(f"/moderate/{site.slug}/api/users/{commenter.pk}/audit").json()["entries"]
+    # The suspension rejected the comment that was awaiting review (the user's history says so).
     assert [e["action"] for e in audit] == [
         "user.banned",
         "user.unbanned",
+        "comment.rejected",
         "user.suspended",
         "user.note",
     ]
@@ -311,3 +313,19 @@ def test_per_story_view_and_its_isolation(moderator, site, story, other_story, m
     assert data["counts"]["pending"] == 1
     assert c.get(f"/moderate/{site.slug}/api/queue?story={other_story.pk}").status_code == 404
     assert c.get(f"/moderate/{site.slug}/?story={other_story.pk}").status_code == 404
+
+
+def test_ban_option_must_be_a_boolean(site, commenter, moderator, pending):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(moderator)
+    url = f"/moderate/{site.slug}/api/users/{commenter.pk}/ban"
+    r = post(c, url, {"reason": "Spam", "reject_pending": "no"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    r = post(c, url, {"reason": "Spam", "reject_pending": False})
+    assert r.status_code == 200
+    pending.refresh_from_db()
+    assert pending.status == "pending"

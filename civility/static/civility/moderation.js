@@ -238,12 +238,13 @@
     else if (act === "dismiss") p = api("POST", "comments/" + card.id + "/dismiss", {}).then(function (d) { return "Dismissed " + d.dismissed + " report(s)"; });
     else if (act === "ban") p = ask("Ban or suspend " + card.author.name, [
       { name: "period", label: "Period", options: [["ban", "Ban (until lifted)"], ["24", "Suspend 24 hours"], ["168", "Suspend 7 days"], ["720", "Suspend 30 days"]] },
-      { name: "reason", label: "Reason", value: "Repeated violations of the community guidelines" }
+      { name: "reason", label: "Reason", value: "Repeated violations of the community guidelines" },
+      { name: "pending", label: "Their comments awaiting review", options: [["reject", "Reject them"], ["keep", "Leave them in the queue"]] }
     ]).then(function (v) {
       if (!v) return null;
-      var uid = card.author.id;
-      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", { reason: v.reason }).then(function () { return "Banned " + card.author.name; });
-      return api("POST", "users/" + uid + "/suspend", { reason: v.reason, hours: Number(v.period) }).then(function () { return "Suspended " + card.author.name; });
+      var uid = card.author.id, rejectPending = v.pending === "reject";
+      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", { reason: v.reason, reject_pending: rejectPending }).then(function () { return "Banned " + card.author.name; });
+      return api("POST", "users/" + uid + "/suspend", { reason: v.reason, hours: Number(v.period), reject_pending: rejectPending }).then(function () { return "Suspended " + card.author.name; });
     });
     else return;
     state.busy = true;
