@@ -21,6 +21,7 @@ QUEUES = {
     "approved": "Approved",
 }
 PAGE = 50
+MAX_PAGE = 500  # "show more" grows the page by PAGE, up to this
 
 
 def _open_reports() -> Exists:

@@ -258,12 +258,19 @@ def queue_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
         choices = ", ".join(queries.QUEUES)
         raise Refused("bad_queue", f"Unknown queue {name!r}; use one of {choices}.")
     story_id = _story_id(request, site)
-    comments = list(queries.queue_queryset(site, name, story_id)[: queries.PAGE])
+    try:
+        limit = int(request.GET.get("limit", queries.PAGE))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= queries.MAX_PAGE:
+        raise Refused("bad_limit", f"limit must be 1..{queries.MAX_PAGE}.")
+    comments = list(queries.queue_queryset(site, name, story_id)[:limit])
     return JsonResponse(
         {
             "queue": name,
             "counts": queries.queue_counts(site, story_id),
             "cards": queries.cards(site, comments),
+            "limit": limit,
         }
     )
 

@@ -115,3 +115,31 @@ def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, li
 
     mod_ctx.close()
     reader_ctx.close()
+
+
+def test_a_long_queue_shows_more_on_request(browser, live_server, desk):
+    from civility.comments.models import Comment
+
+    site, story, reader = desk["site"], desk["story"], desk["reader"]
+    for i in range(62):
+        Comment.objects.create(
+            story=story, author=reader, body=f"Held {i}", html=f"<p>Held {i}</p>", status="pending"
+        )
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
+    page.fill("input[name=username]", "maria")
+    page.fill("input[name=password]", "desk-password-1")
+    page.press("input[name=password]", "Enter")
+    page.locator("body[data-loaded='1']").wait_for()
+    assert page.locator(".mod-card").count() == 50
+    button = page.locator("#show-more")
+    assert button.inner_text() == "Show 12 more (12 not shown)"
+    button.click()
+    page.wait_for_function("document.querySelectorAll('.mod-card').length === 62")
+    assert page.locator("#show-more").count() == 0
+    # Handling one keeps the page as long as it was (the reload asks for the grown page).
+    page.keyboard.press("a")
+    page.wait_for_function("document.querySelectorAll('.mod-card').length === 61")
+    assert Comment.objects.filter(status="approved").count() == 1
+    ctx.close()

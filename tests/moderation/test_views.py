@@ -329,3 +329,19 @@ def test_ban_option_must_be_a_boolean(site, commenter, moderator, pending):
     assert r.status_code == 200
     pending.refresh_from_db()
     assert pending.status == "pending"
+
+
+def test_queue_limit_grows_the_page_and_is_checked(site, story, moderator, make_comment):
+    from django.test import Client
+
+    for i in range(55):
+        make_comment(f"held {i}")
+    c = Client()
+    c.force_login(moderator)
+    url = f"/moderate/{site.slug}/api/queue?queue=pending"
+    data = c.get(url).json()
+    assert len(data["cards"]) == 50 and data["counts"]["pending"] == 55
+    assert len(c.get(url + "&limit=100").json()["cards"]) == 55
+    for bad in ("0", "501", "many"):
+        r = c.get(url + f"&limit={bad}")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_limit"

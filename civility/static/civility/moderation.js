@@ -71,7 +71,10 @@
   var live = document.getElementById("live");
   var selectionEl = document.getElementById("selection");
   var dialog = document.getElementById("dialog");
-  var state = { cards: [], focus: 0, selected: {}, counts: {}, busy: false, dialogOpen: false };
+  // `limit` grows by PAGE with "Show more"; every reload (after an action or a live event) asks
+  // for that many, so the desk never drops cards the moderator has paged to.
+  var PAGE = 50, MAX_PAGE = 500;
+  var state = { cards: [], focus: 0, selected: {}, counts: {}, busy: false, dialogOpen: false, limit: PAGE };
 
   function queueUrl(q) {
     var p = new URLSearchParams(); p.set("queue", q); if (cfg.story) p.set("story", cfg.story);
@@ -157,6 +160,18 @@
     if (state.focus >= state.cards.length) state.focus = Math.max(0, state.cards.length - 1);
     state.cards.forEach(function (c, i) { list.appendChild(cardNode(c, i)); });
     if (!state.cards.length) list.appendChild(el("li", { "class": "mod-empty", text: "Nothing in this queue." }));
+    var left = (state.counts[cfg.queue] || 0) - state.cards.length;
+    if (left > 0) {
+      var step = Math.min(PAGE, left, MAX_PAGE - state.limit);
+      var more;
+      if (step > 0) {
+        more = el("button", { type: "button", id: "show-more", text: "Show " + step + " more (" + left + " not shown)" });
+        more.addEventListener("click", function () { state.limit = Math.min(MAX_PAGE, state.limit + PAGE); load(); });
+      } else {
+        more = el("span", { text: left + " more not shown: handle these first, or open a story's queue." });
+      }
+      list.appendChild(el("li", { "class": "mod-more" }, [more]));
+    }
     var n = Object.keys(state.selected).length;
     selectionEl.textContent = n ? n + " selected (A approve all, R reject all)" : "";
     paintFocus(false);
@@ -176,7 +191,7 @@
   function load() {
     if (loading) { again = true; return loading; }
     var keep = current() ? current().id : undefined;
-    var q = "queue?queue=" + encodeURIComponent(cfg.queue) + (cfg.story ? "&story=" + cfg.story : "");
+    var q = "queue?queue=" + encodeURIComponent(cfg.queue) + (cfg.story ? "&story=" + cfg.story : "") + "&limit=" + state.limit;
     loading = api("GET", q).then(function (data) {
       state.cards = data.cards; state.counts = data.counts;
       var ids = {}; data.cards.forEach(function (c) { ids[c.id] = 1; });
