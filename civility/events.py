@@ -160,7 +160,7 @@ SSE_HEARTBEAT = 15.0
 # When a process already streams to settings.LIVE_STREAMS readers, the next one gets what it
 # missed and is told to come back after this long: it polls instead of taking a thread.
 OVERFLOW_RETRY_MS = 15_000
-_streams_open = 0
+_open_streams: set[object] = set()  # one token per stream holding a slot
 # Set when the process is shutting down: open streams end within a second (the browsers
 # reconnect elsewhere) instead of holding the shutdown for up to SSE_MAX_SECONDS.
 _closing = threading.Event()
@@ -170,19 +170,18 @@ def close_streams() -> None:
     _closing.set()
 
 
-def _take_stream_slot() -> bool:
-    global _streams_open
+def _take_stream_slot() -> object | None:
     with _lock:
-        if _streams_open >= settings.LIVE_STREAMS:
-            return False
-        _streams_open += 1
-        return True
+        if len(_open_streams) >= settings.LIVE_STREAMS:
+            return None
+        token = object()
+        _open_streams.add(token)
+        return token
 
 
-def _give_back_stream_slot() -> None:
-    global _streams_open
+def _give_back_stream_slot(token: object) -> None:
     with _lock:
-        _streams_open -= 1
+        _open_streams.discard(token)
 
 
 def sse_seconds(raw: str | None) -> float:
@@ -210,7 +209,8 @@ def sse_response(
     """
 
     def stream() -> Iterator[bytes]:
-        if not _take_stream_slot():
+        slot = _take_stream_slot()
+        if slot is None:
             yield from preamble()
             yield f"retry: {OVERFLOW_RETRY_MS}\n\n".encode()  # the last retry sent wins
             return
@@ -230,7 +230,7 @@ def sse_response(
                         next_beat = time.monotonic() + SSE_HEARTBEAT
                         yield b": keep-alive\n\n"
         finally:  # also when the client goes away (the server closes the generator)
-            _give_back_stream_slot()
+            _give_back_stream_slot(slot)
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
