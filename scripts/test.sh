@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README and CI both call it): lint, types, then the suite on SQLite and on
-# PostgreSQL. Creates ./.venv and installs the project with its dev extra when needed.
+# PostgreSQL; then again on Django 6 where a Python >= 3.12 is at hand (Django 6 needs it; on
+# Python 3.11 the project runs on Django 5.2 LTS). Creates ./.venv (and ./.venv-django6) and
+# installs the project with its dev extra when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,7 @@ echo "== pytest on SQLite"
 .venv/bin/pytest "$@"
 
 PG_URL=${CIVILITY_TEST_PG:-postgres://postgres@127.0.0.1:5432/civility}
+PG_UP=0
 if .venv/bin/python - "$PG_URL" <<'PY'
 import sys
 import psycopg
@@ -35,6 +38,7 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
+  PG_UP=1
   echo "== pytest on PostgreSQL ($PG_URL); the model and browser suites ran above"
   DATABASE_URL="$PG_URL" .venv/bin/pytest -m "not browser" \
     --ignore=tests/scoring --ignore=tests/training "$@"
@@ -43,4 +47,33 @@ elif [ "${CIVILITY_REQUIRE_POSTGRES:-0}" = "1" ]; then
   exit 1
 else
   echo "== SKIPPED the PostgreSQL run: no server answers at $PG_URL (set CIVILITY_TEST_PG)"
+fi
+
+# Django 6 (Python >= 3.12): the same suites except the model and training ones, which do not
+# touch Django and ran above.
+if .venv/bin/python -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then
+  PY6=""
+  for cand in python3.12 python3.13 python3.14; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c '' >/dev/null 2>&1; then PY6=$cand; break; fi
+  done
+  if [ -z "$PY6" ] && command -v pyenv >/dev/null 2>&1; then
+    for d in "$(pyenv root)"/versions/3.1[2-9]*; do
+      if [ -x "$d/bin/python3" ]; then PY6="$d/bin/python3"; break; fi
+    done
+  fi
+  if [ -n "$PY6" ]; then
+    [ -x .venv-django6/bin/python ] || "$PY6" -m venv .venv-django6
+    .venv-django6/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv-django6/bin/python -m pip install -q -e '.[dev]'
+    echo "== pytest on Django $(.venv-django6/bin/python -c 'import django; print(django.__version__)')" \
+      "($(.venv-django6/bin/python --version)), SQLite"
+    .venv-django6/bin/pytest --ignore=tests/scoring --ignore=tests/training "$@"
+    if [ "$PG_UP" = "1" ]; then
+      echo "== pytest on Django 6, PostgreSQL"
+      DATABASE_URL="$PG_URL" .venv-django6/bin/pytest -m "not browser" \
+        --ignore=tests/scoring --ignore=tests/training "$@"
+    fi
+  else
+    echo "== SKIPPED the Django 6 run: no Python >= 3.12 on this machine"
+  fi
 fi
