@@ -26,11 +26,17 @@ MAX_TOKENS = 768
 
 # Identity terms are "blinded" before featurization (replaced by a same-length run of a
 # private-use character: the tokenizer drops it, char n-grams see only the placeholder): the
-# model must judge what is
-# said about a group, not which group is named. This is what keeps neutral sentences that name
-# a group ("I am a proud Muslim") from inheriting the group's co-occurrence with hate in the
-# training sets. Same length, so offsets into the normalized text stay valid. Slurs are NOT
-# identity terms and stay visible.
+# model must judge what is said about a group, not which group is named. This is what keeps
+# neutral sentences that name a group ("I am a proud Muslim") from inheriting the group's
+# co-occurrence with hate in the training sets. Same length, so offsets into the normalized text
+# stay valid. Slurs are NOT identity terms and stay visible.
+#
+# The list is versioned: an artifact records the version it was trained with (config
+# "blind_version"; artifacts without it are version 1) and is served with exactly that list.
+# Version 1 (civility-tox-2026.11.1) had gaps: multi-word entries were split into words (so
+# "middle" and "eastern" were blinded anywhere and "middle east" was not), possessives
+# ("women's", "muslim's") and plurals / related forms ("disabilities", "natives", "females",
+# "bi", "mosque") stayed visible and kept their co-occurrence with hate.
 IDENTITY_TERMS = (
     "muslims? moslems? islam islamic jews? jewish judaism christians? christianity catholics? "
     "protestants? hindus? hinduism sikhs? buddhists? buddhism atheists? taoists? mormons? "
@@ -43,13 +49,56 @@ IDENTITY_TERMS = (
     "young younger old older aged "
     "women woman men man female male girls? boys?"
 ).split()
-_IDENTITY_RE = re.compile(r"(?<![\w'])(?:" + "|".join(IDENTITY_TERMS) + r")(?![\w'])")
+IDENTITY_TERMS_V2 = tuple(
+    t
+    for t in IDENTITY_TERMS
+    if t not in ("middle", "eastern")  # v1 artefacts of splitting "middle eastern"
+) + tuple(
+    (
+        "bi pansexuals? asexuals? intersex genderqueer "
+        "natives? aboriginals? females? males? "
+        "disabilities autistic handicapped "
+        "foreigners? expats? "
+        "mosques? synagogues? hijabs? quran koran ramadan "
+        "caucasians? latin latine agnostics? evangelicals? "
+        "pakistanis? iranians? iraqis? syrians? afghans? turks? nigerians? haitians? "
+        "jamaicans? cubans? filipinos? filipinas? vietnamese russians? ukrainians? roma"
+    ).split()
+)
+# Multi-word identity terms (v2): matched as phrases, any run of spaces between the words.
+IDENTITY_PHRASES_V2 = (
+    "middle eastern",
+    "middle east",
+    "native americans?",
+    "first nations",
+    "people of colou?r",
+    "asylum seekers?",
+    "mental illness(?:es)?",
+    "mental disabilit(?:y|ies)",
+    "intellectual disabilit(?:y|ies)",
+    "learning disabilit(?:y|ies)",
+)
+
+
+def _identity_re(terms: tuple[str, ...] | list[str], phrases: tuple[str, ...] = ()) -> re.Pattern:
+    alts = [p.replace(" ", r"\s+") for p in phrases] + list(terms)
+    if not phrases:  # version 1, kept byte for byte
+        return re.compile(r"(?<![\w'])(?:" + "|".join(alts) + r")(?![\w'])")
+    # Version 2 also blinds a possessive "'s" / "'" with the term ("women's", "muslims'").
+    return re.compile(r"(?<![\w'])(?:" + "|".join(alts) + r")(?:'s|')?(?![\w'])")
+
+
+_IDENTITY_RES = {
+    1: _identity_re(IDENTITY_TERMS),
+    2: _identity_re(IDENTITY_TERMS_V2, IDENTITY_PHRASES_V2),
+}
+BLIND_VERSION = 2  # what `civility train` uses now
 _BLIND = "\ue000"
 
 
-def blind_identity(text: str) -> str:
+def blind_identity(text: str, version: int = BLIND_VERSION) -> str:
     """Replace identity terms of a normalized (lower-case) text by a same-length placeholder."""
-    return _IDENTITY_RE.sub(lambda m: _BLIND * (m.end() - m.start()), text)
+    return _IDENTITY_RES[version].sub(lambda m: _BLIND * (m.end() - m.start()), text)
 
 
 def _mix(x: np.ndarray, salt: int) -> np.ndarray:
@@ -75,7 +124,12 @@ class Featurizer:
     """Turns normalized texts into hashed sparse document and token features."""
 
     def __init__(
-        self, tokenizer: Tokenizer, bits: int = 20, span_bits: int = 18, blind: bool = False
+        self,
+        tokenizer: Tokenizer,
+        bits: int = 20,
+        span_bits: int = 18,
+        blind: bool = False,
+        blind_version: int = 1,
     ) -> None:
         self.tokenizer = tokenizer
         self.tokenizer.no_padding()
@@ -83,17 +137,25 @@ class Featurizer:
         self.bits = bits
         self.span_bits = span_bits
         self.blind = blind
+        if blind_version not in _IDENTITY_RES:
+            raise ValueError(f"unknown identity-blinding version {blind_version}")
+        self.blind_version = blind_version
 
     @classmethod
     def from_file(
-        cls, path: str, bits: int = 20, span_bits: int = 18, blind: bool = False
+        cls,
+        path: str,
+        bits: int = 20,
+        span_bits: int = 18,
+        blind: bool = False,
+        blind_version: int = 1,
     ) -> Featurizer:
-        return cls(Tokenizer.from_file(path), bits, span_bits, blind)
+        return cls(Tokenizer.from_file(path), bits, span_bits, blind, blind_version)
 
     def prepare(self, norm_texts: list[str]) -> list[str]:
         """Truncate and (if configured) blind identity terms; kept text keeps its length."""
         if self.blind:
-            return [blind_identity(t[:MAX_CHARS]) for t in norm_texts]
+            return [blind_identity(t[:MAX_CHARS], self.blind_version) for t in norm_texts]
         return [t[:MAX_CHARS] for t in norm_texts]
 
     def encode(self, norm_texts: list[str]) -> list[Encoding]:

@@ -42,6 +42,7 @@ class Scorer:
             config["bits"],
             config["span_bits"],
             bool(config.get("blind_identity", False)),
+            int(config.get("blind_version", 1)),  # identity-term list the artifact was trained with
         )
         # float16 on disk to keep the artifact small; float32 in memory for speed.
         self.doc_w = arrays["doc_w"].astype(np.float32)
