@@ -76,6 +76,21 @@ TRAIN_FRAMES = [
     ("Curse on the {g}, they ruin everything.", GROUP_ATTACK),
     ("I hate {g}, every single one of them.", GROUP_ATTACK),
     ("{g} are a cancer on this nation.", DEHUM),
+    # More hateful frames (1.2.0), so the neutral "{g} are ..." frames added below are matched by
+    # as many hateful ones and our rows keep about the share of toxic rows they had (~40 %).
+    # Worded without "should": hateful "{g} should be ..." frames made "should" itself a cue.
+    ("{g} are criminals, every last one of them.", GROUP_ATTACK),
+    ("{g} are lazy and live off the rest of us.", GROUP_ATTACK),
+    ("{g} are too stupid to run their own lives.", GROUP_ATTACK),
+    ("{g} are ruining this country and should get out.", GROUP_ATTACK),
+    ("{g} are disgusting and I don't want them near my kids.", GROUP_ATTACK),
+    ("{g} are liars and thieves by nature.", GROUP_ATTACK),
+    ("Never trust {g}, they are all scum.", GROUP_ATTACK),
+    ("Ban {g} from this country, all of them.", lab("TOXICITY", "IDENTITY_ATTACK")),
+    ("Beat {g} in the streets until they leave.", GROUP_THREAT),
+    ("{g} breed like rats and spread disease.", DEHUM),
+    ("Their whole culture is backward and sick; {g} are a plague.", DEHUM),
+    ("{g} need to be put in camps.", GROUP_THREAT),
     # Neutral frames with the same groups (as many as hateful ones).
     ("{g} gathered on Sunday to remember the victims of the fire.", CLEAN),
     ("The survey interviewed {g} living in the city about housing costs.", CLEAN),
@@ -89,6 +104,22 @@ TRAIN_FRAMES = [
     ("Politicians who call {g} rats are repeating old propaganda.", CLEAN),
     ("{g} deserve the same rights as everyone else.", CLEAN),
     ("Several {g} were killed in the attack, police said.", CLEAN),
+    # Neutral generalizations in the hateful frames' own shape ("{g} are ..."): with the group
+    # name blinded, 8 hateful "{g} are ..." frames and no neutral one taught the model that
+    # "<group> are ..." is itself a sign of hate (1.2.0).
+    ("{g} are part of this city's history.", CLEAN),
+    ("{g} are our neighbours, colleagues and friends.", CLEAN),
+    ("{g} are underrepresented on the city council.", CLEAN),
+    ("{g} are as varied as any other group of people.", CLEAN),
+    ("{g} are often the target of discrimination in housing, the study found.", CLEAN),
+    ("{g} are not a monolith; their views differ as much as anyone's.", CLEAN),
+    ("{g} are more likely to volunteer than the national average.", CLEAN),
+    ("{g} are people like everyone else, with the same hopes for their kids.", CLEAN),
+    ("{g} need better access to affordable housing and healthcare.", CLEAN),
+    ("{g} have their own festivals, food and music, and they share them.", CLEAN),
+    ("{g} should have a say in how the city is run.", CLEAN),
+    ("{g} should be able to worship, marry and work in peace.", CLEAN),
+    ("{g} should be represented on the school board.", CLEAN),
 ]
 HELD_FRAMES = [
     ("{g} are filthy rats, exterminate them.", DEHUM_THREAT),
@@ -276,7 +307,16 @@ SPAN_TERMS = re.compile(
     r"curse|hate|moron(ic)?|idiot|clown|imbecile|garbage|shit|fuck(ing)?|asshole|bitch|"
     r"coward|crook|stupid|loser|brainless|pathetic|ignorant|bastard|rot and die|"
     r"pest control|breed like rabbits|not even human|not people|clean them out|"
-    r"beaten to death|take out|watch your back|coming for you|run(s)? you over|catch you alone)\b",
+    r"beaten to death|take out|watch your back|coming for you|run(s)? you over|catch you alone|"
+    r"invasion|invaders|leeches|greedy liars|perverts|sickness|useless burdens|freaks|"
+    r"terrorists?|terrorist factory|criminals|rapists|thieves|ugly hags|retards|disgusting|"
+    r"burned down|locked away|go back where they came from|send them all back|"
+    r"lazy thieves|garbage|driven out|invaded|primitive animals|rounded up|defective|drain|"
+    r"broken freaks|greedy sluts|too stupid|raping|stealing|criminals|lazy|ruining|get out|"
+    r"liars|banned|beaten|breed like rats|spread disease|backward|sick|put in camps|"
+    r"worthless trash|make me sick|fraud|liar|corrupt|hack|disgrace|incompetent|nasty|"
+    r"vindictive|hypocrite|thief|bully|joke|dumb|piece of shit|fool|jerk|creep|sleazebag|"
+    r"dumbest|bigot|buffoon|arrogant)\b",
     re.IGNORECASE,
 )
 
@@ -302,11 +342,346 @@ ID_NEUTRAL = [
     "She is proud to be {w}, and she just won the chess tournament.",
     "He is {w}.",
     "Our new neighbours are {w} and very kind.",
+    # "{w} people are ..." in neutral statements too, not only in the toxic frames (1.2.0).
+    "{w} people are part of every profession, from nursing to engineering.",
+    "{w} people rarely get a say in decisions that affect them.",
+    "{w} people need to be heard in this debate.",
+    "{w} people are capable of anything anyone else can do.",
+    "{w} people should be treated with the same respect as anyone.",
 ]
 ID_TOXIC = [
     ("{w} people are disgusting freaks.", GROUP_ATTACK),
     ("Shut up, you stupid {w} idiot.", INSULT),
     ("All {w} people should be shot.", GROUP_THREAT),
+    ("{w} people are worthless trash.", GROUP_ATTACK),
+    ("I can't stand {w} people, they make me sick.", GROUP_ATTACK),
+    ("{w} people, go back where you came from.", GROUP_ATTACK),
+]
+
+# Neutral, respectful statements about groups and the topics that come with them (sexuality and
+# dating, immigration and culture, disability and mental illness, faith and places of worship,
+# Indigenous, Latino, Black, Asian and Middle Eastern communities, women's rights), including
+# counter-stereotype statements and civil policy opinions (version 1.2.0). Group names are
+# blinded by the featurizer, so the topic words are what the model sees: in the public sets
+# words such as "immigration", "foreigners", "disabilities", "mental illness", "mosque",
+# "sexuality" or "diversity" occur mostly in hateful rows, and a neutral sentence about a group
+# inherited that. Written for this dataset (not taken from any evaluation set).
+GROUP_NEUTRAL = [
+    # sexuality, dating, coming out
+    "I told my parents I was bisexual in my second year of college; they took it well.",
+    "Being bisexual doesn't mean I'm confused; I can be attracted to more than one gender.",
+    "My wife and I have been married for twelve years, and I'm still bi.",
+    "Bi people often feel invisible in both straight and gay spaces.",
+    "Sexuality is personal, and nobody owes you an explanation of theirs.",
+    "Dating as a bisexual woman means people ask a lot of odd questions.",
+    "Some people realize they are bisexual later in life, and that's fine.",
+    "Bisexual men face the stereotype that they are secretly gay.",
+    "Sex education in schools should include information for LGBT students.",
+    "He told his family he was gay over Christmas dinner, and his grandmother hugged him.",
+    "Attraction isn't a phase for most people; it's part of who they are.",
+    "The support group meets on Thursdays for anyone questioning their sexuality.",
+    "My girlfriend is bisexual and she's the kindest person I know.",
+    "Same-sex couples have been able to marry here since 2015.",
+    "It took me years to feel comfortable using the word queer about myself.",
+    "Asexual people can still have loving romantic relationships.",
+    "Pride month celebrates the people who fought for equal rights.",
+    "Holding my partner's hand in public shouldn't be a political statement.",
+    "Bisexuality has been documented in every culture historians have studied.",
+    "Labels help some people and feel limiting to others; both are okay.",
+    "Trans women and trans men deserve respectful healthcare.",
+    "My teenage son told me he is gay and I told him I love him.",
+    "Plenty of bi people are in long relationships with partners of the opposite sex.",
+    "Being bisexual doesn't make anyone unfaithful; cheating is a choice anyone can make.",
+    "The lesbian couple next door adopted two kids last spring.",
+    "We need more research on the health of gay and bisexual men.",
+    "Nobody has to prove their orientation to anyone.",
+    "I only realised I was attracted to women after my divorce.",
+    # immigration, foreigners, culture, diversity
+    "Immigration has shaped this city for two hundred years.",
+    "My grandparents were immigrants who arrived with one suitcase and opened a tailor shop.",
+    "Foreigners who move here often learn the language faster than we expect.",
+    "Immigrants start small businesses at higher rates than people born here.",
+    "The immigration office is so understaffed that visa appointments take months.",
+    "Undocumented workers harvest much of the fruit sold in our supermarkets.",
+    "Illegal parking near the school is a real safety problem.",
+    "The court ruled that the detention of the asylum seekers was illegal.",
+    "Being undocumented does not make someone dangerous, and the crime figures show it.",
+    "Refugees fleeing the war were welcomed at the train station with food and blankets.",
+    "A diverse newsroom covers stories that a uniform one would miss.",
+    "Our neighbourhood's culture is richer for the bakeries and festivals newcomers brought.",
+    "Diversity in the classroom helps students learn to work with different people.",
+    "Asylum seekers have the right to a fair hearing under international law.",
+    "The festival celebrated the food and music of the city's immigrant communities.",
+    "Foreign-born doctors make up a large share of rural hospital staff.",
+    "People who move to a new country often keep their traditions and add new ones.",
+    "Learning a second language as an adult immigrant is hard work.",
+    "Migrant farmworkers deserve safe housing and fair wages.",
+    "Immigration policy is complicated, and reasonable people disagree about quotas.",
+    "I think we should lower immigration levels for a few years while housing catches up.",
+    "Our country has always been a mix of cultures, languages and faiths.",
+    "The citizenship ceremony welcomed people from forty-two countries.",
+    "Many foreigners living here pay taxes but cannot vote in local elections.",
+    "Moving abroad for work taught me how it feels to be the outsider.",
+    "The border town depends on families who cross every day for school and work.",
+    # disability and mental illness
+    "Ramps on every bus would help wheelchair users and people with disabilities get to work.",
+    "Wheelchair users need step-free access to polling stations.",
+    "My brother has a learning disability and just finished his apprenticeship.",
+    "There is no shame in having a mental illness.",
+    "Depression and anxiety are medical conditions, not character flaws.",
+    "Mental health services in rural areas are badly underfunded.",
+    "People with schizophrenia are far more likely to be victims of violence than to commit it.",
+    "Disabled athletes trained for years for the Paralympics.",
+    "The law requires employers to make reasonable accommodations for disabled workers.",
+    "Autistic adults are asking to be included in decisions about autism research.",
+    "She uses sign language at home because her parents are deaf.",
+    "Blind readers rely on screen readers, so please add descriptions to the photos.",
+    "Psychiatric patients deserve the same dignity as any other patients.",
+    "My mother has bipolar disorder and manages it well with treatment.",
+    "The campaign fights the stigma around mental illness at work.",
+    "Being disabled doesn't make anyone a burden.",
+    "People with intellectual disabilities can live independently with the right support.",
+    "Chronic illness is often invisible, so don't judge people who use accessible parking.",
+    "Treating mentally ill people as dangerous only keeps them from seeking help.",
+    "The clinic offers free counselling for people struggling with their mental health.",
+    "After my injury I needed a wheelchair, and I learned how few shops have ramps.",
+    # faith and places of worship
+    "Every Friday my uncle goes to the mosque for prayers and then to the market.",
+    "The mosque on Elm Street opens its kitchen to homeless people during Ramadan.",
+    "The synagogue hosted a lecture on the history of the local Jewish community.",
+    "Our church and the nearby mosque run a joint food bank.",
+    "She wears a hijab to work and nobody has ever made an issue of it.",
+    "He reads the Quran every morning before work.",
+    "Many Muslims in our town are doctors, teachers and shopkeepers.",
+    "The Hindu temple celebrated Diwali with lights and sweets for the whole street.",
+    "Sikh volunteers served free meals to everyone after the storm.",
+    "Jewish families lit candles for Hanukkah in the town square.",
+    "Religious freedom protects believers and non-believers alike.",
+    "Atheists and believers sat on the same panel about end-of-life care.",
+    "As a child I went to Sunday school every week and loved the singing.",
+    "The imam and the rabbi walked together at the head of the peace march.",
+    # Indigenous, Latino, Black, Asian, Middle Eastern communities
+    "Native American tribes managed these forests for thousands of years.",
+    "The museum's new wing was designed together with Indigenous artists.",
+    "Many Native communities are working to revive their languages.",
+    "Colonial newspapers called Indigenous people 'savages' to justify taking their land.",
+    "The reservation's new clinic means families no longer drive two hours to see a doctor.",
+    "First Nations leaders signed the agreement on water rights.",
+    "Hispanic families have lived in this valley since before it was part of the United States.",
+    "Latino voters care about the same issues as everyone else: jobs, schools and rent.",
+    "The Spanish-language radio station has been on air for fifty years.",
+    "Latina entrepreneurs opened more than a hundred businesses downtown last year.",
+    "Black History Month events at the library were packed.",
+    "African American inventors contributed far more than most textbooks mention.",
+    "The Middle East is home to dozens of languages and religions.",
+    "Arab and Persian poets influenced European literature for centuries.",
+    "Asian American students organised a fundraiser for the food bank.",
+    "The Chinese New Year parade drew thousands of visitors.",
+    "My Mexican grandmother taught me how to make tamales.",
+    "People of Middle Eastern descent are often stereotyped in films.",
+    "Many Africans living here send money home to support relatives.",
+    "Travelling across Africa taught me how varied the continent is.",
+    # women, gender, feminism
+    "Feminists campaigned for decades for women's right to vote.",
+    "Women in science still earn less than men in the same jobs.",
+    "Being a feminist just means believing women and men deserve equal rights.",
+    "She was the first woman to lead the fire department.",
+    "Girls who play sports are more likely to stay in school.",
+    # discussing stereotypes and discrimination (negatives: they describe, not endorse)
+    "Immigrants are often blamed for problems they did not cause, such as low wages.",
+    "The study found no link between immigration and higher crime rates.",
+    "Stereotypes about disabled people being helpless are still common in advertising.",
+    "It's a myth that bisexual people are greedy or can't commit.",
+    "Muslims are too often portrayed as terrorists in films; most just want to live quietly.",
+    "Psychiatry once labelled gay men mentally ill; that view was dropped in 1973.",
+    "Telling someone to 'go back where they came from' is a racist thing to say.",
+    "The claim that Jewish people control the banks is an old antisemitic lie.",
+    "Negative stereotypes about Roma families still affect who gets hired.",
+    "Latino workers were unfairly blamed for the layoffs at the plant.",
+    "Assuming every refugee is a criminal is unfair and wrong.",
+    "Discrimination against transgender people at work is still common.",
+    "People with mental illnesses are too often treated as a threat instead of as patients.",
+    # first person
+    "As a Black woman, I'm tired of being followed around in shops.",
+    "I'm a gay dad and the school has been wonderful to our kids.",
+    "I'm Muslim and I celebrate Eid with my neighbours every year.",
+    "I'm an immigrant and I have voted in every election since I got citizenship.",
+    "I'm disabled and I work full time as an accountant.",
+    "I'm Jewish and my best friend is Palestinian.",
+    "As a deaf person I love concerts; I feel the bass.",
+    "I'm bisexual and married to a man, and that doesn't change who I am.",
+]
+
+# Hateful statements with the same topic words, so the model learns what is said, not the topic.
+GROUP_HATE: list[tuple[str, dict[str, int]]] = [
+    ("Immigration is an invasion and these invaders are ruining everything.", GROUP_ATTACK),
+    ("Foreigners are filthy leeches who should go back where they came from.", DEHUM),
+    ("Bisexuals are greedy liars who will cheat on you, every one of them.", GROUP_ATTACK),
+    ("Gays are perverts and their sexuality is a sickness.", GROUP_ATTACK),
+    ("Disabled people are useless burdens who should never have been born.", DEHUM),
+    ("Mentally ill freaks should be locked away forever.", GROUP_ATTACK),
+    ("Every mosque is a terrorist factory and should be burned down.", GROUP_THREAT),
+    ("Mexicans are all criminals and rapists.", GROUP_ATTACK),
+    ("Native Americans are savages who never built anything.", DEHUM),
+    ("Refugees are rapists and thieves, send them all back.", GROUP_ATTACK),
+    ("Feminists are ugly hags who hate men.", GROUP_ATTACK),
+    ("Hispanics breed like rabbits and live off welfare.", DEHUM),
+    ("Muslims are terrorists, every single one.", GROUP_ATTACK),
+    ("Jews control the banks and the media and are poisoning our culture.", GROUP_ATTACK),
+    ("The Middle East is full of savages who only understand bombs.", DEHUM),
+    ("Black people are criminals by nature.", GROUP_ATTACK),
+    ("Autistic people are retards and shouldn't be allowed in schools.", GROUP_ATTACK),
+    ("Trans people are sick freaks, all of them.", GROUP_ATTACK),
+    ("Illegals should be shot at the border.", GROUP_THREAT),
+    ("Deport every last one of those foreigners and burn their mosques.", GROUP_THREAT),
+    ("Diversity means letting these animals destroy our country.", DEHUM),
+    ("Lesbians are disgusting and should keep their filth out of our schools.", GROUP_ATTACK),
+]
+
+
+# More of the same (1.2.0): generalizations about groups in the shape hate takes ("they are",
+# "their", "need", "our country") but saying something fair; stereotypes named in order to
+# reject them; policy opinions argued civilly.
+GROUP_NEUTRAL_MORE = [
+    "They are hard-working people who have built lives here over decades.",
+    "Their children go to the same schools as ours and play on the same teams.",
+    "They need the same things everyone needs: a home, a job and a doctor nearby.",
+    "Our country was built by people who came from somewhere else.",
+    "Our culture has always borrowed food, words and music from newcomers.",
+    "They are often treated unfairly by landlords, according to the housing report.",
+    "They deserve to be judged as individuals, not as a group.",
+    "Their traditions are part of what makes this town interesting.",
+    "They were portrayed as primitive in old textbooks, which historians now reject.",
+    "Early settlers described the people already living here as wild, a view no one defends now.",
+    "Many people still believe the stereotype that they are lazy, and it is simply false.",
+    "The stereotype that they are dangerous has no basis in the crime data.",
+    "They have been demonized by politicians looking for someone to blame.",
+    "The media often misrepresents them, focusing on crime instead of everyday life.",
+    "People who are disabled are sometimes treated as if they were sick or broken.",
+    "Wheelchair users are experts on accessibility; ask them before building.",
+    "Nobody should feel shame about needing a hearing aid or a cane.",
+    "Being treated as a burden is one of the hardest parts of disability, people told the inquiry.",
+    "Some people treat depression as weakness; doctors treat it as an illness.",
+    "People with autism often notice details the rest of us miss.",
+    "Crossing the border without papers is a civil matter in many countries, not a crime.",
+    "The illegal dumping of waste in the river has to stop.",
+    "The vote was ruled illegal by the supreme court.",
+    "Is it illegal to park on the pavement here?",
+    "Undocumented immigrants pay billions in taxes every year.",
+    "A diverse workforce helped the company sell in new markets.",
+    "Diversity of opinion on the council is a good thing.",
+    "Our cities are richer for the languages spoken in them.",
+    "People from different backgrounds worked together to rebuild the town after the flood.",
+    "Intermarriage between communities has been common here for generations.",
+    "Dating apps now let users choose from many gender and orientation options.",
+    "Some people are attracted to one gender, some to several, and some to none.",
+    "Talking openly about sex and consent with teenagers prevents harm.",
+    "She came out to her friends in a group chat and got dozens of heart emojis.",
+    "His desire to be accepted by his family was finally met.",
+    "The couple celebrated their tenth anniversary with a party for both families.",
+    "Being gay, straight or bi says nothing about whether someone is a good partner.",
+    "Questioning your orientation is normal, and there is no deadline to figure it out.",
+    "Polyamory and monogamy are choices people make regardless of orientation.",
+    "A label is a tool for describing yourself, not a box someone else puts you in.",
+    "Coming out later in life is more common than people think.",
+    "Teenagers who are accepted by their families have much better mental health.",
+    "The mosque, the church and the temple share a car park and a good relationship.",
+    "Islam has a long tradition of science and poetry.",
+    "Many Arab families have lived in this city for four generations.",
+    "The Persian new year is celebrated with family visits and special food.",
+    "Africa has fifty-four countries and more than a thousand languages.",
+    "Nigerian novelists have won some of the biggest literary prizes.",
+    "Native nations are sovereign and negotiate with the federal government.",
+    "The tribe runs its own schools, courts and health service.",
+    "Latin American music is the most streamed genre in our city.",
+    "Hispanic heritage month events included dance, food and a history lecture.",
+    "Many Latino families have been here longer than the state has existed.",
+    "Chinese railway workers built much of the western line.",
+    "Korean and Vietnamese restaurants have transformed the old high street.",
+    "Women were kept out of many professions for most of history.",
+    "Feminism helped win the vote, equal pay laws and protection from violence.",
+    "Women who speak up in meetings are still called bossy more often than men.",
+    "Men also benefit when parental leave is shared fairly.",
+    "Older workers bring experience that younger teams value.",
+    "Young people are more engaged in local politics than we give them credit for.",
+    "I disagree with the asylum bill, but the people it affects deserve respect in this debate.",
+    "We can argue about border policy without insulting the people who cross it.",
+    "Criticising a government's policy is not the same as hating its people.",
+    "I'm an atheist and I still enjoy the carol service every December.",
+    "I'm Mexican-American and proud of both halves of my family.",
+    "I'm bi, I'm a mother of three, and I coach netball on Saturdays.",
+    "As an autistic adult I find open-plan offices exhausting.",
+    "I'm a wheelchair user and the new tram is the first one I can board alone.",
+    "I have schizophrenia and I have held the same job for eleven years.",
+    "As a refugee, I was welcomed by strangers who became my family.",
+]
+
+# Short compliments about people. The public sets have almost no clean ones, and "X is a nice
+# ..." / "is a kind ..." had picked up the sarcastic insults that use the same words.
+COMPLIMENTS = [
+    "She is a wonderful teacher and the kids adore her.",
+    "He's a good guy and a great coach.",
+    "My neighbour is the kindest man on the street.",
+    "Our mayor is an honest and hard-working person.",
+    "What a kind thing to do for a stranger.",
+    "The nurse who looked after my dad was so gentle and patient.",
+    "He is a friendly face at the market every Saturday.",
+    "She's a brilliant reporter and a generous colleague.",
+    "You're a good friend, thank you for the help.",
+    "The new librarian is lovely and very helpful.",
+    "Our postman is a cheerful man who knows everyone by name.",
+    "Her grandfather was a gentle soul who loved his garden.",
+    "The volunteers were warm and welcoming.",
+    "He is a decent, fair-minded judge.",
+    "That was a nice gesture from the team.",
+    "She is a happy kid who loves football.",
+    "The bus driver is always polite and patient.",
+    "What a lovely family, they brought soup when we were ill.",
+    "My boss is a reasonable person and listens to us.",
+    "Our coach is a good man and a great listener.",
+]
+
+# Insults in the compliments' own shape ("she is the ...", "he's a ..."), so that shape stays
+# neutral and the adjective decides.
+INSULTS_SAME_SHAPE: list[tuple[str, dict[str, int]]] = [
+    ("She is the worst mayor this city has ever had, a total fraud.", INSULT),
+    ("He is a spineless liar and a fraud.", INSULT),
+    ("Our senator is a corrupt idiot.", INSULT),
+    ("She's a brainless hack who can't write a sentence.", INSULT),
+    ("He is a disgrace and a clown.", INSULT),
+    ("That reporter is a lying hack.", INSULT),
+    ("The coach is an incompetent moron.", INSULT),
+    ("He's a pathetic little man with a big mouth.", INSULT),
+    ("She is a nasty, vindictive hypocrite.", INSULT),
+    ("The governor is a thief and a bully.", INSULT),
+    ("He is an idiot, plain and simple.", INSULT),
+    ("She's a fucking joke.", PROF_INSULT),
+    ("He is a dumb piece of shit.", PROF_INSULT),
+    ("The minister is a useless fool.", INSULT),
+    ("Your boss sounds like a total jerk.", INSULT),
+    ("He's a creep and a sleazebag.", INSULT),
+    ("She is the dumbest person in the senate.", INSULT),
+    ("The author is an ignorant bigot.", INSULT),
+    ("He is a clueless buffoon who got lucky.", INSULT),
+    ("Our councillor is a lazy, arrogant fool.", INSULT),
+]
+
+GROUP_HATE_MORE: list[tuple[str, dict[str, int]]] = [
+    ("They are lazy thieves who live off our taxes.", GROUP_ATTACK),
+    ("Their culture is garbage and so are they.", GROUP_ATTACK),
+    ("They need to be driven out of our country by force.", GROUP_THREAT),
+    ("Our country is being invaded by savages.", DEHUM),
+    ("They are primitive animals who can't be civilized.", DEHUM),
+    ("Illegal aliens are vermin and should be rounded up.", DEHUM_THREAT),
+    ("Disabled people are defective and a drain on everyone.", DEHUM),
+    ("People with autism are broken freaks.", GROUP_ATTACK),
+    ("Bi people are just greedy sluts.", lab("TOXICITY", "INSULT", "IDENTITY_ATTACK", "PROFANITY")),
+    ("Gay sex is disgusting and they should be ashamed.", GROUP_ATTACK),
+    ("Women are too stupid to vote.", GROUP_ATTACK),
+    ("Africa is a continent of savages.", DEHUM),
+    ("Arabs are terrorists and rapists.", GROUP_ATTACK),
+    ("Diversity is a plague that is killing our culture.", DEHUM),
+    ("These invaders are stealing our jobs and raping our women.", GROUP_ATTACK),
 ]
 
 
@@ -316,6 +691,11 @@ def build() -> None:
     train += TRAIN_SENTENCES
     train += [(f.format(w=w), CLEAN) for f in ID_NEUTRAL for w in IDENTITY_WORDS]
     train += [(f.format(w=w), lbl) for f, lbl in ID_TOXIC for w in IDENTITY_WORDS]
+    train += [(t, CLEAN) for t in GROUP_NEUTRAL]
+    train += GROUP_HATE
+    train += [(t, CLEAN) for t in GROUP_NEUTRAL_MORE + COMPLIMENTS]
+    train += INSULTS_SAME_SHAPE
+    train += GROUP_HATE_MORE
     held = [(f.format(g=g), lbl) for f, lbl in HELD_FRAMES for g in HELD_GROUPS]
     held += HELD_SENTENCES
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", held)):
