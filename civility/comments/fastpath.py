@@ -52,11 +52,29 @@ class FastPath:
         self.pages: dict[str, bytes] = {}
         self.sites: dict[str, tuple[int, float]] = {}
         self.count_memo: dict[bytes, tuple[bytes, float]] = {}
+        self.hosts: dict[str, bool] = {}
+
+    def host_allowed(self, environ: dict[str, Any]) -> bool:
+        """Django's ALLOWED_HOSTS check, which its middleware would have made (remembered per
+        Host header; an unknown host falls through to Django's 400)."""
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        allowed = self.hosts.get(host)
+        if allowed is None:
+            from django.conf import settings
+            from django.http.request import split_domain_port, validate_host
+
+            domain, _ = split_domain_port(host)
+            allowed = bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+            if len(self.hosts) < 1000:
+                self.hosts[host] = allowed
+        return allowed
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
         body: bytes | None = None
         try:
+            if not self.host_allowed(environ):
+                method = None  # Django answers (400 DisallowedHost)
             if method == "GET":
                 m = THREAD_PATH.fullmatch(path)
                 if m:

@@ -180,3 +180,29 @@ def test_unusual_new_comments_fall_through_to_django(story, make_reader):
         if code:
             assert answer["error"]["code"] == code
     assert Comment.objects.count() == 1
+
+
+def test_hosts_outside_allowed_hosts_get_djangos_400(story, make_reader):
+    """The fast path skips Django's middleware, not its Host check."""
+    spy = Spy()
+    fast = FastPath(spy)
+    _, alice = make_reader("alice")
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    body = json.dumps({"body": "Posted through a forged Host header"}).encode()
+    environ.update(
+        REQUEST_METHOD="POST",
+        PATH_INFO=f"/api/v1/stories/{story.pk}/comments",
+        SERVER_NAME="evil.example",
+        HTTP_HOST="evil.example",
+        CONTENT_TYPE="application/json",
+        CONTENT_LENGTH=str(len(body)),
+        HTTP_AUTHORIZATION=f"Bearer {alice}",
+    )
+    environ["wsgi.input"] = io.BytesIO(body)
+    got: list = []
+    b"".join(fast(environ, lambda s, h, exc=None: got.append(s)))
+    assert got[0].startswith("400") and spy.calls == 1
+    from civility.comments.models import Comment
+
+    assert not Comment.objects.exists()
