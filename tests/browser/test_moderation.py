@@ -143,3 +143,29 @@ def test_a_long_queue_shows_more_on_request(browser, live_server, desk):
     page.wait_for_function("document.querySelectorAll('.mod-card').length === 61")
     assert Comment.objects.filter(status="approved").count() == 1
     ctx.close()
+
+
+def test_reject_with_a_standard_reason_and_a_note(browser, live_server, desk):
+    from civility.comments.models import Comment
+
+    site, story, reader = desk["site"], desk["story"], desk["reader"]
+    held = Comment.objects.create(
+        story=story, author=reader, body="Buy cheap watches", html="<p>Buy</p>", status="pending"
+    )
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
+    page.fill("input[name=username]", "maria")
+    page.fill("input[name=password]", "desk-password-1")
+    page.press("input[name=password]", "Enter")
+    page.locator(f".mod-card[data-id='{held.pk}']").wait_for()
+    page.keyboard.press("r")
+    page.locator("#dialog").wait_for()
+    page.select_option("#dlg-reason", "Spam or advertising")
+    page.fill("#dlg-note", "links to a shop")
+    page.press("#dlg-note", "Enter")
+    page.locator(".mod-empty").wait_for()
+    held.refresh_from_db()
+    assert held.status == "rejected"
+    assert held.rejection_reason == "Spam or advertising: links to a shop"
+    ctx.close()

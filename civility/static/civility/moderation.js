@@ -239,15 +239,28 @@
     }).then(function (v) { render(current() ? current().id : undefined); return v; });
   }
 
-  var REASONS = "Breaks the community guidelines";
+  // Rejection reasons the author sees: a standard one (picked with the keyboard), plus an optional
+  // note. Stored as text, "Reason: note".
+  var REASONS = [["Breaks the community guidelines"], ["Abusive or insulting"], ["Hate speech"],
+    ["Threat or incitement"], ["Spam or advertising"], ["Off topic"], ["Other"]].map(function (r) { return [r[0], r[0]]; });
+  function askReason(title) {
+    return ask(title, [
+      { name: "reason", label: "Reason", options: REASONS },
+      { name: "note", label: "Note to the author (optional)", value: "" }
+    ]).then(function (v) {
+      if (!v) return null;
+      var note = v.note.trim();
+      return note ? v.reason + ": " + note : v.reason;
+    });
+  }
   function run(act) {
     var card = current();
     if (!card || state.busy) return;
     var p;
     if (act === "approve") p = api("POST", "comments/" + card.id + "/approve", { expected_status: card.status }).then(function () { return "Approved #" + card.id; });
-    else if (act === "reject") p = ask("Reject #" + card.id + " — the author sees this reason", [{ name: "reason", label: "Reason", value: REASONS }]).then(function (v) {
-      if (!v) return null;
-      return api("POST", "comments/" + card.id + "/reject", { reason: v.reason, expected_status: card.status }).then(function () { return "Rejected #" + card.id; });
+    else if (act === "reject") p = askReason("Reject #" + card.id + " — the author sees this reason").then(function (reason) {
+      if (!reason) return null;
+      return api("POST", "comments/" + card.id + "/reject", { reason: reason, expected_status: card.status }).then(function () { return "Rejected #" + card.id; });
     });
     else if (act === "feature") p = api("POST", "comments/" + card.id + "/" + (card.featured ? "unfeature" : "feature"), {}).then(function () { return (card.featured ? "Unfeatured #" : "Featured #") + card.id; });
     else if (act === "dismiss") p = api("POST", "comments/" + card.id + "/dismiss", {}).then(function (d) { return "Dismissed " + d.dismissed + " report(s)"; });
@@ -269,10 +282,10 @@
   function bulk(action) {
     var ids = Object.keys(state.selected).map(Number);
     if (!ids.length) { say("Select comments with x first.", true); return; }
-    var p = action === "approve" ? Promise.resolve({}) : ask("Reject " + ids.length + " comments", [{ name: "reason", label: "Reason", value: REASONS }]);
-    p.then(function (v) {
-      if (!v) return;
-      return api("POST", "bulk", { action: action, ids: ids, reason: v.reason || "" }).then(function (d) {
+    var p = action === "approve" ? Promise.resolve("") : askReason("Reject " + ids.length + " comments");
+    p.then(function (reason) {
+      if (reason === null) return;
+      return api("POST", "bulk", { action: action, ids: ids, reason: reason }).then(function (d) {
         var failed = Object.keys(d.results).filter(function (k) { return !d.results[k].ok; });
         state.selected = {};
         say((ids.length - failed.length) + " done" + (failed.length ? ", " + failed.length + " already handled" : ""), failed.length > 0);
