@@ -42,6 +42,18 @@ def desk(live_server, settings):
     return {"site": site, "story": story, "moderator": moderator, "reader": reader}
 
 
+def open_desk(browser, live_server, site):
+    """A moderator's signed-in desk page for ``site`` (maria, from the desk fixture)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
+    page.fill("input[name=username]", "maria")
+    page.fill("input[name=password]", "desk-password-1")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(re.compile(rf".*/moderate/{site.slug}/$"))
+    return ctx, page
+
+
 def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, live_server, desk):
     from civility.comments.actions import post_comment
     from civility.comments.models import Comment
@@ -58,13 +70,7 @@ def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, li
     thread.locator("body").wait_for()
 
     # The moderator signs in and opens the queue; it goes live (SSE) before anything is held.
-    mod_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    desk_page = mod_ctx.new_page()
-    desk_page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
-    desk_page.fill("input[name=username]", "maria")
-    desk_page.fill("input[name=password]", "desk-password-1")
-    desk_page.press("input[name=password]", "Enter")
-    desk_page.wait_for_url(re.compile(rf".*/moderate/{site.slug}/$"))
+    mod_ctx, desk_page = open_desk(browser, live_server, site)
     desk_page.locator("body[data-live='1'][data-loaded='1']").wait_for()
     desk_page.locator(".mod-empty").wait_for()
 
@@ -125,12 +131,7 @@ def test_a_long_queue_shows_more_on_request(browser, live_server, desk):
         Comment.objects.create(
             story=story, author=reader, body=f"Held {i}", html=f"<p>Held {i}</p>", status="pending"
         )
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
-    page.fill("input[name=username]", "maria")
-    page.fill("input[name=password]", "desk-password-1")
-    page.press("input[name=password]", "Enter")
+    ctx, page = open_desk(browser, live_server, site)
     page.locator("body[data-loaded='1']").wait_for()
     assert page.locator(".mod-card").count() == 50
     button = page.locator("#show-more")
@@ -152,12 +153,7 @@ def test_reject_with_a_standard_reason_and_a_note(browser, live_server, desk):
     held = Comment.objects.create(
         story=story, author=reader, body="Buy cheap watches", html="<p>Buy</p>", status="pending"
     )
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.goto(f"{live_server.url}/moderate/login/?next=/moderate/{site.slug}/")
-    page.fill("input[name=username]", "maria")
-    page.fill("input[name=password]", "desk-password-1")
-    page.press("input[name=password]", "Enter")
+    ctx, page = open_desk(browser, live_server, site)
     page.locator(f".mod-card[data-id='{held.pk}']").wait_for()
     page.keyboard.press("r")
     page.locator("#dialog").wait_for()
