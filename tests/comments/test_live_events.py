@@ -20,6 +20,15 @@ def read_events(client, story, out: list, ready: threading.Event, **params) -> N
         out.append(chunk.decode())
 
 
+def start_reader(client, story, **params) -> tuple[threading.Thread, list, threading.Event]:
+    """A reader's stream in a thread: (thread, chunks read so far, set once the first arrives)."""
+    out: list = []
+    ready = threading.Event()
+    t = threading.Thread(target=read_events, args=(client, story, out, ready), kwargs=params)
+    t.start()
+    return t, out, ready
+
+
 def parse(chunks: list[str]) -> list[tuple[str, dict]]:
     events = []
     for block in "".join(chunks[1:]).split("\n\n"):
@@ -91,12 +100,7 @@ def test_events_cross_workers_through_redis(client, settings, story, make_reader
     # one process reaches readers connected to another.
     settings.REDIS_URL = REDIS_TEST_URL
     alice, _ = make_reader("alice")
-    out: list = []
-    ready = threading.Event()
-    t = threading.Thread(
-        target=read_events, args=(client, story, out, ready), kwargs={"max_seconds": 4}
-    )
-    t.start()
+    t, out, ready = start_reader(client, story, max_seconds=4)
     assert ready.wait(5)
     import time
 
@@ -122,22 +126,10 @@ def test_past_the_stream_cap_a_reader_gets_catch_up_and_polls(
     first = actions.post_comment(story=story, author=alice, body="one")
     second = actions.post_comment(story=story, author=alice, body="two")
 
-    held_open: list = []
-    ready = threading.Event()
-    streaming = threading.Thread(
-        target=read_events, args=(client, story, held_open, ready), kwargs={"max_seconds": 2}
-    )
-    streaming.start()
+    streaming, _, ready = start_reader(client, story, max_seconds=2)
     assert ready.wait(5)
 
-    overflow: list = []
-    started = threading.Event()
-    t = threading.Thread(
-        target=read_events,
-        args=(client, story, overflow, started),
-        kwargs={"after": first.pk, "max_seconds": 30},
-    )
-    t.start()
+    t, overflow, _ = start_reader(client, story, after=first.pk, max_seconds=30)
     t.join(5)
     assert not t.is_alive(), "an over-cap reader must not be held for the stream's length"
     body = "".join(overflow[1:])
@@ -146,12 +138,7 @@ def test_past_the_stream_cap_a_reader_gets_catch_up_and_polls(
 
     streaming.join(10)
     actions.post_comment(story=story, author=alice, body="three")  # before the stream: not sent
-    again: list = []
-    again_ready = threading.Event()
-    t = threading.Thread(
-        target=read_events, args=(client, story, again, again_ready), kwargs={"max_seconds": 3}
-    )
-    t.start()
+    t, again, again_ready = start_reader(client, story, max_seconds=3)
     assert again_ready.wait(5)
     import time
 
