@@ -339,9 +339,11 @@ def _save_ban(ban: SiteBan | None, site: Site, user: User, actor: Any, **fields:
         raise Refused("already_handled", f"Already handled by {who}.", 409) from None
 
 
-def _reject_pending(actor: Any, site: Site, user: User, reason: str) -> int:
+def _reject_pending(actor: Any, site: Site, user: User, why: str, reason: str) -> int:
     """Reject the user's comments still awaiting review on this site (inside the ban's
-    transaction): a banned author's queue should not outlive the ban. Returns how many."""
+    transaction): a banned author's queue should not outlive the ban. The author reads
+    "The author was <why>: <reason>". Returns how many."""
+    reason = f"The author was {why}: {reason}"[:MAX_REASON]
     pending = Comment.objects.filter(
         author=user, story__site=site, status=Comment.Status.PENDING
     ).values_list("pk", flat=True)
@@ -380,7 +382,7 @@ def ban_user(
             reason=reason,
         )
         if reject_pending:
-            _reject_pending(actor, site, user, f"The author was banned: {reason}"[:MAX_REASON])
+            _reject_pending(actor, site, user, "banned", reason)
         _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
     return user
 
@@ -418,8 +420,7 @@ def suspend_user(
             data={"hours": hours, "until": until.isoformat()},
         )
         if reject_pending:
-            note = f"The author was suspended: {reason}"[:MAX_REASON]
-            _reject_pending(actor, site, user, note)
+            _reject_pending(actor, site, user, "suspended", reason)
         _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
     return user
 
