@@ -179,7 +179,9 @@ class Calibration:
 def artifact_sha256(path: Path) -> str:
     """Fingerprint of a model artifact (weights + config), recorded with its calibration."""
     digest = hashlib.sha256()
-    for name in ("config.json", "model.npz"):
+    for name in ("config.json", "model.npz", "encoder.onnx"):
+        if name == "encoder.onnx" and not (path / name).exists():
+            continue  # a stage-1-only artifact
         with open(path / name, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from civility.scoring.constants import ScoreResult, Span
+from civility.scoring.encoder import EncoderStage
 from civility.scoring.features import Featurizer
 from civility.scoring.language import detect_language
 from civility.scoring.normalize import Normalized, normalize
@@ -28,11 +29,20 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class Scorer:
     """Scores comments for the seven ATTRIBUTES and finds the spans that drive high scores.
 
-    Stage 1 (always): hashed word-piece + char n-gram logistic heads. Spans come from a token
-    head trained on Toxic Spans (SemEval-2021), mapped back to the original text's offsets.
+    Stage 1 (always): hashed word-piece + char n-gram logistic heads. Stage 2 (when the
+    artifact has ``encoder.onnx``): a fine-tuned MiniLM-L6 re-scores every text whose stage-1
+    TOXICITY reaches ``cascade.route_from`` (or the span gate); its logits are blended with
+    stage 1's per attribute. Spans come from token heads trained on Toxic Spans (SemEval-2021),
+    mapped back to the original text's offsets.
     """
 
-    def __init__(self, path: Path, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        stage2: bool = True,
+    ) -> None:
         self.path = path
         self.config = config
         self.version: str = config["version"]
@@ -57,17 +67,39 @@ class Scorer:
         self.span_token_threshold = float(span_cfg["token_threshold"])
         self.span_doc_threshold = float(span_cfg["doc_threshold"])
         self.span_join_gap = int(span_cfg.get("join_gap", 1))
+        self.cascade: dict[str, Any] | None = config.get("cascade") if stage2 else None
+        self.encoder: EncoderStage | None = None
+        if self.cascade is not None:
+            if not (path / "encoder.onnx").exists():
+                raise FileNotFoundError(f"{path} configures a cascade but has no encoder.onnx")
+            self.encoder = EncoderStage(
+                path / "encoder.onnx", path / "tokenizer.json", int(self.cascade["max_len"])
+            )
+            self.alpha = np.array(
+                [float(self.cascade["alpha"].get(a, 0.0)) for a in self.attributes], np.float32
+            )
+            self.route_from = float(self.cascade["route_from"])
+            self.span_beta = float(self.cascade.get("span_beta", 0.0))
+            if "thresholds" in self.cascade:
+                self.thresholds = dict(self.cascade["thresholds"])
+            if "span" in self.cascade:
+                span_cfg = self.cascade["span"]
+                self.span_token_threshold = float(span_cfg["token_threshold"])
+                self.span_doc_threshold = float(span_cfg["doc_threshold"])
+                self.span_join_gap = int(span_cfg.get("join_gap", 1))
 
     # ------------------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Scorer:
-        """Load an artifact folder (default: the one shipped inside the package)."""
+    def load(cls, path: str | Path | None = None, stage2: bool = True) -> Scorer:
+        """Load an artifact folder (default: the one shipped inside the package).
+
+        ``stage2=False`` serves stage 1 alone (faster, lower quality; see the model card)."""
         p = Path(path) if path is not None else DEFAULT_ARTIFACT
         with open(p / "config.json", encoding="utf-8") as fh:
             config = json.load(fh)
         with np.load(p / "model.npz") as z:
             arrays = {k: z[k] for k in z.files}
-        return cls(p, config, arrays)
+        return cls(p, config, arrays, stage2)
 
     @classmethod
     def default(cls) -> Scorer:
@@ -135,6 +167,32 @@ class Scorer:
         bounds = np.cumsum([len(e.ids) for e in encodings])[:-1]
         return np.split(p, bounds)
 
+    def cascade_logits(
+        self,
+        norm_texts: list[str],
+        encodings: list[Any] | None = None,
+        span_gate: float = 1.0,
+    ) -> tuple[np.ndarray, dict[int, tuple[list[tuple[int, int]], np.ndarray]]]:
+        """Final logits (n, attributes) of normalized texts, and for each text stage 2 read:
+        its pieces' offsets and span probabilities. Stage 2 reads every text whose stage-1
+        TOXICITY reaches ``route_from`` (or ``span_gate``, so highlighted texts get its spans)."""
+        z = self.logits(norm_texts, encodings)
+        pieces: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        if self.encoder is not None:
+            routed = np.flatnonzero(_sigmoid(z[:, 0]) >= min(self.route_from, span_gate))
+            if len(routed):
+                z2, tok = self.encoder.run([norm_texts[i] for i in routed])
+                z[routed] += self.alpha * (z2 - z[routed])
+                for i, (offsets, logit) in zip(routed, tok, strict=True):
+                    pieces[int(i)] = (offsets, _sigmoid(logit))
+        return z, pieces
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """(n, attributes) probabilities, no spans (evaluation and bulk scoring)."""
+        if not texts:
+            return np.zeros((0, len(self.attributes)), np.float32)
+        return _sigmoid(self.cascade_logits([normalize(t).text for t in texts])[0])
+
     def score(self, texts: list[str], span_gate: float | None = None) -> list[ScoreResult]:
         """Score a batch of texts (the fast path: one vectorized pass for the whole batch).
 
@@ -147,9 +205,10 @@ class Scorer:
         norms = [normalize(t) for t in texts]
         norm_texts = [n.text for n in norms]
         encodings = self.featurizer.encode(norm_texts)
-        probs = _sigmoid(self.logits(norm_texts, encodings))
-        tox = probs[:, 0]
         gate = self.thresholds.get("TOXICITY", 0.5) if span_gate is None else span_gate
+        z, pieces = self.cascade_logits(norm_texts, encodings, gate)
+        probs = _sigmoid(z)
+        tox = probs[:, 0]
         need = [i for i in range(len(texts)) if tox[i] >= gate]
         tok_probs = (
             self.token_probs([encodings[i] for i in need], [norm_texts[i] for i in need])
@@ -158,7 +217,7 @@ class Scorer:
         )
         spans_by_doc: dict[int, list[Span]] = {}
         for i, tp in zip(need, tok_probs, strict=False):
-            spans_by_doc[i] = self._spans(norms[i], encodings[i], tp, probs[i])
+            spans_by_doc[i] = self._spans(norms[i], encodings[i], tp, probs[i], pieces.get(i))
         results = []
         for i, t in enumerate(texts):
             scores = {a: round(float(probs[i, j]), 6) for j, a in enumerate(self.attributes)}
@@ -170,12 +229,34 @@ class Scorer:
         return self.score([text])[0]
 
     # ------------------------------------------------------------------------------- spans
+    def _blend_words(
+        self,
+        words: dict[int, tuple[int, int, float]],
+        offsets: list[tuple[int, int]],
+        probs: np.ndarray,
+    ) -> dict[int, tuple[int, int, float]]:
+        starts = np.array([s for s, _ in offsets])
+        out = {}
+        for w, (s, e, p1) in words.items():
+            lo, hi = np.searchsorted(starts, s), np.searchsorted(starts, e)
+            if hi > lo:
+                p1 = (1 - self.span_beta) * p1 + self.span_beta * float(probs[lo:hi].max())
+            out[w] = (s, e, p1)
+        return out
+
     def _spans(
-        self, norm: Normalized, enc: Any, tok_p: np.ndarray, doc_p: np.ndarray
+        self,
+        norm: Normalized,
+        enc: Any,
+        tok_p: np.ndarray,
+        doc_p: np.ndarray,
+        stage2: tuple[list[tuple[int, int]], np.ndarray] | None = None,
     ) -> list[Span]:
         """Words whose span-head probability passes the threshold, merged across small gaps,
-        mapped to the original text. Each merged span is attributed to every attribute whose
-        document score passes its threshold (TOXICITY at least)."""
+        mapped to the original text. Where the encoder read a word (``stage2``: its pieces'
+        offsets and probabilities), the word's probability blends both heads by ``span_beta``.
+        Each merged span is attributed to every attribute whose document score passes its
+        threshold (TOXICITY at least)."""
         if len(tok_p) == 0:
             return []
         words: dict[int, tuple[int, int, float]] = {}
@@ -188,6 +269,8 @@ class Scorer:
                 words[w] = (min(ws, s), max(we, e), max(wp, float(tok_p[k])))
             else:
                 words[w] = (s, e, float(tok_p[k]))
+        if stage2 is not None and len(stage2[1]):
+            words = self._blend_words(words, *stage2)
         picked = sorted((s, e, p) for s, e, p in words.values() if p >= self.span_token_threshold)
         merged: list[list[float]] = []
         for s, e, p in picked:

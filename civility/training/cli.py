@@ -12,6 +12,7 @@ from civility.scoring.model import DEFAULT_ARTIFACT
 
 def train_main(argv: list[str]) -> int:
     """Train the scoring artifact from ../shared/datasets (or $CIVILITY_DATASETS)."""
+    from civility.training.encoder import EncoderParams, add_encoder
     from civility.training.train import TrainParams, train
 
     ap = argparse.ArgumentParser(prog="civility train", description=train_main.__doc__)
@@ -22,13 +23,33 @@ def train_main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=TrainParams.seed)
     ap.add_argument("--C", type=float, default=TrainParams.C)
     ap.add_argument("--bits", type=int, default=TrainParams.bits)
+    ap.add_argument(
+        "--encoder-samples",
+        type=int,
+        default=EncoderParams.samples,
+        help="stage 2 (MiniLM fine-tune) examples; 0 = stage 1 only",
+    )
     ap.add_argument("--no-eval", action="store_true", help="skip evaluation / model card")
     args = ap.parse_args(argv)
     root = _existing_root(args.datasets)
     if root is None:
         return 2
+    if args.encoder_samples:
+        try:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            print(
+                "stage 2 needs the [train] extra (torch, transformers); "
+                "pass --encoder-samples 0 for stage 1 alone",
+                file=sys.stderr,
+            )
+            return 2
     params = TrainParams(version=args.version, seed=args.seed, C=args.C, bits=args.bits)
     train(args.out, args.config, root, params)
+    if args.encoder_samples:
+        enc = EncoderParams(seed=args.seed, samples=args.encoder_samples)
+        add_encoder(args.out, root, enc, args.config)
     if not args.no_eval:
         return eval_main(
             ["--model", str(args.out)]

