@@ -1,26 +1,79 @@
 """Stage 2 of the cascade at serving time: the fine-tuned MiniLM-L6 (int8 ONNX) via onnxruntime.
 
 Trained by `civility.training.encoder`; no torch here. Input is the normalized text (the same
-`normalize()` as stage 1), [CLS] + WordPiece ids + [SEP], at most ``max_len`` pieces.
+`normalize()` as stage 1; identity terms blinded when the artifact says so), [CLS] + WordPiece
+ids + [SEP], at most ``max_len`` pieces.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from civility.scoring.features import _BLIND, blind_identity
 
 # Pieces per text the encoder reads; longer comments are judged on their start (plus stage 1,
 # which reads MAX_CHARS of them).
 DEFAULT_MAX_LEN = 64
-BATCH = 32
+
+
+def wordpieces(
+    tokenizer: Any, norm_texts: list[str], max_len: int, blind_version: int = 0
+) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """Per text: [CLS] + WordPiece ids + [SEP] (at most ``max_len``) and each piece's offsets
+    in the normalized text ((0, 0) for the special tokens). With ``blind_version``, each
+    identity term (features.blind_identity) becomes one [UNK] piece: the encoder knows a
+    group is named, not which one. Training and serving both encode through here."""
+    cls = tokenizer.token_to_id("[CLS]")
+    sep = tokenizer.token_to_id("[SEP]")
+    unk = tokenizer.token_to_id("[UNK]")
+    texts = [t[:3000] for t in norm_texts]
+    out = []
+    for text, e in zip(texts, tokenizer.encode_batch(texts, add_special_tokens=False), strict=True):
+        ids, offsets = list(e.ids), list(e.offsets)
+        if blind_version:
+            blinded = blind_identity(text, blind_version)
+            if blinded != text:
+                ids, offsets = _merge_blinded(ids, offsets, blinded, unk)
+        k = max_len - 2
+        out.append(([cls, *ids[:k], sep], [(0, 0), *offsets[:k], (0, 0)]))
+    return out
+
+
+def _merge_blinded(
+    ids: list[int], offsets: list[tuple[int, int]], blinded: str, unk: int
+) -> tuple[list[int], list[tuple[int, int]]]:
+    new_ids: list[int] = []
+    new_offsets: list[tuple[int, int]] = []
+    run_end = -1  # end of the blinded run the last [UNK] stands for
+    for i, (s, e) in zip(ids, offsets, strict=True):
+        if e > s and all(c == _BLIND for c in blinded[s:e]):
+            if new_offsets and run_end >= 0 and blinded[run_end:s].strip(_BLIND + " ") == "":
+                new_offsets[-1] = (new_offsets[-1][0], e)  # same term (or adjacent ones)
+            else:
+                new_ids.append(unk)
+                new_offsets.append((s, e))
+            run_end = e
+        else:
+            new_ids.append(i)
+            new_offsets.append((s, e))
+            run_end = -1
+    return new_ids, new_offsets
 
 
 class EncoderStage:
     """Sequence logits (n, attributes) and per-piece span logits for normalized texts."""
 
-    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_len: int = DEFAULT_MAX_LEN):
+    def __init__(
+        self,
+        onnx_path: Path,
+        tokenizer_path: Path,
+        max_len: int = DEFAULT_MAX_LEN,
+        blind_version: int = 0,
+    ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -38,31 +91,21 @@ class EncoderStage:
         self.tokenizer.no_truncation()
         self.outputs = int(self.session.get_outputs()[0].shape[1])  # attributes
         self.max_len = max_len
-        self.cls: int = self.tokenizer.token_to_id("[CLS]") or 0
-        self.sep: int = self.tokenizer.token_to_id("[SEP]") or 0
+        self.blind_version = blind_version  # identity terms -> placeholder, as in training
 
     def run(
         self, norm_texts: list[str]
     ) -> tuple[np.ndarray, list[tuple[list[tuple[int, int]], np.ndarray]]]:
         """(sequence logits, per text: (piece offsets in the normalized text, piece logits))."""
-        n = len(norm_texts)
-        encs = self.tokenizer.encode_batch([t[:3000] for t in norm_texts], add_special_tokens=False)
-        k = self.max_len - 2
-        ids = [[self.cls, *e.ids[:k], self.sep] for e in encs]
-        seq = np.zeros((n, self.outputs), np.float32)
-        pieces: list[tuple[list[tuple[int, int]], np.ndarray]] = [([], np.zeros(0))] * n
-        order = np.argsort([len(r) for r in ids], kind="stable")  # little padding per batch
-        for b in range(0, n, BATCH):
-            idx = order[b : b + BATCH]
-            width = max(len(ids[i]) for i in idx)
-            x = np.zeros((len(idx), width), np.int64)
-            mask = np.zeros((len(idx), width), np.int64)
-            for r, i in enumerate(idx):
-                x[r, : len(ids[i])] = ids[i]
-                mask[r, : len(ids[i])] = 1
-            s, t = self.session.run(None, {"input_ids": x, "attention_mask": mask})
-            seq[idx] = s
-            for r, i in enumerate(idx):
-                m = len(ids[i]) - 2
-                pieces[i] = (list(encs[i].offsets[:m]), t[r, 1 : 1 + m])
+        seq = np.zeros((len(norm_texts), self.outputs), np.float32)
+        pieces: list[tuple[list[tuple[int, int]], np.ndarray]] = []
+        # One text per run: the int8 graph quantizes activations with one scale per tensor, so
+        # in a padded batch a comment's score would depend on its neighbours (up to 0.2 logit
+        # here). Alone, a comment always gets the same score; it costs ~40 % of throughput.
+        encoded = wordpieces(self.tokenizer, norm_texts, self.max_len, self.blind_version)
+        for i, (ids, offsets) in enumerate(encoded):
+            x = np.array([ids], np.int64)
+            s, t = self.session.run(None, {"input_ids": x, "attention_mask": np.ones_like(x)})
+            seq[i] = s[0]
+            pieces.append((offsets[1:-1], t[0, 1:-1]))
         return seq, pieces

