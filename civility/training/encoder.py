@@ -11,13 +11,16 @@ with two heads trained together:
 - a token head (each word piece -> 1 logit: is it inside a toxic span), trained on SemEval-2021
   Toxic Spans train posts + our own span rows.
 
-Inputs are ``normalize(text)`` (the serving normalization), WordPiece ids without the stage-1
-identity blinding, [CLS] ... [SEP], at most ``max_len`` pieces. Batches are drawn from length
-buckets so that little time goes to padding. The result is exported to ONNX (inputs
-``input_ids``, ``attention_mask``; outputs ``seq_logits`` (n, 7), ``tok_logits`` (n, t)) and
-dynamically quantized to int8: ``encoder.onnx`` inside the artifact folder, served with
-onnxruntime (no torch). Needs the [train] extra. On the 2 CPU cores here it trains at ~40
-texts/s; a GPU, when present, is used.
+Inputs are ``normalize(text)`` (the serving normalization), optionally with identity terms as
+one [UNK] piece each (``blind_version``, off for the shipped artifact; see
+civility.scoring.encoder.wordpieces, which training and serving share), [CLS] ... [SEP], at most
+``max_len`` pieces. Batches are drawn from length buckets so
+that little time goes to padding. The result is exported to ONNX (inputs ``input_ids``,
+``attention_mask``; outputs ``seq_logits`` (n, 7), ``tok_logits`` (n, t)) and dynamically
+quantized to int8: ``encoder.onnx`` in the (stage-1) artifact folder, served with onnxruntime
+(no torch). Then `fit_cascade` chooses, on validation data, how the stages combine. Needs the
+[train] extra. On the 2 CPU cores here one pass of the mix (113k examples) takes ~30 minutes
+(~60 texts/s); a GPU, when present, is used.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ import numpy as np
 
 from civility.scoring.constants import ATTRIBUTES
 from civility.scoring.encoder import wordpieces
-from civility.scoring.features import BLIND_VERSION
 from civility.scoring.normalize import normalize
 from civility.training.datasets import (
     LabeledSet,
@@ -58,9 +60,13 @@ class EncoderParams:
     lr: float = 5e-5
     warmup: float = 0.06
     own_repeat: int = 4
-    # Identity terms -> same-length placeholder ([UNK] pieces), as stage 1 does: without it the
-    # encoder learned "queer", "muslim" ... as toxic (neutral-template FPR 12 % vs 3 %).
-    blind_version: int = BLIND_VERSION  # 0 = no blinding
+    # Identity terms as one [UNK] piece (features.blind_identity of this version; 0 = off).
+    # Measured both ways for 2026.11.3 (model card, closing note of issue 3): blinded, every
+    # group scores alike (template max FPR 7.5 %, BPSN >= 0.987) but any group mention raises
+    # the score (ToxiGen neutral FPR up to 46 %; one of our 29 neutral identity sentences held);
+    # unblinded, AUCs are higher and our neutral sentences pass, but "queer", "homosexual" and
+    # "muslim" templates reach 10-12 % FPR. The shipped artifact is unblinded.
+    blind_version: int = 0
     span_rows: int = 0  # 0 = all span rows
 
 
@@ -385,7 +391,7 @@ def fit_cascade(
     config["cascade"] = {
         "max_len": max_len,
         "blind_version": blind_version,
-        "alpha": {a: float(alpha[j]) for j, a in enumerate(attrs)},
+        "alpha": {a: round(float(alpha[j]), 2) for j, a in enumerate(attrs)},
         "route_from": route_from,
         "thresholds": thresholds,
         "routing_on_val": routing,
@@ -435,7 +441,9 @@ def add_encoder(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--artifact", type=Path, required=True, help="artifact folder to add it to")
+    ap.add_argument(
+        "--artifact", type=Path, required=True, help="stage-1 artifact folder to add stage 2 to"
+    )
     ap.add_argument("--samples", type=int, default=EncoderParams.samples)
     ap.add_argument("--max-len", type=int, default=EncoderParams.max_len)
     ap.add_argument("--span-rows", type=int, default=0)
@@ -447,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         import transformers  # noqa: F401
     except ImportError:
         print("the encoder needs the [train] extra (torch, transformers)", file=sys.stderr)
+        return 2
+    if not (args.artifact / "config.json").exists():
+        print(f"{args.artifact} is not a stage-1 artifact (run `civility train`)", file=sys.stderr)
         return 2
     root = datasets_root()
     if not root.exists():

@@ -320,9 +320,9 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
         f"{res.get('machine')}",
         f"- rows: {cfg.get('rows')}; dedup: {cfg.get('dedup')}",
         f"- hyper-parameters: `{json.dumps(cfg.get('params'))}`",
-        f"- thresholds (max-F1 on the combined validation split): "
+        f"- stage-1 thresholds (max-F1 on the combined validation split; used without stage 2): "
         f"`{json.dumps(cfg.get('thresholds'))}`",
-        f"- span settings: `{json.dumps(cfg.get('span'))}`",
+        f"- stage-1 span settings: `{json.dumps(cfg.get('span'))}`",
         f"- libraries: `{json.dumps(cfg.get('libraries'))}`",
         "",
     ]
@@ -369,6 +369,13 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
                 + " | ".join(_fmt(r.get(f"auc[{p}]", float("nan"))) for p in cols)
                 + " |"
             )
+    if "alt-profanity-check" in peers_:
+        lines += [
+            "",
+            "alt-profanity-check was trained on Davidson 2017 in full and on Jigsaw's Wikipedia "
+            "toxic comments (its README): its figures on davidson2017 and on the Wikipedia "
+            "identity set below are not held-out for it.",
+        ]
     if "olid_level_a" in res:
         o = res["olid_level_a"]
         lines += [

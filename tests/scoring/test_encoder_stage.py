@@ -1,0 +1,54 @@
+"""Stage 2's input encoding and determinism (serving side, no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from civility.scoring import Scorer
+from civility.scoring.encoder import wordpieces
+from civility.scoring.normalize import normalize
+
+
+def _tokenizer(scorer: Scorer) -> Tokenizer:
+    tok = Tokenizer.from_file(str(scorer.path / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def test_identity_terms_become_one_unknown_piece(scorer: Scorer) -> None:
+    tok = _tokenizer(scorer)
+    unk, cls, sep = tok.token_to_id("[UNK]"), tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    text = normalize("Curse on the Jews and African Americans, said nobody.").text
+    [(ids, offsets)] = wordpieces(tok, [text], 64, blind_version=2)
+    assert ids[0] == cls and ids[-1] == sep
+    unks = [offsets[i] for i, t in enumerate(ids) if t == unk]
+    assert [text[s:e] for s, e in unks] == ["jews", "african americans"]
+    [(plain, _)] = wordpieces(tok, [text], 64, blind_version=0)
+    assert unk not in plain and len(plain) > len(ids)
+
+
+def test_long_text_is_cut_to_max_len(scorer: Scorer) -> None:
+    tok = _tokenizer(scorer)
+    [(ids, offsets)] = wordpieces(tok, ["word " * 500], 64)
+    assert len(ids) == len(offsets) == 64
+
+
+def test_a_comment_scores_the_same_alone_and_in_any_batch(scorer: Scorer) -> None:
+    assert scorer.encoder is not None
+    texts = [
+        normalize(t).text
+        for t in (
+            "You are a brainless idiot.",
+            "They are rats to be exterminated.",
+            "ok",
+            "The council meets on Tuesday to discuss the new school budget, the mayor said in a "
+            "long statement to reporters outside the town hall.",
+        )
+    ]
+    batch, pieces = scorer.encoder.run(texts)
+    for i, t in enumerate(texts):
+        alone, alone_pieces = scorer.encoder.run([t])
+        np.testing.assert_array_equal(alone[0], batch[i])
+        np.testing.assert_array_equal(alone_pieces[0][1], pieces[i][1])
