@@ -10,7 +10,9 @@ moderation hook uses it).
 
 Settings (environment): CIVILITY_SCORING_ARTIFACT (artifact folder; default: the one shipped in
 the package), CIVILITY_SCORING_TIMEOUT (seconds per comment, default 2),
-CIVILITY_SCORING_LOAD_TIMEOUT (seconds for the first load, default 30).
+CIVILITY_SCORING_LOAD_TIMEOUT (seconds for the first load, default 30), CIVILITY_SCORING_STAGE2
+(0 serves the model's fast first stage alone: ~12x the comments/s, lower quality, see the model
+card; default 1).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ ATTRIBUTE_LABELS = {
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
 _lock = threading.Lock()
-_scorers: dict[str, Any] = {}
+_scorers: dict[tuple[str, bool], Any] = {}
 
 
 class ScoringUnavailable(RuntimeError):
@@ -68,25 +70,36 @@ def artifact_path() -> str:
     return os.environ.get("CIVILITY_SCORING_ARTIFACT", "")
 
 
+def stage2_enabled() -> bool:
+    return os.environ.get("CIVILITY_SCORING_STAGE2", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+    }
+
+
 def get_scorer() -> Any:
-    """The scorer for the configured artifact (loaded once per path, with a timeout)."""
-    path = artifact_path()
-    scorer = _scorers.get(path)
+    """The scorer for the configured artifact (loaded once per setting, with a timeout)."""
+    key = (artifact_path(), stage2_enabled())
+    scorer = _scorers.get(key)
     if scorer is not None:
         return scorer
     from civility.scoring import Scorer
 
     def load() -> Any:
-        return Scorer.load(path) if path else Scorer.default()
+        path, stage2 = key
+        if path or not stage2:
+            return Scorer.load(path or None, stage2=stage2)
+        return Scorer.default()
 
     with _lock:
-        if path not in _scorers:
+        if key not in _scorers:
             future = _executor.submit(load)
             try:
-                _scorers[path] = future.result(_float_env("CIVILITY_SCORING_LOAD_TIMEOUT", 30))
+                _scorers[key] = future.result(_float_env("CIVILITY_SCORING_LOAD_TIMEOUT", 30))
             except FutureTimeout as exc:
                 raise ScoringUnavailable("loading the scoring model timed out") from exc
-        return _scorers[path]
+        return _scorers[key]
 
 
 def score_text(text: str) -> dict[str, Any]:

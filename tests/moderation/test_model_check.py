@@ -150,3 +150,16 @@ def test_word_rules_in_pipeline_reject_and_hold_with_span(site, story, commenter
         r["code"] != "banned_word"
         for r in decide(sub(site, story, commenter, "assess the class")).reasons
     )
+
+
+def test_stage2_setting_serves_the_first_stage_alone(scorer, site, story, commenter, monkeypatch):
+    assert model_check.get_scorer().encoder is not None  # the default: the whole cascade
+    monkeypatch.setenv("CIVILITY_SCORING_STAGE2", "0")
+    fast = model_check.get_scorer()
+    assert fast.encoder is None and fast.version == scorer.version
+    decision = decide(sub(site, story, commenter, ABUSIVE))
+    assert decision.action == HOLD
+    # The stored scores are the first stage's, not the cascade's.
+    first = {a: round(v, 4) for a, v in fast.score_one(ABUSIVE).scores.items()}
+    assert decision.scores["scores"] == first
+    assert first != {a: round(v, 4) for a, v in scorer.score_one(ABUSIVE).scores.items()}
