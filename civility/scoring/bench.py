@@ -207,10 +207,11 @@ def run_bench(
     }
     _timed(res, "", scorer, texts, batch, single)
     if scorer.encoder is not None:
-        tox = scorer.probabilities(texts)[:, 0]  # not used for routing: stage 1 decides that
         first = Scorer.load(model, stage2=False)
+        # Stage 1's TOXICITY decides the routing; the blended one what the site flags.
         p1 = first.probabilities(texts)[:, 0]
         res["routed_share"] = float((p1 >= scorer.route_from).mean())
+        tox = scorer.probabilities(texts)[:, 0]
         res["flagged_share"] = float((tox >= scorer.thresholds["TOXICITY"]).mean())
         _timed(res, "stage1_only_", first, texts, batch, single)
         worst = bench_texts(n, toxic_share=None)

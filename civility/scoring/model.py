@@ -62,12 +62,14 @@ class Scorer:
         self.span_b = float(arrays["span_b"])
         sd = arrays.get("span_dense_w")
         self.span_dense_w = None if sd is None else sd.astype(np.float32)
-        self.thresholds: dict[str, float] = dict(config["thresholds"])
-        span_cfg = config["span"]
+        self.cascade: dict[str, Any] | None = config.get("cascade") if stage2 else None
+        # With stage 2, its blended scores have their own thresholds and span settings.
+        use = self.cascade or {}
+        self.thresholds: dict[str, float] = dict(use.get("thresholds", config["thresholds"]))
+        span_cfg = use.get("span", config["span"])
         self.span_token_threshold = float(span_cfg["token_threshold"])
         self.span_doc_threshold = float(span_cfg["doc_threshold"])
         self.span_join_gap = int(span_cfg.get("join_gap", 1))
-        self.cascade: dict[str, Any] | None = config.get("cascade") if stage2 else None
         self.encoder: EncoderStage | None = None
         if self.cascade is not None:
             if not (path / "encoder.onnx").exists():
@@ -83,13 +85,6 @@ class Scorer:
             )
             self.route_from = float(self.cascade["route_from"])
             self.span_beta = float(self.cascade.get("span_beta", 0.0))
-            if "thresholds" in self.cascade:
-                self.thresholds = dict(self.cascade["thresholds"])
-            if "span" in self.cascade:
-                span_cfg = self.cascade["span"]
-                self.span_token_threshold = float(span_cfg["token_threshold"])
-                self.span_doc_threshold = float(span_cfg["doc_threshold"])
-                self.span_join_gap = int(span_cfg.get("join_gap", 1))
 
     # ------------------------------------------------------------------------------ loading
     @classmethod

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from civility.scoring.constants import ATTRIBUTES
-from civility.scoring.encoder import wordpieces
+from civility.scoring.encoder import load_tokenizer, wordpieces
 from civility.scoring.normalize import normalize
 from civility.training.datasets import (
     LabeledSet,
@@ -96,11 +96,7 @@ def _examples(
 
     cfg = load_config(config_path)
     train, val = train_val(root, config_path)
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(minilm_tokenizer_path()))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
+    tokenizer = load_tokenizer(minilm_tokenizer_path())
 
     def encode(texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         return wordpieces(tokenizer, texts, params.max_len, params.blind_version)
@@ -341,27 +337,35 @@ def fit_cascade(
     attrs = stage1.attributes
     y = val.labels
 
+    def labelled(j: int) -> np.ndarray | None:
+        """Rows with a label for attribute j, or None when they are all one class."""
+        m = y[:, j] >= 0
+        return m if m.sum() and 0 < y[m, j].sum() < m.sum() else None
+
     def aucs(z: np.ndarray) -> list[float]:
         out = []
         for j in range(len(attrs)):
-            m = y[:, j] >= 0
-            if m.sum() and 0 < y[m, j].sum() < m.sum():
-                out.append(roc_auc(y[m, j].astype(int), z[m, j]))
-            else:
-                out.append(float("nan"))
+            m = labelled(j)
+            out.append(float("nan") if m is None else roc_auc(y[m, j].astype(int), z[m, j]))
         return out
 
+    auc_by_alpha = np.array([aucs(z1 + a * (z2 - z1)) for a in ALPHAS])  # (alphas, attributes)
     alpha = np.zeros(len(attrs), np.float32)
     for j in range(len(attrs)):
-        by_alpha = [aucs(z1 + a * (z2 - z1))[j] for a in ALPHAS]
-        if not np.isnan(by_alpha).all():
-            alpha[j] = ALPHAS[int(np.nanargmax(by_alpha))]
+        if not np.isnan(auc_by_alpha[:, j]).all():
+            alpha[j] = ALPHAS[int(np.nanargmax(auc_by_alpha[:, j]))]
     tox1 = 1 / (1 + np.exp(-z1[:, 0]))
-    routing = []
-    for lo in ROUTE_FROM:
-        r = tox1 >= lo
+
+    def blended(route_from: float) -> tuple[np.ndarray, np.ndarray]:
+        """The cascade's logits when texts with stage-1 TOXICITY >= route_from are routed."""
+        r = tox1 >= route_from
         z = z1.copy()
         z[r] += alpha * (z2[r] - z1[r])
+        return z, r
+
+    routing = []
+    for lo in ROUTE_FROM:
+        z, r = blended(lo)
         routing.append(
             {
                 "route_from": lo,
@@ -378,15 +382,13 @@ def fit_cascade(
         (row for row in routing if mean_auc(row) >= full - 0.002),
         key=lambda row: row["route_from"],
     )["route_from"]
-    r = tox1 >= route_from
-    z = z1.copy()
-    z[r] += alpha * (z2[r] - z1[r])
-    p = 1 / (1 + np.exp(-z))
+    p = 1 / (1 + np.exp(-blended(route_from)[0]))
     thresholds = {}
     for j, a in enumerate(attrs):
-        m = y[:, j] >= 0
-        ok = m.sum() and 0 < y[m, j].sum() < m.sum()
-        thresholds[a] = round(best_f1_threshold(y[m, j].astype(int), p[m, j]), 4) if ok else 0.5
+        m = labelled(j)
+        thresholds[a] = (
+            0.5 if m is None else round(best_f1_threshold(y[m, j].astype(int), p[m, j]), 4)
+        )
     config = dict(stage1.config)
     config["cascade"] = {
         "max_len": max_len,

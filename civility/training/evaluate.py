@@ -261,8 +261,8 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         texts = [r[0] for r in tg]
         groups = np.asarray([r[1] for r in tg])
         y = np.asarray([r[2] for r in tg])
-        p = _scores(scorer, texts)[:, tox_j]
-        pi = _scores(scorer, texts)[:, ATTRIBUTES.index("IDENTITY_ATTACK")]
+        both = _scores(scorer, texts)
+        p, pi = both[:, tox_j], both[:, ATTRIBUTES.index("IDENTITY_ATTACK")]
         fpr = {
             g: float((p[(groups == g) & (y == 0)] >= t).mean())
             for g in sorted(set(groups.tolist()))

@@ -6,15 +6,12 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from civility.scoring import Scorer
-from civility.scoring.encoder import wordpieces
+from civility.scoring.encoder import load_tokenizer, wordpieces
 from civility.scoring.normalize import normalize
 
 
 def _tokenizer(scorer: Scorer) -> Tokenizer:
-    tok = Tokenizer.from_file(str(scorer.path / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    return tok
+    return load_tokenizer(scorer.path / "tokenizer.json")
 
 
 def test_identity_terms_become_one_unknown_piece(scorer: Scorer) -> None:
