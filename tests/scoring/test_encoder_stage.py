@@ -49,3 +49,24 @@ def test_a_comment_scores_the_same_alone_and_in_any_batch(scorer: Scorer) -> Non
         alone, alone_pieces = scorer.encoder.run([t])
         np.testing.assert_array_equal(alone[0], batch[i])
         np.testing.assert_array_equal(alone_pieces[0][1], pieces[i][1])
+
+
+def test_threads_do_not_change_scores_or_order(scorer: Scorer) -> None:
+    """A batch spreads its texts over worker threads; each text still gets its own score, in
+    its own row, as when one thread scores them all."""
+    encoder = scorer.encoder
+    assert encoder is not None
+    texts = [normalize(f"Comment {i}: " + "you idiot " * (i % 7)).text for i in range(41)]
+    workers = encoder.workers
+    try:
+        encoder.workers = 1
+        one, one_pieces = encoder.run(texts)
+        encoder.workers = 3
+        three, three_pieces = encoder.run(texts[::-1])
+    finally:
+        encoder.workers = workers
+    np.testing.assert_array_equal(one, three[::-1])
+    for a, b in zip(one_pieces, three_pieces[::-1], strict=True):
+        assert a[0] == b[0]
+        np.testing.assert_array_equal(a[1], b[1])
+    assert len({tuple(r) for r in one.round(4)}) > 5  # the texts really differ
