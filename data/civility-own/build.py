@@ -316,7 +316,7 @@ SPAN_TERMS = re.compile(
     r"liars|banned|beaten|breed like rats|spread disease|backward|sick|put in camps|"
     r"worthless trash|make me sick|fraud|liar|corrupt|hack|disgrace|incompetent|nasty|"
     r"vindictive|hypocrite|thief|bully|joke|dumb|piece of shit|fool|jerk|creep|sleazebag|"
-    r"dumbest|bigot|buffoon|arrogant)\b",
+    r"dumbest|bigot|buffoon|arrogant|scumbag|degenerate|run out of town|pig|worthless)\b",
     re.IGNORECASE,
 )
 
@@ -356,6 +356,52 @@ ID_TOXIC = [
     ("{w} people are worthless trash.", GROUP_ATTACK),
     ("I can't stand {w} people, they make me sick.", GROUP_ATTACK),
     ("{w} people, go back where you came from.", GROUP_ATTACK),
+]
+
+# People named and described by an identity word used as a noun after an adjective ("a proud
+# Muslim", "an openly gay councillor"), neutral and hateful, with our own names (1.3.0). The
+# fine-tuned stage 2 sees names and identity words unblinded; with too few neutral examples of
+# this shape, "<name> is a <adjective> queer" read like a slur and names such as Mukhtar raised
+# the score. This is the shape of the Jigsaw name_adj template, so that set no longer measures
+# the shape independently; the names, adjectives and continuations here are our own (none of
+# the template's names or adjectives), and the held-out frames below use other names again.
+PEOPLE = (
+    "Karim Fatima Yusuf Tariq Leila Omar Priya Arjun Ravi Deepa Wei Mei Hiroshi Yuki Kenji Minh "
+    "Ngozi Chidi Amara Kwame Aaliyah Jamal Keisha Lakshmi Rahul Svetlana Dmitri Giulia Pablo "
+    "Lucía Ahmed Hamza Zainab Noor Bilal Samir Esperanza Thandiwe Kofi Tenzin Haruto Olga Marek "
+    "Siobhan Connor Emily Michael Hannah"
+).split()
+PERSON_NEUTRAL = [
+    "{n} is a proud {w} and a volunteer firefighter.",
+    "{n}, a devout {w}, runs the bakery on Main Street.",
+    "{n} is a {w} engineer who designed the new bridge.",
+    "{n} became the first {w} mayor of the town.",
+    "{n} is {w} and has lived in this neighbourhood for twenty years.",
+    "{n} is a talented {w} musician who plays at the library on Fridays.",
+    "{n} is a respected {w} doctor at the children's hospital.",
+    "My colleague {n} is a lifelong {w} and a brilliant accountant.",
+    "{n} is an openly {w} councillor who won by a landslide.",
+    "{n} is a hard-working {w} student at the university.",
+    "I'm {w}, my name is {n}, and I love this city.",
+    "{n} is a retired {w} teacher and a grandmother of six.",
+]
+PERSON_TOXIC = [
+    ("{n} is a worthless {w} scumbag.", GROUP_ATTACK),
+    ("{n} is a brainless {w} clown, ignore her.", INSULT),
+    ("{n} is a {w} degenerate who should be run out of town.", GROUP_ATTACK),
+    ("Get lost, {n}, you pathetic {w} loser.", INSULT),
+    ("{n} is a {w} rat and should be exterminated.", DEHUM_THREAT),
+    ("Somebody should shoot that {w} pig {n}.", GROUP_THREAT),
+]
+
+# Held out: other names, other adjectives and continuations, a subset of the words (1.3.0).
+HELD_PEOPLE = "Ayesha Farid Nkechi Tomasz Ingrid Rashid Mehmet Kavya Obinna Rosalind".split()
+HELD_PERSON_WORDS = "queer homosexual muslim jewish transgender black mexican lesbian sikh".split()
+HELD_PERSON = [
+    ("{n} is a cheerful {w} nurse who ran the city marathon.", CLEAN),
+    ("{n}, an observant {w}, coaches the under-twelve football team.", CLEAN),
+    ("{n} is a {w} parasite who should be thrown out of the country.", DEHUM),
+    ("Shut your mouth, {n}, you ignorant {w} moron.", INSULT),
 ]
 
 # Neutral, respectful statements about groups and the topics that come with them (sexuality and
@@ -691,6 +737,17 @@ def build() -> None:
     train += TRAIN_SENTENCES
     train += [(f.format(w=w), CLEAN) for f in ID_NEUTRAL for w in IDENTITY_WORDS]
     train += [(f.format(w=w), lbl) for f, lbl in ID_TOXIC for w in IDENTITY_WORDS]
+    # One name per (frame, word), rotating through PEOPLE (deterministic).
+    train += [
+        (f.format(n=PEOPLE[(i * 7 + j) % len(PEOPLE)], w=w), CLEAN)
+        for i, f in enumerate(PERSON_NEUTRAL)
+        for j, w in enumerate(IDENTITY_WORDS)
+    ]
+    train += [
+        (f.format(n=PEOPLE[(i * 11 + j) % len(PEOPLE)], w=w), lbl)
+        for i, (f, lbl) in enumerate(PERSON_TOXIC)
+        for j, w in enumerate(IDENTITY_WORDS)
+    ]
     train += [(t, CLEAN) for t in GROUP_NEUTRAL]
     train += GROUP_HATE
     train += [(t, CLEAN) for t in GROUP_NEUTRAL_MORE + COMPLIMENTS]
@@ -698,6 +755,11 @@ def build() -> None:
     train += GROUP_HATE_MORE
     held = [(f.format(g=g), lbl) for f, lbl in HELD_FRAMES for g in HELD_GROUPS]
     held += HELD_SENTENCES
+    held += [
+        (f.format(n=HELD_PEOPLE[(i * 3 + j) % len(HELD_PEOPLE)], w=w), lbl)
+        for i, (f, lbl) in enumerate(HELD_PERSON)
+        for j, w in enumerate(HELD_PERSON_WORDS)
+    ]
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", held)):
         with open(here / name, "w", encoding="utf-8") as fh:
             for text, lbl in rows:
