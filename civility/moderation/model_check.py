@@ -11,8 +11,10 @@ moderation hook uses it).
 Settings (environment): CIVILITY_SCORING_ARTIFACT (artifact folder; default: the one shipped in
 the package), CIVILITY_SCORING_TIMEOUT (seconds per comment, default 2),
 CIVILITY_SCORING_LOAD_TIMEOUT (seconds for the first load, default 30), CIVILITY_SCORING_STAGE2
-(0 serves the model's fast first stage alone: ~12x the comments/s, lower quality, see the model
-card; default 1).
+(0 serves the model's fast first stage alone: ~8x the comments/s, lower quality, see the model
+card; default 1), CIVILITY_SCORING_ROUTE_FROM (stage-1 TOXICITY, 0-1, from which the second stage
+re-scores a comment; default: the model's own point; higher is faster and weaker, the model card's
+Speed section measures the trade on a real comment stream).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ ATTRIBUTE_LABELS = {
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
 _lock = threading.Lock()
-_scorers: dict[tuple[str, bool], Any] = {}
+_scorers: dict[tuple[str, bool, float | None], Any] = {}
 
 
 class ScoringUnavailable(RuntimeError):
@@ -78,18 +80,36 @@ def stage2_enabled() -> bool:
     }
 
 
+def route_from() -> float | None:
+    """CIVILITY_SCORING_ROUTE_FROM, or None for the model's own routing point."""
+    raw = os.environ.get("CIVILITY_SCORING_ROUTE_FROM", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        # Held with "scoring unavailable" (and said at start by `civility serve`), rather than
+        # scored with a routing point nobody chose.
+        raise ScoringUnavailable(
+            f"CIVILITY_SCORING_ROUTE_FROM must be a number from 0 to 1, got {raw!r}"
+        )
+    return value
+
+
 def get_scorer() -> Any:
     """The scorer for the configured artifact (loaded once per setting, with a timeout)."""
-    key = (artifact_path(), stage2_enabled())
+    key = (artifact_path(), stage2_enabled(), route_from())
     scorer = _scorers.get(key)
     if scorer is not None:
         return scorer
     from civility.scoring import Scorer
 
     def load() -> Any:
-        path, stage2 = key
-        if path or not stage2:
-            return Scorer.load(path or None, stage2=stage2)
+        path, stage2, point = key
+        if path or not stage2 or point is not None:
+            return Scorer.load(path or None, stage2=stage2, route_from=point)
         return Scorer.default()
 
     with _lock:

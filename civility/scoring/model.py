@@ -42,6 +42,7 @@ class Scorer:
         config: dict[str, Any],
         arrays: dict[str, np.ndarray],
         stage2: bool = True,
+        route_from: float | None = None,
     ) -> None:
         self.path = path
         self.config = config
@@ -83,21 +84,28 @@ class Scorer:
             self.alpha = np.array(
                 [float(self.cascade["alpha"].get(a, 0.0)) for a in self.attributes], np.float32
             )
-            self.route_from = float(self.cascade["route_from"])
+            # The artifact's routing point (chosen on validation) unless the caller sets one.
+            self.route_from = float(
+                self.cascade["route_from"] if route_from is None else route_from
+            )
             self.span_beta = float(self.cascade.get("span_beta", 0.0))
 
     # ------------------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path | None = None, stage2: bool = True) -> Scorer:
+    def load(
+        cls, path: str | Path | None = None, stage2: bool = True, route_from: float | None = None
+    ) -> Scorer:
         """Load an artifact folder (default: the one shipped inside the package).
 
-        ``stage2=False`` serves stage 1 alone (faster, lower quality; see the model card)."""
+        ``stage2=False`` serves stage 1 alone (faster, lower quality; see the model card).
+        ``route_from`` overrides the stage-1 TOXICITY from which stage 2 re-scores a comment:
+        higher is faster and weaker (the model card's Speed section measures both)."""
         p = Path(path) if path is not None else DEFAULT_ARTIFACT
         with open(p / "config.json", encoding="utf-8") as fh:
             config = json.load(fh)
         with np.load(p / "model.npz") as z:
             arrays = {k: z[k] for k in z.files}
-        return cls(p, config, arrays, stage2)
+        return cls(p, config, arrays, stage2, route_from)
 
     @classmethod
     def default(cls) -> Scorer:

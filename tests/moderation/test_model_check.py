@@ -163,3 +163,16 @@ def test_stage2_setting_serves_the_first_stage_alone(scorer, site, story, commen
     first = {a: round(v, 4) for a, v in fast.score_one(ABUSIVE).scores.items()}
     assert decision.scores["scores"] == first
     assert first != {a: round(v, 4) for a, v in scorer.score_one(ABUSIVE).scores.items()}
+
+
+def test_routing_point_setting(scorer, site, story, commenter, monkeypatch):
+    monkeypatch.setenv("CIVILITY_SCORING_ROUTE_FROM", "0.9")
+    assert model_check.get_scorer().route_from == 0.9
+    assert decide(sub(site, story, commenter, ABUSIVE)).action == HOLD
+    for bad in ("fast", "1.5", "-0.1"):
+        monkeypatch.setenv("CIVILITY_SCORING_ROUTE_FROM", bad)
+        decision = decide(sub(site, story, commenter, CLEAN))
+        assert decision.action == HOLD  # a mistyped setting holds comments; it never guesses
+        assert any(r["code"] == "model_unavailable" for r in decision.reasons)
+    monkeypatch.delenv("CIVILITY_SCORING_ROUTE_FROM")
+    assert model_check.get_scorer().route_from == scorer.route_from

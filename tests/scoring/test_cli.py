@@ -43,6 +43,11 @@ def test_bench_runs(capsys) -> None:  # type: ignore[no-untyped-def]
         "artifact_mb",
     ):
         assert res[k] > 0
+    table = res.get("routing_on_wikipedia_comments")
+    if table:  # the Wikipedia comments are in ../shared/datasets
+        shares = [row["routed_share"] for row in table]
+        assert shares == sorted(shares, reverse=True) and shares[0] > shares[-1]
+        assert all(0.5 < row["auc_vs_perspective"] <= 1 for row in table)
 
 
 def test_random_bert_base_shapes() -> None:

@@ -218,6 +218,20 @@ def test_stage2_rescores_only_what_stage1_does_not_clear(scorer: Scorer) -> None
     assert routed >= len(TOXIC) + len(HATEFUL)
 
 
+def test_routing_point_decides_what_stage2_rescores(scorer: Scorer) -> None:
+    texts = NEWS + CLEAN + TOXIC + [h for h, _ in HATEFUL]
+    first = Scorer.load(stage2=False).probabilities(texts)
+    # Nothing routed: stage 1's scores exactly.
+    np.testing.assert_array_equal(Scorer.load(route_from=1.0).probabilities(texts), first)
+    # Everything routed: texts past the shipped point score as shipped, the others change.
+    every = Scorer.load(route_from=0.0).probabilities(texts)
+    shipped = scorer.probabilities(texts)
+    past = first[:, 0] >= scorer.route_from
+    assert past.any() and (~past).any()
+    np.testing.assert_array_equal(every[past], shipped[past])
+    assert (every[~past] != first[~past]).any(axis=1).all()
+
+
 def test_stage2_lifts_what_stage1_misses(scorer: Scorer) -> None:
     """Insults without a swear word are where the fine-tuned encoder adds most."""
     plain = Scorer.load(stage2=False)
