@@ -263,16 +263,16 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         y = np.asarray([r[2] for r in tg])
         both = _scores(scorer, texts)
         p, pi = both[:, tox_j], both[:, ATTRIBUTES.index("IDENTITY_ATTACK")]
-        fpr = {
-            g: float((p[(groups == g) & (y == 0)] >= t).mean())
-            for g in sorted(set(groups.tolist()))
-            if ((groups == g) & (y == 0)).any()
-        }
+        # Per group only 5-92 neutral statements, several of them rewordings of one another:
+        # the counts go with the rates.
+        neutral = {g: (groups == g) & (y == 0) for g in sorted(set(groups.tolist()))}
+        fpr = {g: float((p[m] >= t).mean()) for g, m in neutral.items() if m.any()}
         out["toxigen"] = {
             "n": len(tg),
             "auc_toxicity": roc_auc(y, p),
             "auc_identity_attack": roc_auc(y, pi),
             "neutral_fpr_by_group": fpr,
+            "neutral_n_by_group": {g: int(m.sum()) for g, m in neutral.items() if m.any()},
             "max_fpr": max(fpr.values()) if fpr else float("nan"),
         }
         for pn, fn in peer_fns.items():
@@ -425,11 +425,16 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
         if "toxigen" in idt:
             d = idt["toxigen"]
             worst = sorted(d["neutral_fpr_by_group"].items(), key=lambda kv: -kv[1])[:8]
+            n_by = d.get("neutral_n_by_group", {})
             lines.append(
                 f"- ToxiGen unique statements ({d['n']}): AUC TOXICITY "
                 f"{_fmt(d['auc_toxicity'])}, IDENTITY_ATTACK "
                 f"{_fmt(d['auc_identity_attack'])}; neutral FPR max {d['max_fpr']:.3f}; "
-                "worst: " + ", ".join(f"{g} {v:.3f}" for g, v in worst)
+                "worst: "
+                + ", ".join(
+                    f"{g} {v:.3f}" + (f" ({round(v * n_by[g])}/{n_by[g]})" if g in n_by else "")
+                    for g, v in worst
+                )
             )
         if "wikipedia_identity_testset" in idt:
             d = idt["wikipedia_identity_testset"]

@@ -316,7 +316,8 @@ SPAN_TERMS = re.compile(
     r"liars|banned|beaten|breed like rats|spread disease|backward|sick|put in camps|"
     r"worthless trash|make me sick|fraud|liar|corrupt|hack|disgrace|incompetent|nasty|"
     r"vindictive|hypocrite|thief|bully|joke|dumb|piece of shit|fool|jerk|creep|sleazebag|"
-    r"dumbest|bigot|buffoon|arrogant|scumbag|degenerate|run out of town|pig|worthless)\b",
+    r"dumbest|bigot|buffoon|arrogant|scumbag|degenerate|run out of town|pig|worthless|"
+    r"slimy|lying|thieving|stinking)\b",
     re.IGNORECASE,
 )
 
@@ -369,7 +370,15 @@ PEOPLE = (
     "Karim Fatima Yusuf Tariq Leila Omar Priya Arjun Ravi Deepa Wei Mei Hiroshi Yuki Kenji Minh "
     "Ngozi Chidi Amara Kwame Aaliyah Jamal Keisha Lakshmi Rahul Svetlana Dmitri Giulia Pablo "
     "Lucía Ahmed Hamza Zainab Noor Bilal Samir Esperanza Thandiwe Kofi Tenzin Haruto Olga Marek "
-    "Siobhan Connor Emily Michael Hannah"
+    "Siobhan Connor Emily Michael Hannah "
+    # 1.4.0: more names, so that no name reads as a cue (2026.11.4 still held "<name> is a nice
+    # queer" for some of the template's names). None is a name of the Jigsaw templates, a
+    # spelling of one, or a held-out name.
+    "Hassan Hussein Ibrahim Khalid Mariam Salma Yasmin Rania Faisal Idris Jamila Nadia Soraya "
+    "Malik Anwar Hadi Zahra Ali Sanjay Anjali Vikram Sunita Harpreet Gurpreet Amit Neha Rohan "
+    "Ifeoma Adebayo Chinwe Emeka Folake Tunde Abena Yaw Zanele Tendai Amani Baraka Wanjiru Xiu "
+    "Jian Hua Takeshi Sakura Min-jun Seo-yeon Thanh Linh Carmen Diego Valentina Rosa Alejandro "
+    "Ximena Kateryna Bogdan Ewa Sean Grace David Rebecca Daniel Noah Miriam Avi Tamar Moshe Leah"
 ).split()
 PERSON_NEUTRAL = [
     "{n} is a proud {w} and a volunteer firefighter.",
@@ -384,6 +393,14 @@ PERSON_NEUTRAL = [
     "{n} is a hard-working {w} student at the university.",
     "I'm {w}, my name is {n}, and I love this city.",
     "{n} is a retired {w} teacher and a grandmother of six.",
+    # 1.4.0: the identity word last, as a noun (2026.11.4 still held that shape for "queer",
+    # "homosexual" and "mexican").
+    "{n} is a proud {w}.",
+    "{n} has always been an outspoken {w}.",
+    "Everyone at the office knows {n} is a devout {w}.",
+    "The new coach, {n}, is a dedicated {w}.",
+    "{n} is an honest, generous {w}.",
+    "My closest friend {n} is a lifelong {w}.",
 ]
 PERSON_TOXIC = [
     ("{n} is a worthless {w} scumbag.", GROUP_ATTACK),
@@ -392,6 +409,9 @@ PERSON_TOXIC = [
     ("Get lost, {n}, you pathetic {w} loser.", INSULT),
     ("{n} is a {w} rat and should be exterminated.", DEHUM_THREAT),
     ("Somebody should shoot that {w} pig {n}.", GROUP_THREAT),
+    ("{n} is a slimy, worthless {w}.", GROUP_ATTACK),
+    ("{n} is a lying, thieving {w}.", GROUP_ATTACK),
+    ("Nobody wants {n} here, the stinking {w}.", GROUP_ATTACK),
 ]
 
 # Held out: other names, other adjectives and continuations, a subset of the words (1.3.0).
