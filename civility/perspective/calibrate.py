@@ -13,10 +13,7 @@ flags about the same share of comments here. Writes `calibration/<model version>
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import hashlib
-import io
 import json
 import os
 import sys
@@ -26,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from civility.perspective.engine import CALIBRATION_DIR, artifact_sha256
+from civility.training.datasets import PERSPECTIVE_WIKIPEDIA, load_perspective_wikipedia
 
-DATASET = "perspective-wikipedia-2k/perspective_wikipedia_2k_score_sample_20180829.csv.gz"
+DATASET = PERSPECTIVE_WIKIPEDIA
 # Our attribute -> Perspective column (the newer of the two model versions where there are two).
 COLUMNS = {
     "TOXICITY": "TOXICITY@6",
@@ -48,11 +46,6 @@ def default_datasets() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-def load_rows(datasets: Path) -> list[dict[str, str]]:
-    with gzip.open(datasets / DATASET, "rb") as fh:
-        return list(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")))
 
 
 def in_fit_half(comment_id: str) -> bool:
@@ -130,7 +123,7 @@ def run(datasets: Path, artifact: str | None) -> dict[str, Any]:
     from civility.scoring import Scorer
 
     scorer = Scorer.load(artifact) if artifact else Scorer.default()
-    rows = load_rows(datasets)
+    rows = load_perspective_wikipedia(datasets)
     texts = [r["comment_text"] for r in rows]
     ours_all: dict[str, list[float]] = {a: [] for a in COLUMNS}
     for start in range(0, len(texts), 256):

@@ -79,49 +79,47 @@ def _dataset_texts(n: int, rng: np.random.Generator, toxic_share: float | None) 
     return [pick[i] for i in rng.permutation(len(pick))]
 
 
-# 2,000 Wikipedia talk-page comments with Perspective's scores (Perspective flags 13 % at 0.5):
-# the nearest thing here to a site's real stream, whose routed share decides the cascade's speed.
-WIKIPEDIA = "perspective-wikipedia-2k/perspective_wikipedia_2k_score_sample_20180829.csv.gz"
 ROUTING_POINTS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.01)
 
 
 def routing_table(
-    model: str | None, n: int, batch: int = 256, points: tuple[float, ...] = ROUTING_POINTS
+    scorer: Scorer, first: Scorer, n: int, batch: int, points: tuple[float, ...] = ROUTING_POINTS
 ) -> list[dict[str, float]]:
     """Per routing point (stage-1 TOXICITY from which stage 2 re-scores; 1.01 = only the
-    comments to highlight): the share of the Wikipedia stream (n of its comments) routed,
-    comments/s batched, and TOXICITY ROC-AUC against Perspective's flags (score >= 0.5).
-    [] without the dataset."""
-    import csv
-    import gzip
-    import io
-
-    from civility.training.datasets import datasets_root
+    comments to highlight), on n of the 2,000 Perspective-scored Wikipedia talk comments (the
+    nearest thing here to a site's real stream, whose routed share decides the cascade's
+    speed): the share routed, comments/s batched, and TOXICITY ROC-AUC against Perspective's
+    flags (score >= 0.5). ``scorer`` is the cascade, ``first`` its stage 1 alone. [] without
+    the dataset."""
+    from civility.training.datasets import datasets_root, load_perspective_wikipedia
     from civility.training.metrics import roc_auc
 
-    path = datasets_root() / WIKIPEDIA
-    if not path.exists():
+    try:
+        rows = load_perspective_wikipedia(datasets_root())
+    except FileNotFoundError:
         return []
-    with gzip.open(path, "rb") as fh:
-        rows = list(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")))
     # The file is ordered by score: a seeded sample keeps a small n representative.
     rows = [rows[i] for i in sorted(np.random.default_rng(0).permutation(len(rows))[:n])]
     texts = [r["comment_text"] for r in rows]
     flagged = np.array([float(r["TOXICITY@6"]) >= 0.5 for r in rows], np.int64)
-    first = Scorer.load(model, stage2=False).probabilities(texts)[:, 0]
+    p1 = first.probabilities(texts)[:, 0]
+    shipped = scorer.route_from
     out = []
-    for point in points:
-        scorer = Scorer.load(model, route_from=point)
-        res: dict[str, Any] = {}
-        _timed(res, "", scorer, texts, batch, single=0)
-        out.append(
-            {
-                "route_from": point,
-                "routed_share": float((first >= point).mean()),
-                "comments_per_s_batched": res["comments_per_s_batched"],
-                "auc_vs_perspective": roc_auc(flagged, scorer.probabilities(texts)[:, 0]),
-            }
-        )
+    try:
+        for point in points:
+            scorer.route_from = point  # what Scorer.load(route_from=point) sets
+            res: dict[str, Any] = {}
+            _timed(res, "", scorer, texts, batch, single=0)
+            out.append(
+                {
+                    "route_from": point,
+                    "routed_share": float((p1 >= point).mean()),
+                    "comments_per_s_batched": res["comments_per_s_batched"],
+                    "auc_vs_perspective": roc_auc(flagged, scorer.probabilities(texts)[:, 0]),
+                }
+            )
+    finally:
+        scorer.route_from = shipped
     return out
 
 
@@ -272,7 +270,7 @@ def run_bench(
         res["all_toxic_routed_share"] = float(
             (first.probabilities(worst)[:, 0] >= scorer.route_from).mean()
         )
-        res["routing_on_wikipedia_comments"] = routing_table(model, n, batch)
+        res["routing_on_wikipedia_comments"] = routing_table(scorer, first, n, batch)
     res.update(_cold_load(model))
     if with_bert:
         bert = RandomBertBase()

@@ -86,6 +86,17 @@ def _csv(path: Path, delimiter: str = ",") -> Iterable[dict[str, str]]:
         yield from csv.DictReader(fh, delimiter=delimiter)
 
 
+# 2,000 Wikipedia talk-page comments with Perspective API's own scores of 2018-08-29 (one column
+# per Perspective attribute and model version): Perspective calibration and the routing bench.
+PERSPECTIVE_WIKIPEDIA = (
+    "perspective-wikipedia-2k/perspective_wikipedia_2k_score_sample_20180829.csv.gz"
+)
+
+
+def load_perspective_wikipedia(root: Path) -> list[dict[str, str]]:
+    return list(_csv(root / PERSPECTIVE_WIKIPEDIA))
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
