@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,11 @@ from typing import Any
 import numpy as np
 
 from civility.perspective.engine import CALIBRATION_DIR, artifact_sha256
-from civility.training.datasets import PERSPECTIVE_WIKIPEDIA, load_perspective_wikipedia
+from civility.training.datasets import (
+    PERSPECTIVE_WIKIPEDIA,
+    datasets_root,
+    load_perspective_wikipedia,
+)
 
 DATASET = PERSPECTIVE_WIKIPEDIA
 # Our attribute -> Perspective column (the newer of the two model versions where there are two).
@@ -39,13 +42,6 @@ QUANTILES = np.concatenate(
     [np.linspace(0.0, 0.8, 9), [0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1.0]]
 )
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
-
-
-def default_datasets() -> Path:
-    env = os.environ.get("CIVILITY_DATASETS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def in_fit_half(comment_id: str) -> bool:
@@ -203,7 +199,7 @@ def markdown(report: dict[str, Any], command: str) -> str:
 
 def calibrate_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m civility.perspective.calibrate")
-    parser.add_argument("--datasets", type=Path, default=default_datasets())
+    parser.add_argument("--datasets", type=Path, default=datasets_root())
     parser.add_argument("--artifact", default=None, help="model artifact folder (default: bundled)")
     parser.add_argument("--out", type=Path, default=CALIBRATION_DIR)
     args = parser.parse_args(argv)
