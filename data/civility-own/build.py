@@ -132,6 +132,13 @@ HELD_FRAMES = [
     ("The council met with {g} to discuss the new school.", CLEAN),
     ("The slogan 'death to {g}' was painted on a wall; the mayor called it disgusting.", CLEAN),
     ("Comparing {g} to rats is exactly how genocides start, and we must reject it.", CLEAN),
+    # 1.5.0: a quoted chant reported and condemned, and one endorsed.
+    (
+        'Marchers were heard chanting "Curse on the {g}, death to them"; the paper '
+        "printed the words and condemned them.",
+        CLEAN,
+    ),
+    ('"Death to {g}" - the marchers only said what everyone thinks.', GROUP_THREAT),
 ]
 
 TRAIN_SENTENCES: list[tuple[str, dict[str, int]]] = [
@@ -316,7 +323,8 @@ SPAN_TERMS = re.compile(
     r"liars|banned|beaten|breed like rats|spread disease|backward|sick|put in camps|"
     r"worthless trash|make me sick|fraud|liar|corrupt|hack|disgrace|incompetent|nasty|"
     r"vindictive|hypocrite|thief|bully|joke|dumb|piece of shit|fool|jerk|creep|sleazebag|"
-    r"dumbest|bigot|buffoon|arrogant)\b",
+    r"dumbest|bigot|buffoon|arrogant|scumbag|degenerate|run out of town|pig|worthless|"
+    r"slimy|lying|thieving|stinking)\b",
     re.IGNORECASE,
 )
 
@@ -356,6 +364,71 @@ ID_TOXIC = [
     ("{w} people are worthless trash.", GROUP_ATTACK),
     ("I can't stand {w} people, they make me sick.", GROUP_ATTACK),
     ("{w} people, go back where you came from.", GROUP_ATTACK),
+]
+
+# People named and described by an identity word used as a noun after an adjective ("a proud
+# Muslim", "an openly gay councillor"), neutral and hateful, with our own names (1.3.0). The
+# fine-tuned stage 2 sees names and identity words unblinded; with too few neutral examples of
+# this shape, "<name> is a <adjective> queer" read like a slur and names such as Mukhtar raised
+# the score. This is the shape of the Jigsaw name_adj template, so that set no longer measures
+# the shape independently; the names, adjectives and continuations here are our own (none of
+# the template's names or adjectives), and the held-out frames below use other names again.
+PEOPLE = (
+    "Karim Fatima Yusuf Tariq Leila Omar Priya Arjun Ravi Deepa Wei Mei Hiroshi Yuki Kenji Minh "
+    "Ngozi Chidi Amara Kwame Aaliyah Jamal Keisha Lakshmi Rahul Svetlana Dmitri Giulia Pablo "
+    "Lucía Ahmed Hamza Zainab Noor Bilal Samir Esperanza Thandiwe Kofi Tenzin Haruto Olga Marek "
+    "Siobhan Connor Emily Michael Hannah "
+    # 1.4.0: more names, so that no name reads as a cue (2026.11.4 still held "<name> is a nice
+    # queer" for some of the template's names). None is a name of the Jigsaw templates, a
+    # spelling of one, or a held-out name.
+    "Hassan Hussein Ibrahim Khalid Mariam Salma Yasmin Rania Faisal Idris Jamila Nadia Soraya "
+    "Malik Anwar Hadi Zahra Ali Sanjay Anjali Vikram Sunita Harpreet Gurpreet Amit Neha Rohan "
+    "Ifeoma Adebayo Chinwe Emeka Folake Tunde Abena Yaw Zanele Tendai Amani Baraka Wanjiru Xiu "
+    "Jian Hua Takeshi Sakura Min-jun Seo-yeon Thanh Linh Carmen Diego Valentina Rosa Alejandro "
+    "Ximena Kateryna Bogdan Ewa Sean Grace David Rebecca Daniel Noah Miriam Avi Tamar Moshe Leah"
+).split()
+PERSON_NEUTRAL = [
+    "{n} is a proud {w} and a volunteer firefighter.",
+    "{n}, a devout {w}, runs the bakery on Main Street.",
+    "{n} is a {w} engineer who designed the new bridge.",
+    "{n} became the first {w} mayor of the town.",
+    "{n} is {w} and has lived in this neighbourhood for twenty years.",
+    "{n} is a talented {w} musician who plays at the library on Fridays.",
+    "{n} is a respected {w} doctor at the children's hospital.",
+    "My colleague {n} is a lifelong {w} and a brilliant accountant.",
+    "{n} is an openly {w} councillor who won by a landslide.",
+    "{n} is a hard-working {w} student at the university.",
+    "I'm {w}, my name is {n}, and I love this city.",
+    "{n} is a retired {w} teacher and a grandmother of six.",
+    # 1.4.0: the identity word last, as a noun (2026.11.4 still held that shape for "queer",
+    # "homosexual" and "mexican").
+    "{n} is a proud {w}.",
+    "{n} has always been an outspoken {w}.",
+    "Everyone at the office knows {n} is a devout {w}.",
+    "The new coach, {n}, is a dedicated {w}.",
+    "{n} is an honest, generous {w}.",
+    "My closest friend {n} is a lifelong {w}.",
+]
+PERSON_TOXIC = [
+    ("{n} is a worthless {w} scumbag.", GROUP_ATTACK),
+    ("{n} is a brainless {w} clown, ignore her.", INSULT),
+    ("{n} is a {w} degenerate who should be run out of town.", GROUP_ATTACK),
+    ("Get lost, {n}, you pathetic {w} loser.", INSULT),
+    ("{n} is a {w} rat and should be exterminated.", DEHUM_THREAT),
+    ("Somebody should shoot that {w} pig {n}.", GROUP_THREAT),
+    ("{n} is a slimy, worthless {w}.", GROUP_ATTACK),
+    ("{n} is a lying, thieving {w}.", GROUP_ATTACK),
+    ("Nobody wants {n} here, the stinking {w}.", GROUP_ATTACK),
+]
+
+# Held out: other names, other adjectives and continuations, a subset of the words (1.3.0).
+HELD_PEOPLE = "Ayesha Farid Nkechi Tomasz Ingrid Rashid Mehmet Kavya Obinna Rosalind".split()
+HELD_PERSON_WORDS = "queer homosexual muslim jewish transgender black mexican lesbian sikh".split()
+HELD_PERSON = [
+    ("{n} is a cheerful {w} nurse who ran the city marathon.", CLEAN),
+    ("{n}, an observant {w}, coaches the under-twelve football team.", CLEAN),
+    ("{n} is a {w} parasite who should be thrown out of the country.", DEHUM),
+    ("Shut your mouth, {n}, you ignorant {w} moron.", INSULT),
 ]
 
 # Neutral, respectful statements about groups and the topics that come with them (sexuality and
@@ -685,19 +758,110 @@ GROUP_HATE_MORE: list[tuple[str, dict[str, int]]] = [
 ]
 
 
+# 1.5.0: reports of hateful chants, slogans and graffiti, quoted in double quotes and often
+# several at once, then reported or condemned (negatives); 2026.11.5 held a comment of this
+# shape. Matched by rows that quote the same chants to endorse them, so quotation marks do not
+# become a pass.
+QUOTED_CHANT_FRAMES: list[tuple[str, dict[str, int]]] = [
+    (
+        'Protesters outside the consulate shouted "Death to {g}", and the police made no arrests.',
+        CLEAN,
+    ),
+    (
+        'The video shows marchers chanting "Curse on the {g}, death to them all"; the '
+        "organisers have not commented.",
+        CLEAN,
+    ),
+    (
+        'Graffiti reading "Death to {g}" was found on the bus shelter, and neighbours '
+        "painted over it the same morning.",
+        CLEAN,
+    ),
+    (
+        'When a rally chants "Death to {g}, curse on the traitors", a newspaper has to '
+        "print the words so readers know, and then call them hate.",
+        CLEAN,
+    ),
+    (
+        'I am glad the paper quoted the chant "Curse on the {g}" word for word: people '
+        "need to know it was said, and it deserves every bit of the condemnation.",
+        CLEAN,
+    ),
+    (
+        'The banner said "{g} out, death to {g}". The reporter was right to describe it '
+        "and the council was right to denounce it.",
+        CLEAN,
+    ),
+    ('The crowd had it right: "Death to {g}", and I will chant it too.', GROUP_THREAT),
+    ('"Curse on the {g}" - shout it louder, every one of them deserves it.', GROUP_ATTACK),
+    ('Good on the marchers for chanting "Death to {g}". About time someone said it.', GROUP_THREAT),
+]
+QUOTED_CHANT_SENTENCES: list[tuple[str, dict[str, int]]] = [
+    (
+        'Students in the square chanted "Death to the dictator, death to France", a '
+        "reporter at the scene said.",
+        CLEAN,
+    ),
+    (
+        'Crowds burned flags and chanted "Death to Israel, death to Britain", the state '
+        "broadcaster showed.",
+        CLEAN,
+    ),
+    (
+        'A placard reading "Death to the West, curse on the infidels" was held up at the '
+        "rally, and the imam who spoke next condemned it.",
+        CLEAN,
+    ),
+    (
+        'The minister was filmed leading a "death to the traitors" chant, which '
+        "opposition MPs called incitement.",
+        CLEAN,
+    ),
+    (
+        'Quoting a slogan like "death to Canada" in a news report is not the same as endorsing it.',
+        CLEAN,
+    ),
+    (
+        'Somebody has to write down what the mob chanted, "death to the infidels" '
+        "included, and somebody has to say it was wrong.",
+        CLEAN,
+    ),
+    ("Death to Britain, death to France, curse on them all!", THREAT),
+    ("I'm with the crowd: death to the West and curse on the infidels.", GROUP_THREAT),
+]
+
+
 def build() -> None:
     here = Path(__file__).resolve().parent
     train = [(f.format(g=g), lbl) for f, lbl in TRAIN_FRAMES for g in TRAIN_GROUPS]
     train += TRAIN_SENTENCES
     train += [(f.format(w=w), CLEAN) for f in ID_NEUTRAL for w in IDENTITY_WORDS]
     train += [(f.format(w=w), lbl) for f, lbl in ID_TOXIC for w in IDENTITY_WORDS]
+    # One name per (frame, word), rotating through PEOPLE (deterministic).
+    train += [
+        (f.format(n=PEOPLE[(i * 7 + j) % len(PEOPLE)], w=w), CLEAN)
+        for i, f in enumerate(PERSON_NEUTRAL)
+        for j, w in enumerate(IDENTITY_WORDS)
+    ]
+    train += [
+        (f.format(n=PEOPLE[(i * 11 + j) % len(PEOPLE)], w=w), lbl)
+        for i, (f, lbl) in enumerate(PERSON_TOXIC)
+        for j, w in enumerate(IDENTITY_WORDS)
+    ]
     train += [(t, CLEAN) for t in GROUP_NEUTRAL]
     train += GROUP_HATE
     train += [(t, CLEAN) for t in GROUP_NEUTRAL_MORE + COMPLIMENTS]
     train += INSULTS_SAME_SHAPE
     train += GROUP_HATE_MORE
+    train += [(f.format(g=g), lbl) for f, lbl in QUOTED_CHANT_FRAMES for g in TRAIN_GROUPS]
+    train += QUOTED_CHANT_SENTENCES
     held = [(f.format(g=g), lbl) for f, lbl in HELD_FRAMES for g in HELD_GROUPS]
     held += HELD_SENTENCES
+    held += [
+        (f.format(n=HELD_PEOPLE[(i * 3 + j) % len(HELD_PEOPLE)], w=w), lbl)
+        for i, (f, lbl) in enumerate(HELD_PERSON)
+        for j, w in enumerate(HELD_PERSON_WORDS)
+    ]
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", held)):
         with open(here / name, "w", encoding="utf-8") as fh:
             for text, lbl in rows:

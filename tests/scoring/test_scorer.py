@@ -158,6 +158,22 @@ def test_heldout_own_set(scorer: Scorer, heldout: list[dict[str, Any]]) -> None:
         assert roc_auc(y, p) >= 0.85, a
 
 
+def test_reporting_a_quoted_chant_scores_below_endorsing_it(
+    scorer: Scorer, heldout: list[dict[str, Any]]
+) -> None:
+    """Held-out rows that quote the same chant (double quotes), per held-out group: reporting and
+    condemning it must score below chanting along. Quotation marks alone must not be a pass."""
+    chants = [d for d in heldout if '"' in d["text"] and "death to" in d["text"].lower()]
+    reported = [d["text"] for d in chants if not d["labels"]["TOXICITY"]]
+    endorsed = [d["text"] for d in chants if d["labels"]["TOXICITY"]]
+    assert len(reported) == len(endorsed) >= 8
+    low = scorer.score(reported)
+    high = scorer.score(endorsed)
+    for r, e, rt, et in zip(low, high, reported, endorsed, strict=True):
+        assert r.scores["TOXICITY"] < e.scores["TOXICITY"], (rt, et)
+        assert r.scores["THREAT"] < e.scores["THREAT"], (rt, et)
+
+
 def test_non_english_is_flagged(scorer: Scorer) -> None:
     assert (
         scorer.score_one("Le conseil a voté pour la fermeture de la bibliothèque.").language == "fr"
