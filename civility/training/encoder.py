@@ -70,6 +70,9 @@ class EncoderParams:
     # "muslim" templates reach 10-12 % FPR. The shipped artifact is unblinded.
     blind_version: int = 0
     span_rows: int = 0  # 0 = all span rows
+    # Each span row (Toxic Spans train, own spans) this many times in the one pass: at 1 the
+    # token head sees each span once, while SemEval-2021 systems trained for several epochs.
+    span_repeat: int = 2
 
 
 def base_encoder_dir() -> Path:
@@ -110,7 +113,9 @@ def _examples(
     span_data = load_span_data(cfg, root, "train") + own_span_data(cfg, root)
     if params.span_rows:
         span_data = span_data[: params.span_rows]
-    n_doc = max(0, params.samples - len(span_data) - len(own) * params.own_repeat)
+    n_doc = max(
+        0, params.samples - len(span_data) * params.span_repeat - len(own) * params.own_repeat
+    )
     rng.shuffle(idx)
     chosen = idx[:n_doc] + own * params.own_repeat
     norm_doc = [normalize(train.texts[i]).text for i in chosen]
@@ -131,10 +136,10 @@ def _examples(
             os_, oe = n.to_original(s, t)
             inside = sum(1 for c in range(os_, oe) if c in g)
             tok.append(1.0 if oe > os_ and inside * 2 >= (oe - os_) else 0.0)
-        examples.append({"ids": ids, "y": no_doc, "tok": tok})
+        examples.extend({"ids": ids, "y": no_doc, "tok": tok} for _ in range(params.span_repeat))
     log(
         f"encoder examples: {len(chosen)} document rows ({len(own)} own x{params.own_repeat}), "
-        f"{len(span_data)} span rows; val {len(val.texts)}"
+        f"{len(span_data)} span rows x{params.span_repeat}; val {len(val.texts)}"
     )
     return examples
 
@@ -451,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=EncoderParams.samples)
     ap.add_argument("--max-len", type=int, default=EncoderParams.max_len)
     ap.add_argument("--span-rows", type=int, default=0)
+    ap.add_argument("--span-repeat", type=int, default=EncoderParams.span_repeat)
     ap.add_argument("--seed", type=int, default=EncoderParams.seed)
     ap.add_argument("--save-torch", type=Path, help="also keep the fine-tuned torch state here")
     args = ap.parse_args(argv)
@@ -468,7 +474,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"datasets folder {root} not found (set CIVILITY_DATASETS)", file=sys.stderr)
         return 2
     params = EncoderParams(
-        seed=args.seed, samples=args.samples, max_len=args.max_len, span_rows=args.span_rows
+        seed=args.seed,
+        samples=args.samples,
+        max_len=args.max_len,
+        span_rows=args.span_rows,
+        span_repeat=args.span_repeat,
     )
     add_encoder(args.artifact, root, params, save_torch=args.save_torch)
     return 0

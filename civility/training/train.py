@@ -34,7 +34,7 @@ from civility.training.datasets import (
 
 @dataclass
 class TrainParams:
-    version: str = "civility-tox-2026.11.6"
+    version: str = "civility-tox-2026.11.7"
     seed: int = 13
     bits: int = 20
     span_bits: int = 18
