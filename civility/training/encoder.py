@@ -55,7 +55,7 @@ from civility.training.datasets import (
 class EncoderParams:
     seed: int = 13
     samples: int = 120_000  # examples in the one pass (own rows repeated; capped by the mix)
-    # 128 since 2026.11.4 (was 64): 8 % of training texts are longer than 64 pieces, and
+    # 128 since 2026.11.6 (was 64): 8 % of training texts are longer than 64 pieces, and
     # reading them whole costs 7 % more pieces in all.
     max_len: int = 128
     batch: int = 32
@@ -466,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("the encoder needs the [train] extra (torch, transformers)", file=sys.stderr)
         return 2
+    if args.span_repeat < 1:
+        ap.error("--span-repeat must be at least 1")
     if not (args.artifact / "config.json").exists():
         print(f"{args.artifact} is not a stage-1 artifact (run `civility train`)", file=sys.stderr)
         return 2

