@@ -28,7 +28,6 @@ from civility.training.datasets import (
     load_perspective_wikipedia,
 )
 
-DATASET = PERSPECTIVE_WIKIPEDIA
 # Our attribute -> Perspective column (the newer of the two model versions where there are two).
 COLUMNS = {
     "TOXICITY": "TOXICITY@6",
@@ -131,7 +130,7 @@ def run(datasets: Path, artifact: str | None) -> dict[str, Any]:
         "model_version": scorer.version,
         "artifact_sha256": artifact_sha256(Path(scorer.path)),
         "method": "piecewise-linear quantile map (monotone), fitted per attribute",
-        "source": DATASET + " (Perspective API scores of 2018-08-29)",
+        "source": PERSPECTIVE_WIKIPEDIA + " (Perspective API scores of 2018-08-29)",
         "split": "sha256(id)[0] even: fit half; odd: held-out half",
         "n_fit": int(fit.sum()),
         "n_heldout": int((~fit).sum()),
@@ -203,8 +202,8 @@ def calibrate_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact", default=None, help="model artifact folder (default: bundled)")
     parser.add_argument("--out", type=Path, default=CALIBRATION_DIR)
     args = parser.parse_args(argv)
-    if not (args.datasets / DATASET).exists():
-        print(f"dataset not found: {args.datasets / DATASET}", file=sys.stderr)
+    if not (args.datasets / PERSPECTIVE_WIKIPEDIA).exists():
+        print(f"dataset not found: {args.datasets / PERSPECTIVE_WIKIPEDIA}", file=sys.stderr)
         return 2
     report = run(args.datasets, args.artifact)
     args.out.mkdir(parents=True, exist_ok=True)
