@@ -266,13 +266,14 @@ def _identity_eval(scorer: Scorer, root: Path, peer_fns: dict[str, PeerFn]) -> d
         # Per group only 5-92 neutral statements, several of them rewordings of one another:
         # the counts go with the rates.
         neutral = {g: (groups == g) & (y == 0) for g in sorted(set(groups.tolist()))}
-        fpr = {g: float((p[m] >= t).mean()) for g, m in neutral.items() if m.any()}
+        neutral = {g: m for g, m in neutral.items() if m.any()}
+        fpr = {g: float((p[m] >= t).mean()) for g, m in neutral.items()}
         out["toxigen"] = {
             "n": len(tg),
             "auc_toxicity": roc_auc(y, p),
             "auc_identity_attack": roc_auc(y, pi),
             "neutral_fpr_by_group": fpr,
-            "neutral_n_by_group": {g: int(m.sum()) for g, m in neutral.items() if m.any()},
+            "neutral_n_by_group": {g: int(m.sum()) for g, m in neutral.items()},
             "max_fpr": max(fpr.values()) if fpr else float("nan"),
         }
         for pn, fn in peer_fns.items():
