@@ -121,25 +121,31 @@ class EncoderStage:
         self, norm_texts: list[str]
     ) -> tuple[np.ndarray, list[tuple[list[tuple[int, int]], np.ndarray]]]:
         """(sequence logits, per text: (piece offsets in the normalized text, piece logits))."""
-        seq = np.zeros((len(norm_texts), self.outputs), np.float32)
-        tok: list[np.ndarray] = [np.zeros(0, np.float32)] * len(norm_texts)
+        encoded = wordpieces(self.tokenizer, norm_texts, self.max_len, self.blind_version)
+        seq, tok = self.run_ids([ids for ids, _ in encoded])
+        pieces = [(offsets[1:-1], t[1:-1]) for (_, offsets), t in zip(encoded, tok, strict=True)]
+        return seq, pieces
+
+    def run_ids(self, encoded: list[list[int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(sequence logits, per text: the logit of every piece, [CLS] and [SEP] included) for
+        texts already encoded by `wordpieces`."""
+        seq = np.zeros((len(encoded), self.outputs), np.float32)
+        tok: list[np.ndarray] = [np.zeros(0, np.float32)] * len(encoded)
+
         # One text per run: the int8 graph quantizes activations with one scale per tensor, so
         # in a padded batch a comment's score would depend on its neighbours (up to 0.2 logit
         # here). Alone, a comment always gets the same score, whichever thread runs it.
-        encoded = wordpieces(self.tokenizer, norm_texts, self.max_len, self.blind_version)
-
         def run_some(indices: range) -> None:
             for i in indices:
-                x = np.array([encoded[i][0]], np.int64)
+                x = np.array([encoded[i]], np.int64)
                 s, t = self.session.run(None, {"input_ids": x, "attention_mask": np.ones_like(x)})
                 seq[i] = s[0]
-                tok[i] = t[0, 1:-1]
+                tok[i] = t[0]
 
-        n, k = len(norm_texts), min(self.workers, len(norm_texts))
+        n, k = len(encoded), min(self.workers, len(encoded))
         if k <= 1:
             run_some(range(n))
         else:
             # ORT releases the GIL while it runs, so the threads score on separate cores.
             list(self._executor().map(run_some, [range(j, n, k) for j in range(k)]))
-        pieces = [(offsets[1:-1], t) for (_, offsets), t in zip(encoded, tok, strict=True)]
-        return seq, pieces
+        return seq, tok

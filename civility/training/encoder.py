@@ -73,6 +73,14 @@ class EncoderParams:
     # Each span row (Toxic Spans train, own spans) this many times in the one pass: at 1 the
     # token head sees each span once, while SemEval-2021 systems trained for several epochs.
     span_repeat: int = 2
+    # Transformer layers kept from the base encoder (the bottom ones; 6 = all of MiniLM-L6).
+    # Stage 2's cost is almost all in these layers: 3 run about twice as fast as 6.
+    layers: int = 6
+    # Weight of a teacher's soft targets (``fine_tune(teacher=...)``: an exported encoder.onnx)
+    # against the labels: every example gets the teacher's 7 sequence probabilities and a
+    # probability per piece, where the datasets label only some attributes and some posts'
+    # spans. 0 = labels only.
+    distil: float = 0.0
 
 
 def base_encoder_dir() -> Path:
@@ -158,13 +166,21 @@ def _batches(examples: list[dict[str, Any]], params: EncoderParams, seed: int) -
     return batches
 
 
-def build_model(torch: Any) -> Any:
+def build_model(torch: Any, layers: int = 6) -> Any:
     from transformers import AutoModel
 
     class Encoder(torch.nn.Module):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.bert = AutoModel.from_pretrained(str(base_encoder_dir()))
+            if not 1 <= layers <= self.bert.config.num_hidden_layers:
+                raise ValueError(
+                    f"layers must be 1..{self.bert.config.num_hidden_layers}, not {layers}"
+                )
+            # The bottom layers: dropping the top ones keeps most of a fine-tuned model's
+            # quality (Sajjad et al. 2023, "On the effect of dropping layers").
+            self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+            self.bert.config.num_hidden_layers = layers
             h = self.bert.config.hidden_size
             self.seq = torch.nn.Linear(h, len(ATTRIBUTES))
             self.tok = torch.nn.Linear(h, 1)
@@ -186,11 +202,37 @@ def _pad(torch: Any, rows: list[list[int]]) -> tuple[Any, Any]:
     return ids, mask
 
 
+def teacher_targets(teacher: Path, examples: list[dict[str, Any]], log: Any = print) -> None:
+    """Add the teacher's logits to each example: ``t_seq`` (attributes) and ``t_tok`` (one per
+    piece, [CLS] and [SEP] included), from an exported encoder run as served (int8 ONNX).
+    Repeated examples are run once."""
+    from civility.scoring.encoder import EncoderStage
+    from civility.training.train import minilm_tokenizer_path
+
+    t0 = time.time()
+    stage = EncoderStage(teacher, minilm_tokenizer_path())
+    unique = list(dict.fromkeys(tuple(e["ids"]) for e in examples))
+    seq, tok = stage.run_ids([list(u) for u in unique])
+    index = {u: i for i, u in enumerate(unique)}
+    for e in examples:
+        i = index[tuple(e["ids"])]
+        e["t_seq"], e["t_tok"] = seq[i], tok[i]
+    log(f"teacher {teacher}: {len(unique)} texts in {time.time() - t0:.0f}s")
+
+
 def fine_tune(
-    params: EncoderParams, root: Path, config_path: Path | None = None, log: Any = print
+    params: EncoderParams,
+    root: Path,
+    config_path: Path | None = None,
+    log: Any = print,
+    teacher: Path | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train the two-headed encoder; returns (model, training record)."""
+    """Train the two-headed encoder (from ``teacher``'s soft targets too, weighted by
+    ``params.distil``, when one is given); returns (model, training record)."""
     import torch
+
+    if params.distil and teacher is None:
+        raise ValueError("distil > 0 needs a teacher encoder")
 
     t0 = time.time()
     random.seed(params.seed)
@@ -199,7 +241,11 @@ def fine_tune(
     torch.set_num_threads(os.cpu_count() or 1)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     examples = _examples(params, root, config_path, log)
-    model = build_model(torch).to(device)
+    distil = params.distil if teacher is not None else 0.0
+    if distil:
+        assert teacher is not None
+        teacher_targets(teacher, examples, log)
+    model = build_model(torch, params.layers).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01)
     batches = _batches(examples, params, params.seed)
     steps = len(batches)
@@ -217,17 +263,25 @@ def fine_tune(
         for i, e in enumerate(ex):
             if e["tok"] is not None:
                 tok_y[i, : len(e["tok"])] = torch.tensor(e["tok"])
+        if distil:
+            t_seq = torch.tensor(np.stack([e["t_seq"] for e in ex]))
+            t_tok = torch.zeros(ids.shape)
+            for i, e in enumerate(ex):
+                t_tok[i, : len(e["t_tok"])] = torch.tensor(e["t_tok"])
+            t_seq, t_tok = torch.sigmoid(t_seq).to(device), torch.sigmoid(t_tok).to(device)
         ids, mask, y, tok_y = ids.to(device), mask.to(device), y.to(device), tok_y.to(device)
         seq_logits, tok_logits = model(ids, mask)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
         loss = torch.zeros((), device=device)
         m = y >= 0
         if m.any():
-            loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(seq_logits[m], y[m])
+            loss = loss + (1 - distil) * bce(seq_logits[m], y[m])
         mt = tok_y >= 0
         if mt.any():
-            loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
-                tok_logits[mt], tok_y[mt]
-            )
+            loss = loss + (1 - distil) * bce(tok_logits[mt], tok_y[mt])
+        if distil:
+            real = mask > 0
+            loss = loss + distil * (bce(seq_logits, t_seq) + bce(tok_logits[real], t_tok[real]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -433,10 +487,11 @@ def add_encoder(
     config_path: Path | None = None,
     save_torch: Path | None = None,
     log: Any = print,
+    teacher: Path | None = None,
 ) -> dict[str, Any]:
     """Fine-tune, export ``encoder.onnx`` + ``encoder.json`` into a stage-1 artifact folder,
     and fit how the two stages combine (config.json's ``cascade``)."""
-    model, record = fine_tune(params, root, config_path, log)
+    model, record = fine_tune(params, root, config_path, log, teacher)
     if save_torch is not None:
         import torch
 
@@ -458,6 +513,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--span-rows", type=int, default=0)
     ap.add_argument("--span-repeat", type=int, default=EncoderParams.span_repeat)
     ap.add_argument("--seed", type=int, default=EncoderParams.seed)
+    ap.add_argument(
+        "--layers", type=int, default=EncoderParams.layers, help="base encoder layers kept"
+    )
+    ap.add_argument("--teacher", type=Path, help="an encoder.onnx to distil (with --distil)")
+    ap.add_argument(
+        "--distil", type=float, default=0.5, help="weight of the teacher's soft targets, 0..1"
+    )
     ap.add_argument("--save-torch", type=Path, help="also keep the fine-tuned torch state here")
     args = ap.parse_args(argv)
     try:
@@ -468,6 +530,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.span_repeat < 1:
         ap.error("--span-repeat must be at least 1")
+    if not 1 <= args.layers <= 6:
+        ap.error("--layers must be 1..6")
+    if args.teacher is not None and not args.teacher.is_file():
+        ap.error(f"--teacher {args.teacher}: no such file")
+    if not 0 < args.distil <= 1:
+        ap.error("--distil must be in (0, 1]")
     if not (args.artifact / "config.json").exists():
         print(f"{args.artifact} is not a stage-1 artifact (run `civility train`)", file=sys.stderr)
         return 2
@@ -481,8 +549,10 @@ def main(argv: list[str] | None = None) -> int:
         max_len=args.max_len,
         span_rows=args.span_rows,
         span_repeat=args.span_repeat,
+        layers=args.layers,
+        distil=args.distil if args.teacher is not None else 0.0,
     )
-    add_encoder(args.artifact, root, params, save_torch=args.save_torch)
+    add_encoder(args.artifact, root, params, save_torch=args.save_torch, teacher=args.teacher)
     return 0
 
 

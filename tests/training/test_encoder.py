@@ -110,3 +110,40 @@ def test_span_rows_repeat_in_place_of_document_rows(tiny: dict[str, Path]) -> No
     # The repeats take document rows' places (the tiny set has fewer rows than either asks for,
     # so the counts are capped, not exact).
     assert len(docs2) < len(docs1)
+
+
+def test_student_keeps_bottom_layers_and_learns_from_its_teacher_by_the_distil_weight(
+    cascade: tuple[object, Path],
+) -> None:
+    import torch
+
+    model, out = cascade
+    teacher = export_onnx(model, out / "teacher" / "encoder.onnx")
+    with torch.no_grad():  # a second teacher that says the opposite of the first
+        model.seq.weight.mul_(-10.0)  # type: ignore[attr-defined]
+        model.seq.bias.mul_(-10.0)  # type: ignore[attr-defined]
+    contrary = export_onnx(model, out / "contrary" / "encoder.onnx")
+    root, config = out.parent, out.parent / "datasets.toml"
+
+    def student(distil: float, teacher: Path) -> object:
+        params = replace(PARAMS, layers=2, distil=distil)
+        m, _ = fine_tune(params, root, config, lambda *_: None, teacher)
+        return m
+
+    def seq_weight(m: object) -> torch.Tensor:
+        return m.seq.weight.detach()  # type: ignore[attr-defined]
+
+    follower = student(1.0, teacher)
+    assert len(follower.bert.encoder.layer) == 2  # type: ignore[attr-defined]
+    small = export_onnx(follower, out / "student" / "encoder.onnx")
+    assert small.stat().st_size < teacher.stat().st_size * 0.75
+    # Training is seeded: what differs between two students is what the teacher taught.
+    assert not torch.equal(seq_weight(follower), seq_weight(student(1.0, contrary)))
+    assert torch.equal(seq_weight(student(0.0, teacher)), seq_weight(student(0.0, contrary)))
+
+
+def test_distilling_needs_a_teacher(tiny: dict[str, Path]) -> None:
+    with pytest.raises(ValueError, match="teacher"):
+        fine_tune(replace(PARAMS, distil=0.5), tiny["root"], tiny["config"], lambda *_: None)
+    with pytest.raises(ValueError, match="layers"):
+        fine_tune(replace(PARAMS, layers=7), tiny["root"], tiny["config"], lambda *_: None)
