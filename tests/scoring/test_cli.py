@@ -43,6 +43,7 @@ def test_bench_runs(capsys) -> None:  # type: ignore[no-untyped-def]
         "artifact_mb",
     ):
         assert res[k] > 0
+    assert res["cpu"] and res["cpu"] != "unknown"  # figures only compare on one CPU
     table = res.get("routing_on_wikipedia_comments")
     if table:  # the Wikipedia comments are in ../shared/datasets
         shares = [row["routed_share"] for row in table]
