@@ -241,9 +241,8 @@ def fine_tune(
     torch.set_num_threads(os.cpu_count() or 1)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     examples = _examples(params, root, config_path, log)
-    distil = params.distil if teacher is not None else 0.0
-    if distil:
-        assert teacher is not None
+    distil = params.distil  # > 0 only with a teacher (checked above)
+    if distil and teacher is not None:
         teacher_targets(teacher, examples, log)
     model = build_model(torch, params.layers).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=0.01)
