@@ -201,7 +201,7 @@ def calibration_for(scorer: Any) -> Calibration:
         if actual and actual != cal.artifact_sha256:
             log.warning(
                 "Perspective calibration for %s was fitted on other weights: re-run "
-                "`python -m civility.perspective.calibrate`",
+                "`python -m civility.training.perspective_calibration`",
                 scorer.version,
             )
     return cal

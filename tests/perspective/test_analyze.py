@@ -122,12 +122,12 @@ def test_calibration_exists_for_the_shipped_model_and_is_monotone(scorer: Any) -
     path = engine.calibration_path(scorer.version)
     assert path.exists(), (
         f"no calibration for model {scorer.version}: run "
-        "`python -m civility.perspective.calibrate` and commit the JSON"
+        "`python -m civility.training.perspective_calibration` and commit the JSON"
     )
     cal = engine.load_calibration(scorer.version)
     assert cal.artifact_sha256 == engine.artifact_sha256(scorer.path), (
         "the calibration was fitted on other weights of this model version: re-run "
-        "`python -m civility.perspective.calibrate` and commit the JSON"
+        "`python -m civility.training.perspective_calibration` and commit the JSON"
     )
     assert set(cal.knots) >= {"TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT",
                               "IDENTITY_ATTACK"}  # fmt: skip

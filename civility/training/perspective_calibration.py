@@ -1,6 +1,6 @@
 """Fit the Perspective score calibration for the installed model and report how close it gets.
 
-    python -m civility.perspective.calibrate [--datasets DIR] [--artifact DIR]
+    python -m civility.training.perspective_calibration [--datasets DIR] [--artifact DIR]
 
 Reads `perspective-wikipedia-2k` (2,000 Wikipedia talk comments with Perspective's own scores of
 2018-08-29) in place, scores them with our model, splits them in two halves by a hash of the
@@ -190,14 +190,14 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "Re-run after every model update (the file name carries the model version, and the",
         "analyze endpoint serves uncalibrated scores, with a warning, for a version without one):",
         "",
-        "    python -m civility.perspective.calibrate",
+        "    python -m civility.training.perspective_calibration",
         "",
     ]
     return "\n".join(lines)
 
 
 def calibrate_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m civility.perspective.calibrate")
+    parser = argparse.ArgumentParser(prog="python -m civility.training.perspective_calibration")
     parser.add_argument("--datasets", type=Path, default=datasets_root())
     parser.add_argument("--artifact", default=None, help="model artifact folder (default: bundled)")
     parser.add_argument("--out", type=Path, default=CALIBRATION_DIR)
@@ -211,7 +211,7 @@ def calibrate_main(argv: list[str] | None = None) -> int:
     knots["heldout"] = report["heldout"]
     path = args.out / f"{report['model_version']}.json"
     path.write_text(json.dumps(knots, indent=1) + "\n", encoding="utf-8")
-    md = markdown(report, "python -m civility.perspective.calibrate")
+    md = markdown(report, "python -m civility.training.perspective_calibration")
     (args.out / "CALIBRATION.md").write_text(md, encoding="utf-8")
     print(md)
     print(f"wrote {path}")
