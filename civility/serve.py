@@ -1,7 +1,9 @@
-"""`civility serve`: the production server (gunicorn, threaded workers), configured by env.
+"""`civility serve`: the production server (gunicorn, threaded workers).
 
-DATABASE_URL, CIVILITY_REDIS_URL, CIVILITY_SECRET_KEY, CIVILITY_ALLOWED_HOSTS and friends are read
-by civility.settings. Threaded workers keep long-lived SSE streams from pinning whole processes.
+Every setting (CIVILITY_BIND, CIVILITY_WORKERS, CIVILITY_THREADS, CIVILITY_ACCESS_LOG, the
+database, Redis ...) is read by civility.settings; flags override them. Threaded workers keep
+long-lived SSE streams from pinning whole processes. The app (and the scoring model) is loaded
+once in the master before the workers fork, so the model's arrays are in memory once per server.
 """
 
 from __future__ import annotations
@@ -12,20 +14,30 @@ import sys
 from typing import Any
 
 
-def warm_up(worker: Any = None) -> None:
-    """Load the scoring model in each worker before it takes traffic.
+def load_model() -> None:
+    """Load the scoring model before taking traffic (in the master, before the fork).
 
     Without this, the first comment or Coral hook call in each worker pays the model load (about
     half a second), past Coral's 200 ms timeout for its moderation phase.
     """
     try:
-        from civility.moderation.model_check import get_scorer
+        from civility.moderation.scoring import get_scorer
 
         # Load and run once, with no per-comment timeout: a busy machine at boot is no reason
-        # to start without the model.
+        # to start without the model. Stage 2's thread pool starts lazily, in each worker.
         get_scorer().score_one("warm up")
     except Exception as exc:  # the pipeline holds comments while scoring is unavailable
         print(f"civility serve: scoring model not loaded at start: {exc}", file=sys.stderr)
+
+
+def resume_scoring(worker: Any = None) -> None:
+    """Decide comments a stopped worker left waiting for their score."""
+    try:
+        from civility.comments.actions import resume_pending_scores
+
+        resume_pending_scores()
+    except Exception as exc:  # they stay held for a human meanwhile
+        print(f"civility serve: could not resume pending scores: {exc}", file=sys.stderr)
 
 
 def end_streams_on_exit(worker: Any = None) -> None:
@@ -48,7 +60,8 @@ def end_streams_on_exit(worker: Any = None) -> None:
 
 def after_worker_start(worker: Any = None) -> None:
     end_streams_on_exit(worker)
-    warm_up(worker)
+    if worker is not None and getattr(worker, "age", 0) == 1:
+        resume_scoring(worker)  # one worker is enough
 
 
 def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | None = None) -> int:
@@ -59,9 +72,12 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     from gunicorn.app.base import BaseApplication
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
-    from civility.comments.fastpath import application as fast_application
+    from django.db import connections
 
-    application = fast_application()
+    from civility.wsgi import application
+
+    load_model()
+    connections.close_all()  # no database connection may cross the fork
 
     options = {
         "bind": bind,
@@ -70,9 +86,10 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "worker_class": "gthread",
         "timeout": 120,  # SSE streams end themselves after ~55 s
         "keepalive": 5,
-        "accesslog": os.environ.get("CIVILITY_ACCESS_LOG") or None,
+        "accesslog": settings.ACCESS_LOG or None,
         "errorlog": "-",
         "post_worker_init": after_worker_start,
+        "preload_app": True,  # the model once per server: loaded above, shared by the fork
         **(extra or {}),
     }
 
@@ -91,32 +108,32 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
 
 def serve_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="civility serve", description=__doc__)
-    parser.add_argument("--bind", default=os.environ.get("CIVILITY_BIND", "127.0.0.1:8000"))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("CIVILITY_WORKERS", "2")))
+    parser.add_argument("--bind", help="address:port (default CIVILITY_BIND, 127.0.0.1:8000)")
+    parser.add_argument("--workers", type=int, help="processes (default CIVILITY_WORKERS, 2)")
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("CIVILITY_THREADS", "8")),
-        help="threads per worker for requests (default 8)",
+        "--threads", type=int, help="request threads per worker (default CIVILITY_THREADS, 8)"
     )
     parser.add_argument(
         "--live-streams",
         type=int,
-        default=int(os.environ.get("CIVILITY_LIVE_STREAMS", "24")),
-        help="live-update streams per worker, on threads of their own (default 24); readers past"
-        " this poll every 15 s instead",
+        help="live-update streams per worker, on threads of their own (default"
+        " CIVILITY_LIVE_STREAMS, 24); readers past this poll every 15 s instead",
     )
     parser.add_argument("--migrate", action="store_true", help="apply migrations first")
     args = parser.parse_args(argv)
-    if args.threads < 1 or args.live_streams < 0:
-        parser.error("--threads must be at least 1 and --live-streams at least 0")
-    # Read by civility.settings (so before django.setup()) in every worker.
-    os.environ["CIVILITY_LIVE_STREAMS"] = str(args.live_streams)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
     import django
 
     django.setup()
     from django.conf import settings
+
+    if args.live_streams is not None:
+        settings.LIVE_STREAMS = args.live_streams
+    args.bind = args.bind or settings.BIND
+    args.workers = settings.WORKERS if args.workers is None else args.workers
+    args.threads = settings.THREADS if args.threads is None else args.threads
+    if args.threads < 1 or settings.LIVE_STREAMS < 0 or args.workers < 1:
+        parser.error("--workers and --threads must be at least 1 and --live-streams at least 0")
 
     if args.migrate:
         from django.core.management import call_command

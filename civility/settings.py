@@ -1,7 +1,8 @@
-"""Django settings, all taken from the environment.
+"""Django settings, all taken from the environment: the one place Civility reads CIVILITY_*.
 
 Defaults give the embedded setup (SQLite in ./civility-data, local-memory cache); production sets
 DATABASE_URL (postgres://...), CIVILITY_REDIS_URL, CIVILITY_SECRET_KEY and CIVILITY_ALLOWED_HOSTS.
+The README's configuration table lists every variable read here (a test checks it).
 """
 
 import os
@@ -18,6 +19,29 @@ def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in {"0", "false", "no", "off"}
+
+
 def _secret_key() -> str:
     key = os.environ.get("CIVILITY_SECRET_KEY")
     if key:
@@ -32,7 +56,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = os.environ.get("CIVILITY_DEBUG", "0") == "1"
+DEBUG = _env_bool("CIVILITY_DEBUG", False)
 ALLOWED_HOSTS = _env_list("CIVILITY_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CIVILITY_CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_URL = os.environ.get("CIVILITY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -104,11 +128,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if str(DATABASES["default"]["NAME"]) != ":memory:":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CIVILITY_DB_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_MAX_AGE"] = _env_int("CIVILITY_DB_CONN_MAX_AGE", 60)
 
 REDIS_URL = os.environ.get("CIVILITY_REDIS_URL", "")
 # Live-update streams one process keeps open at once (see civility.events.sse_response).
-LIVE_STREAMS = int(os.environ.get("CIVILITY_LIVE_STREAMS", "24"))
+LIVE_STREAMS = _env_int("CIVILITY_LIVE_STREAMS", 24)
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -134,7 +158,7 @@ SESSION_COOKIE_HTTPONLY = True
 # The widget lives in an iframe on the publisher's page: its cookies are third-party there.
 SESSION_COOKIE_SAMESITE = os.environ.get("CIVILITY_COOKIE_SAMESITE", "Lax")
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
-SESSION_COOKIE_SECURE = os.environ.get("CIVILITY_SECURE_COOKIES", "0") == "1"
+SESSION_COOKIE_SECURE = _env_bool("CIVILITY_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"  # the embed view opts out explicitly
 
@@ -147,3 +171,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CIVILITY_LOG_LEVEL", "WARNING")},
 }
+
+# --- the scoring model (civility.moderation.scoring) --------------------------------------------
+# Another artifact folder instead of the bundled model ("" = bundled).
+SCORING_ARTIFACT = os.environ.get("CIVILITY_SCORING_ARTIFACT", "")
+# The most a request waits for the model (a post, the Coral hook, the nudge); past it a comment is
+# held ("scoring unavailable"), or, for posts while the model is busy, decided when it is scored.
+SCORING_TIMEOUT = _env_float("CIVILITY_SCORING_TIMEOUT", 2.0)
+SCORING_LOAD_TIMEOUT = _env_float("CIVILITY_SCORING_LOAD_TIMEOUT", 30.0)  # first load
+SCORING_STAGE2 = _env_bool("CIVILITY_SCORING_STAGE2", True)  # False: stage 1 alone (faster)
+# Stage-1 TOXICITY (0-1) from which stage 2 re-scores a comment ("" = the model's own point).
+SCORING_ROUTE_FROM = os.environ.get("CIVILITY_SCORING_ROUTE_FROM", "")
+# Posts do not wait for the model while more than a batch is queued: they are stored held and
+# decided when scored (never published unscored). False: every post waits (up to the timeout).
+SCORING_DEFER = _env_bool("CIVILITY_SCORING_DEFER", True)
+ENCODER_THREADS = _env_int("CIVILITY_ENCODER_THREADS", 0)  # stage 2 threads (0 = CPU count)
+BATCH_MAX = _env_int("CIVILITY_BATCH_MAX", 32)  # micro-batching of all scoring in a process
+BATCH_WAIT_MS = _env_float("CIVILITY_BATCH_WAIT_MS", 2.0)
+
+# --- `civility serve` (gunicorn) -----------------------------------------------------------------
+BIND = os.environ.get("CIVILITY_BIND", "127.0.0.1:8000")
+WORKERS = _env_int("CIVILITY_WORKERS", 2)
+THREADS = _env_int("CIVILITY_THREADS", 8)
+ACCESS_LOG = os.environ.get("CIVILITY_ACCESS_LOG", "")  # a path or "-" for stdout; off if empty

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from civility.moderation.audit import record
-from civility.moderation.pipeline import Refused
+from civility.audit import record
+from civility.errors import Refused
 
 User = get_user_model()
 

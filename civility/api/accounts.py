@@ -64,7 +64,7 @@ def sso(request: HttpRequest, payload: SsoIn) -> dict[str, Any]:
 @router.get("/me")
 def me(request: HttpRequest) -> dict[str, Any]:
     from civility.api.v1 import optional_user
-    from civility.moderation.pipeline import Refused
+    from civility.errors import Refused
 
     user = optional_user(request)
     if user is None:

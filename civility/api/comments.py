@@ -13,7 +13,7 @@ from civility.comments import actions, queries
 from civility.comments.models import Comment, Site, Story
 from civility.comments.serialize import comment_dict
 from civility.db.lookups import fetch_one
-from civility.moderation.pipeline import Refused
+from civility.errors import Refused
 
 router = Router(tags=["comments"])
 
@@ -170,7 +170,7 @@ def create_comment(
 ) -> dict[str, Any]:
     """POST /stories/{id}/comments, once parsed and authenticated; raises Refused.
 
-    The ninja view below and the WSGI fast path (civility.comments.fastpath) both call this.
+    The ninja view below calls this.
     """
     if len(body) > HARD_MAX_BODY:
         raise Refused("too_long", "The comment is far over the length limit.")

@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from civility.accounts import tokens
-from civility.moderation.pipeline import Refused
+from civility.errors import Refused, json_error, refusal_response
 
 
 class BearerAuth(HttpBearer):
@@ -56,14 +56,12 @@ api = NinjaAPI(
 
 
 def error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    return api.create_response(
-        request, {"error": {"code": code, "message": message}}, status=status
-    )
+    return json_error(code, message, status)
 
 
 @api.exception_handler(Refused)
 def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
-    return error(request, exc.status, exc.code, exc.message)
+    return refusal_response(exc)
 
 
 @api.exception_handler(ValidationError)

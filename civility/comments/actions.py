@@ -6,7 +6,9 @@ Views call these and nothing else; `Refused` carries the 4xx code and message to
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,13 +17,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from civility.audit import record
 from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, Story
 from civility.comments.render import render
 from civility.comments.serialize import comment_dict
+from civility.errors import Refused
 from civility.events import emit, redis_batch
-from civility.moderation.audit import record
-from civility.moderation.pipeline import APPROVE, HOLD, REJECT, Refused, Submission, decide
+from civility.moderation.pipeline import Decision, Submission, decide
+from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Vote, strictest
+
+log = logging.getLogger(__name__)
 
 STATUS_FOR = {APPROVE: Comment.Status.APPROVED, HOLD: Comment.Status.PENDING}
 
@@ -112,6 +118,58 @@ def rejection_reason_for(reasons: list[dict[str, Any]]) -> str:
     return "; ".join(r.get("message", "") for r in reasons if r.get("action") == REJECT)[:500]
 
 
+def store_comment(
+    *,
+    story: Story,
+    author: Any,
+    body: str,
+    status: str,
+    parent: Comment | None = None,
+    reasons: list[dict[str, Any]] | None = None,
+    scores: dict[str, Any] | None = None,
+    ip_hash: str = "",
+    created_at: datetime | None = None,
+    audit_action: str | None = "comment.created",
+    audit_data: dict[str, Any] | None = None,
+    announce: bool = True,
+) -> Comment:
+    """The one place a comment row is created (posts, the demo seed, imports): write, audit and
+    tell live readers on commit. Callers have validated and decided; call inside atomic().
+
+    Bulk imports pass ``audit_action=None`` and ``announce=False``: the import is audited once
+    as a whole, and live readers are not sent years-old comments."""
+    reasons = reasons or []
+    comment = Comment.objects.create(
+        story=story,
+        parent=parent,
+        author=author,
+        body=body,
+        html=render(body),
+        status=status,
+        rejection_reason=rejection_reason_for(reasons) if status == Comment.Status.REJECTED else "",
+        ip_hash=ip_hash,
+        moderation_reasons=reasons,
+        scores=scores or {},
+        depth=(parent.depth + 1) if parent else 0,
+    )
+    if created_at is not None:  # created_at is auto_now_add: imports keep the original date
+        Comment.objects.filter(pk=comment.pk).update(created_at=created_at)
+        comment.created_at = created_at
+    if audit_action is not None:
+        record(
+            audit_action,
+            site=story.site,
+            actor=author,
+            comment=comment,
+            after=comment.status,
+            reason="; ".join(str(r.get("message", "")) for r in reasons),
+            data=audit_data if audit_data is not None else {"reasons": reasons},
+        )
+    if announce:
+        _after_change(comment, "comment.created")
+    return comment
+
+
 def post_comment(
     *, story: Story, author: Any, body: str, parent_id: int | None = None, ip: str = ""
 ) -> Comment:
@@ -131,30 +189,129 @@ def post_comment(
     )
     decision = decide(sub)
     with redis_batch(), transaction.atomic():
-        comment = Comment.objects.create(
+        comment = store_comment(
             story=story,
-            parent=parent,
             author=author,
             body=body,
-            html=render(body),
+            parent=parent,
             status=STATUS_FOR.get(decision.action, Comment.Status.REJECTED),
-            rejection_reason=rejection_reason_for(decision.reasons),
-            ip_hash=sub.ip_hash,
-            moderation_reasons=decision.reasons,
+            reasons=decision.reasons,
             scores=decision.scores,
-            depth=(parent.depth + 1) if parent else 0,
+            ip_hash=sub.ip_hash,
+            audit_data={"decision": str(decision.action), "reasons": decision.reasons},
         )
-        record(
-            "comment.created",
-            site=story.site,
-            actor=author,
-            comment=comment,
-            after=comment.status,
-            reason="; ".join(r.get("message", "") for r in decision.reasons),
-            data={"decision": decision.action, "reasons": decision.reasons},
-        )
-        _after_change(comment, "comment.created")
+        _decide_later(comment, decision)
     return comment
+
+
+# Late scores are applied one at a time on a thread of their own, off the scoring thread.
+_late_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-late-score")
+
+
+def _decide_later(comment: Comment, decision: Decision) -> None:
+    """If the model's score was not back in time, decide the comment when it arrives."""
+    future = decision.pending_score
+    if future is None:
+        return
+    pk = comment.pk
+    transaction.on_commit(lambda: _when_scored(pk, future))
+
+
+def _when_scored(pk: int, future: Future[dict[str, Any]]) -> None:
+    def apply(f: Future[dict[str, Any]]) -> None:
+        _late_executor.submit(apply_late_score, pk, f)
+
+    future.add_done_callback(apply)
+
+
+def apply_late_score(comment_id: int, future: Future[dict[str, Any]]) -> Comment | None:
+    """Decide a comment that was stored held while its score was pending.
+
+    Does nothing if a moderator acted meanwhile (the comment is no longer waiting for its
+    score). A failed score leaves it held with the reason "scoring unavailable"."""
+    from django.db import close_old_connections
+
+    from civility.moderation.model_check import model_votes
+
+    close_old_connections()
+    try:
+        try:
+            scored: dict[str, Any] | None = future.result()
+        except Exception:  # noqa: BLE001 - held for a human, never approved
+            log.exception("late scoring of comment %s failed; it stays held", comment_id)
+            scored = None
+        with redis_batch(), transaction.atomic():
+            comment = (
+                Comment.objects.select_for_update()
+                .select_related("story__site")
+                .filter(pk=comment_id)
+                .first()
+            )
+            if comment is None or not _awaits_score(comment):
+                return None
+            others = [
+                Vote.from_reason(r)
+                for r in comment.moderation_reasons
+                if r.get("code") != ReasonCode.SCORING_PENDING
+            ]
+            if scored is None:
+                votes = others + [Vote(HOLD, ReasonCode.MODEL_UNAVAILABLE, "scoring unavailable")]
+            else:
+                votes = others + model_votes(comment.story.site, scored, comment.body)
+            action = strictest(v.action for v in votes)
+            before = comment.status
+            comment.status = STATUS_FOR.get(action, Comment.Status.REJECTED)
+            comment.moderation_reasons = [v.as_reason() for v in votes]
+            comment.rejection_reason = (
+                rejection_reason_for(comment.moderation_reasons)
+                if comment.status == Comment.Status.REJECTED
+                else ""
+            )
+            comment.scores = scored or {}
+            comment.save(
+                update_fields=[
+                    "status",
+                    "moderation_reasons",
+                    "rejection_reason",
+                    "scores",
+                    "updated_at",
+                ]
+            )
+            record(
+                "comment.scored",
+                site=comment.story.site,
+                comment=comment,
+                before=before,
+                after=comment.status,
+                data={"decision": str(action), "reasons": comment.moderation_reasons},
+            )
+            _after_change(comment, "comment.created")
+        return comment
+    finally:
+        close_old_connections()
+
+
+def _awaits_score(comment: Comment) -> bool:
+    return comment.status == Comment.Status.PENDING and any(
+        r.get("code") == ReasonCode.SCORING_PENDING for r in comment.moderation_reasons
+    )
+
+
+def resume_pending_scores(limit: int = 1000) -> int:
+    """Re-submit comments still waiting for a score (their worker stopped before it arrived).
+    Called when a server process starts; a comment decided twice is decided once (see
+    apply_late_score)."""
+    from civility.moderation import scoring
+
+    waiting = Comment.objects.filter(status=Comment.Status.PENDING).order_by("id")
+    count = 0
+    for comment in waiting.only("id", "body", "moderation_reasons", "status")[: limit * 10]:
+        if count >= limit:
+            break
+        if _awaits_score(comment):
+            _when_scored(comment.pk, scoring.submit(comment.body))
+            count += 1
+    return count
 
 
 def _own_editable(comment: Comment, user: Any, verb: str) -> None:
@@ -190,7 +347,11 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
     with redis_batch(), transaction.atomic():
         comment.body, comment.html, comment.edited = body, render(body), True
         comment.status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
-        comment.rejection_reason = rejection_reason_for(decision.reasons)
+        comment.rejection_reason = (
+            rejection_reason_for(decision.reasons)
+            if comment.status == Comment.Status.REJECTED
+            else ""
+        )
         comment.moderation_reasons, comment.scores = decision.reasons, decision.scores
         comment.save()
         record(
@@ -200,9 +361,10 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
             comment=comment,
             before=before,
             after=comment.status,
-            data={"decision": decision.action, "reasons": decision.reasons},
+            data={"decision": str(decision.action), "reasons": decision.reasons},
         )
         _after_change(comment, "comment.edited")
+        _decide_later(comment, decision)
     return comment
 
 

@@ -16,7 +16,7 @@ from civility import events
 from civility.comments import actions
 from civility.comments.models import Comment, Report, Site, Story
 from civility.comments.serialize import comment_dict
-from civility.moderation.pipeline import Refused
+from civility.errors import Refused, json_error
 
 
 @require_GET
@@ -107,11 +107,7 @@ def story_events(request: HttpRequest, story_id: int) -> HttpResponse | Streamin
     """Server-sent events for one story: new approved comments, edits, deletions, reactions."""
     story = Story.objects.filter(pk=story_id).first()
     if story is None:
-        return HttpResponse(
-            json.dumps({"error": {"code": "unknown_story", "message": "No such story."}}),
-            status=404,
-            content_type="application/json",
-        )
+        return json_error("unknown_story", "No such story.", 404)
     try:
         last_id = int(request.headers.get("Last-Event-ID") or request.GET.get("after") or 0)
     except ValueError:
@@ -139,6 +135,5 @@ def story_events(request: HttpRequest, story_id: int) -> HttpResponse | Streamin
     return events.sse_response(
         [f"story:{story_id}"],
         render,
-        events.sse_seconds(request.GET.get("max_seconds")),
-        catch_up,
+        preamble=catch_up,
     )

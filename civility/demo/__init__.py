@@ -27,9 +27,8 @@ def seed(base_url: str) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
-    from civility.comments.actions import STATUS_FOR, rejection_reason_for
+    from civility.comments.actions import STATUS_FOR, store_comment
     from civility.comments.models import Comment, Site, Story
-    from civility.comments.render import render
     from civility.moderation.models import SiteMembership, WordRule
     from civility.moderation.pipeline import Submission, decide
 
@@ -79,23 +78,26 @@ def seed(base_url: str) -> dict[str, Any]:
                 author = users[item["by"]]
                 # Every comment goes through the real decision pipeline (word rules and the
                 # model), as a reader's post would: the demo shows what the engine really does.
-                decision = decide(Submission(site, story, author, item["body"], parent))
+                # The demo seed is not subject to rate limits: a dry run of the content checks.
+                decision = decide(
+                    Submission(site, item["body"], story, author, parent), dry_run=True
+                )
                 status = STATUS_FOR.get(decision.action, Comment.Status.REJECTED)
-                reasons = decision.reasons
-                c = Comment.objects.create(
+                c = store_comment(
                     story=story,
                     parent=parent,
                     author=author,
                     body=item["body"],
-                    html=render(item["body"]),
                     status=status,
-                    moderation_reasons=reasons,
+                    reasons=decision.reasons,
                     scores=decision.scores,
-                    rejection_reason=rejection_reason_for(reasons),
-                    depth=parent.depth + 1 if parent else 0,
-                    reaction_count=(len(item["body"]) * 7 + i) % 13 if status == "approved" else 0,
+                    created_at=start + timedelta(minutes=50 * i),
+                    audit_data={"decision": str(decision.action), "reasons": decision.reasons},
                 )
-                Comment.objects.filter(pk=c.pk).update(created_at=start + timedelta(minutes=50 * i))
+                if status == Comment.Status.APPROVED:
+                    Comment.objects.filter(pk=c.pk).update(
+                        reaction_count=(len(item["body"]) * 7 + i) % 13
+                    )
                 by_key[item["key"]] = c
     first = Story.objects.filter(site=site).order_by("id").first()
     login = cred_path.read_text().split() if cred_path.exists() else ["moderator", "(see admin)"]

@@ -14,11 +14,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from civility.comments.actions import hash_ip, normalize_url
+from civility.audit import record
+from civility.comments.actions import hash_ip, normalize_url, store_comment
 from civility.comments.models import Comment, Site, Story
-from civility.comments.render import render
 from civility.imports.parsers import ImportData, ImportedComment
-from civility.moderation.audit import record
 
 
 @dataclass
@@ -102,20 +101,18 @@ def import_comments(*, site: Site, data: ImportData, actor: Any = None) -> Impor
                 created[c.key] = existing
                 result.comments_skipped += 1
                 continue
-            comment = Comment.objects.create(
+            comment = store_comment(
                 story=story,
                 parent=parent,
                 author=author,
                 body=c.body,
-                html=render(c.body),
                 status=c.status,
                 ip_hash=hash_ip(c.ip),
-                depth=(parent.depth + 1) if parent else 0,
-                moderation_reasons=[{"action": "import", "code": f"imported_{data.source}"}],
+                reasons=[{"action": "import", "code": f"imported_{data.source}"}],
+                created_at=c.created_at,
+                audit_action=None,  # the import is audited once, below
+                announce=False,
             )
-            # created_at is auto_now_add: set the original date afterwards.
-            Comment.objects.filter(pk=comment.pk).update(created_at=c.created_at)
-            comment.created_at = c.created_at
             created[c.key] = comment
             result.comments_created += 1
         record(

@@ -17,9 +17,9 @@ def import_main(argv: list[str]) -> int:
 
     setup_django()
     from civility.comments.models import Site
+    from civility.errors import Refused
     from civility.imports.actions import import_comments
     from civility.imports.parsers import ImportFormatError, parse_disqus, parse_wordpress
-    from civility.moderation.pipeline import Refused
 
     site = Site.objects.filter(slug=args.site).first()
     if site is None:

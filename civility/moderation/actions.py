@@ -15,12 +15,12 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from civility.accounts.models import User
+from civility.audit import record
 from civility.comments.models import Comment, Report, Site, Story
+from civility.errors import Refused
 from civility.events import emit
-from civility.moderation.audit import record
 from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
 from civility.moderation.permissions import is_global_admin, require_moderator
-from civility.moderation.pipeline import Refused
 
 DECISIONS = ("comment.approved", "comment.rejected")
 MAX_REASON = 500

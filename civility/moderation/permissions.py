@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from civility.comments.models import Site
+from civility.errors import Refused
 from civility.moderation.models import SiteMembership
-from civility.moderation.pipeline import Refused
 
 
 def is_global_admin(user: Any) -> bool:

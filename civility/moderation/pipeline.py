@@ -1,8 +1,10 @@
-"""The decision pipeline: every new or edited comment passes through `decide()` exactly once.
+"""The one decision function: every new or edited comment passes through `decide()` once, and
+the Coral hook and the "are you sure?" nudge ask it in a dry run.
 
 A check either *refuses* the submission (raise `Refused`: nothing is stored, the client gets a 4xx
 with the reason) or *votes* approve / hold / reject with reasons. The strictest vote wins. Checks
-run in `CHECKS` order; word rules and the scoring model plug in as further checks.
+run in `CHECKS` order. A dry run (`decide(sub, dry_run=True)`) runs only the checks about the
+text itself (`content=True`: word rules, the model) and writes nothing, not even a rate-limit hit.
 
 If a check crashes (model missing, timeout), the comment is held with the reason the check gives
 in `fail_reason`: an accepted comment is never lost and never silently approved.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,50 +23,36 @@ from typing import Any
 from django.utils import timezone
 
 from civility.db.lookups import fetch_values
+from civility.errors import Refused
 from civility.ratelimit import count_hits
+from civility.verdicts import APPROVE, HOLD, Verdict, Vote, strictest
 
 log = logging.getLogger(__name__)
 
-APPROVE, HOLD, REJECT = "approve", "hold", "reject"
-_RANK = {APPROVE: 0, HOLD: 1, REJECT: 2}
 LINK_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 
-
-class Refused(Exception):
-    """The submission is refused outright; maps to an HTTP 4xx with a JSON reason."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+__all__ = ["APPROVE", "HOLD", "Decision", "Refused", "Submission", "decide"]
 
 
 @dataclass
 class Submission:
     site: Any
-    story: Any
-    author: Any
     body: str
+    story: Any = None
+    author: Any = None
     parent: Any = None
     ip_hash: str = ""
     editing: Any = None  # the Comment being edited, if any
 
 
 @dataclass
-class Vote:
-    action: str
-    code: str
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def as_reason(self) -> dict[str, Any]:
-        return {"action": self.action, "code": self.code, "message": self.message, **self.detail}
-
-
-@dataclass
 class Decision:
-    action: str
+    action: Verdict
     reasons: list[dict[str, Any]]
     scores: dict[str, Any] = field(default_factory=dict)
+    # Set when the model's score had not arrived: the comment is stored held and decided when
+    # this future completes (civility.comments.actions.apply_late_score).
+    pending_score: Future[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -72,6 +61,8 @@ class Check:
     run: Callable[[Submission, dict[str, Any]], list[Vote]]
     # Set for checks that may fail at run time (the model): a crash holds the comment.
     fail_reason: str | None = None
+    # Checks about the text alone; the only ones a dry run makes.
+    content: bool = False
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -104,7 +95,11 @@ def check_body(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     limit = sub.site.max_comment_length
     if len(body) > limit:
         raise Refused("too_long", f"The comment is {len(body)} characters; the limit is {limit}.")
-    links = len(LINK_RE.findall(body))
+    return []
+
+
+def check_links(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    links = len(LINK_RE.findall(sub.body))
     if links > sub.site.max_links:
         return [Vote(HOLD, "too_many_links", f"{links} links (limit {sub.site.max_links})", {})]
     return []
@@ -176,6 +171,7 @@ CHECKS: list[Check] = [
     Check("author", check_author),
     Check("story", check_story),
     Check("body", check_body),
+    Check("links", check_links, content=True),
     Check("rate_limit", check_rate_limit),
     Check("duplicate", check_duplicate),
     Check("premoderation", check_premoderation),
@@ -188,16 +184,20 @@ CHECKS: list[Check] = [
 from civility.moderation.model_check import check_model, check_word_rules  # noqa: E402
 
 CHECKS += [
-    Check("word_rules", check_word_rules, fail_reason="word rules unavailable"),
-    Check("model", check_model, fail_reason="scoring unavailable"),
+    Check("word_rules", check_word_rules, fail_reason="word rules unavailable", content=True),
+    Check("model", check_model, fail_reason="scoring unavailable", content=True),
 ]
 
 
-def decide(sub: Submission) -> Decision:
-    """Run every check; raise Refused, or return the strictest vote with all reasons."""
+def decide(sub: Submission, *, dry_run: bool = False) -> Decision:
+    """Run every check (a dry run: the content checks only); raise Refused, or return the
+    strictest vote with all reasons."""
     votes: list[Vote] = []
-    state: dict[str, Any] = {}  # checks may leave data for later ones (e.g. model scores)
+    # Checks may leave data for later ones (e.g. model scores).
+    state: dict[str, Any] = {"dry_run": dry_run}
     for check in CHECKS:
+        if dry_run and not check.content:
+            continue
         try:
             votes.extend(check.run(sub, state))
         except Refused:
@@ -207,5 +207,9 @@ def decide(sub: Submission) -> Decision:
                 raise
             log.exception("check %s failed; holding the comment", check.name)
             votes.append(Vote(HOLD, f"{check.name}_unavailable", check.fail_reason))
-    action = max((v.action for v in votes), key=_RANK.__getitem__, default=APPROVE)
-    return Decision(action, [v.as_reason() for v in votes], state.get("scores", {}))
+    return Decision(
+        strictest(v.action for v in votes),
+        [v.as_reason() for v in votes],
+        state.get("scores", {}),
+        state.get("pending_score"),
+    )

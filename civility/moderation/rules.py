@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from civility.scoring.normalize import normalize
+from civility.verdicts import HOLD, REJECT, ReasonCode, Vote
 
 __all__ = ["RuleMatch", "compile_phrase", "match_phrases", "match_word_rules", "normalize_phrase"]
 
@@ -193,20 +194,22 @@ def match_word_rules(site: Any, text: str) -> list[RuleMatch]:
     return match_phrases(rules, text)
 
 
-def rule_reasons(text: str, matches: list[RuleMatch]) -> list[dict[str, Any]]:
-    """Reason dicts (pipeline `Vote`s) for rule matches, with the matched span."""
-    out: list[dict[str, Any]] = []
+def rule_votes(text: str, matches: list[RuleMatch]) -> list[Vote]:
+    """Pipeline votes for rule matches, with the matched span."""
+    out: list[Vote] = []
     for m in matches:
         banned = m.action == "reject"
         out.append(
-            {
-                "action": "reject" if banned else "hold",
-                "code": "banned_word" if banned else "suspect_word",
-                "message": f'{"Banned" if banned else "Suspect"} word "{m.phrase}"',
-                "phrase": m.phrase,
-                "matched": text[m.start : m.end],
-                "start": m.start,
-                "end": m.end,
-            }
+            Vote(
+                REJECT if banned else HOLD,
+                ReasonCode.BANNED_WORD if banned else ReasonCode.SUSPECT_WORD,
+                f'{"Banned" if banned else "Suspect"} word "{m.phrase}"',
+                {
+                    "phrase": m.phrase,
+                    "matched": text[m.start : m.end],
+                    "start": m.start,
+                    "end": m.end,
+                },
+            )
         )
     return out

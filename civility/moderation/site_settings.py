@@ -6,13 +6,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from civility.audit import record
 from civility.comments.models import Site
+from civility.errors import Refused
 from civility.events import emit
-from civility.moderation.audit import record
 from civility.moderation.model_check import DEFAULT_THRESHOLDS, thresholds_for
 from civility.moderation.models import WordRule
 from civility.moderation.permissions import require_admin
-from civility.moderation.pipeline import Refused
 from civility.moderation.rules import normalize_phrase
 
 MAX_PHRASE = 200

@@ -25,15 +25,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civility import events
 from civility.comments.models import Comment, Site, Story
+from civility.errors import Refused, json_error
 from civility.moderation import actions, queries
 from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
-from civility.moderation.pipeline import Refused
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return json_error(code, message, status)
 
 
 def _forbidden_page(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
@@ -407,6 +407,5 @@ def queue_events(request: HttpRequest, site: Site, role: str) -> StreamingHttpRe
     return events.sse_response(
         [f"site:{site.pk}:queue", f"site:{site.pk}"],
         render,
-        events.sse_seconds(request.GET.get("max_seconds")),
-        lambda: (b"retry: 2000\n\nevent: ready\ndata: {}\n\n",),
+        preamble=lambda: (b"retry: 2000\n\nevent: ready\ndata: {}\n\n",),
     )

@@ -26,6 +26,8 @@ from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
 from civility.comments.models import Site
+from civility.errors import json_error
+from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ _CODE_ORDER = ["BANNED_WORD", "HATE_SPEECH", "HARASSMENT_BULLYING", "ABUSIVE", "
 
 
 def _problem(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return json_error(code, message, status)
 
 
 def signing_secrets(site: Site) -> list[str]:
@@ -112,21 +114,21 @@ def _validate(data: Any) -> tuple[str, str]:
 
 def coral_decision(action: str, reasons: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Coral's ExternalModerationResponse for our (action, reasons), None for nothing to do."""
-    if action == "approve":
+    if action == APPROVE:
         return None
-    flagged = [r for r in reasons if r.get("action") in {"hold", "reject"}]
-    toxic = [r for r in flagged if r.get("code") != "model_unavailable"]
-    if action == "hold":
+    flagged = [r for r in reasons if r.get("action") in {HOLD, REJECT}]
+    toxic = [r for r in flagged if r.get("code") != ReasonCode.MODEL_UNAVAILABLE]
+    if action == HOLD:
         if not toxic:  # only "scoring unavailable": send it to pre-moderation, unflagged
             return {"status": "PREMOD"}
         return {
             "status": "SYSTEM_WITHHELD",
             "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}],
         }
-    rejecting = [r for r in flagged if r.get("action") == "reject"] or flagged
+    rejecting = [r for r in flagged if r.get("action") == REJECT] or flagged
     codes = set()
     for r in rejecting:
-        if r.get("code") == "banned_word":
+        if r.get("code") == ReasonCode.BANNED_WORD:
             codes.add("BANNED_WORD")
         else:
             codes.add(REJECTION_CODES.get(str(r.get("attribute", "")), "OTHER"))
@@ -164,10 +166,10 @@ def moderate(request: HttpRequest, site_slug: str) -> HttpResponse:
         return _problem(400, "invalid_request", str(exc)[:300])
     if role in TRUSTED_ROLES or not text.strip():
         return HttpResponse(status=204)
-    from civility.moderation.model_check import evaluate_text
+    from civility.moderation.pipeline import Submission, decide
 
-    action, reasons, _scores = evaluate_text(site, text)
-    decision = coral_decision(action, reasons)
+    verdict = decide(Submission(site=site, body=text), dry_run=True)
+    decision = coral_decision(verdict.action, verdict.reasons)
     if decision is None:
         return HttpResponse(status=204)
     return JsonResponse(decision)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -109,7 +110,10 @@ def analyze(request: HttpRequest) -> HttpResponse:
         except (FileNotFoundError, OSError):
             log.error("comments:analyze: no scoring model installed")
             raise ApiError(503, "The scoring model is not installed on this server.") from None
-        result = engine.get_batcher().score(req.text)
+        try:
+            result = engine.get_batcher().score(req.text, timeout=settings.SCORING_TIMEOUT)
+        except TimeoutError:
+            raise ApiError(503, "The scoring model is busy; retry shortly.") from None
         body = build_analysis(req, result, scorer)
     except ApiError as err:
         return error_response(err)

@@ -85,6 +85,7 @@ class EncoderStage:
         tokenizer_path: Path,
         max_len: int = DEFAULT_MAX_LEN,
         blind_version: int = 0,
+        workers: int = 0,
     ):
         import onnxruntime as ort
 
@@ -93,8 +94,8 @@ class EncoderStage:
         # to split across cores well: each run gets one ORT thread, and a batch spreads its texts
         # over `workers` threads instead. A web worker scores in its request threads, so ORT
         # must not keep idle threads spinning on the cores other requests need.
-        # CIVILITY_ENCODER_THREADS sets the worker count (0 or unset = the CPU count).
-        self.workers = int(os.environ.get("CIVILITY_ENCODER_THREADS", "0")) or (os.cpu_count() or 1)
+        # ``workers`` sets the thread count (0 = the CPU count; the server's ENCODER_THREADS).
+        self.workers = workers or (os.cpu_count() or 1)
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1

@@ -43,6 +43,7 @@ class Scorer:
         arrays: dict[str, np.ndarray],
         stage2: bool = True,
         route_from: float | None = None,
+        encoder_threads: int = 0,
     ) -> None:
         self.path = path
         self.config = config
@@ -80,6 +81,7 @@ class Scorer:
                 path / "tokenizer.json",
                 int(self.cascade["max_len"]),
                 int(self.cascade.get("blind_version", 0)),
+                workers=encoder_threads,
             )
             self.alpha = np.array(
                 [float(self.cascade["alpha"].get(a, 0.0)) for a in self.attributes], np.float32
@@ -93,19 +95,25 @@ class Scorer:
     # ------------------------------------------------------------------------------ loading
     @classmethod
     def load(
-        cls, path: str | Path | None = None, stage2: bool = True, route_from: float | None = None
+        cls,
+        path: str | Path | None = None,
+        stage2: bool = True,
+        route_from: float | None = None,
+        encoder_threads: int = 0,
     ) -> Scorer:
         """Load an artifact folder (default: the one shipped inside the package).
 
         ``stage2=False`` serves stage 1 alone (faster, lower quality; see the model card).
         ``route_from`` overrides the stage-1 TOXICITY from which stage 2 re-scores a comment:
-        higher is faster and weaker (the model card's Speed section measures both)."""
+        higher is faster and weaker (the model card's Speed section measures both).
+        ``encoder_threads`` spreads a batch's stage-2 runs over that many threads (0: the CPU
+        count). The library reads no environment: the server passes its settings here."""
         p = Path(path) if path is not None else DEFAULT_ARTIFACT
         with open(p / "config.json", encoding="utf-8") as fh:
             config = json.load(fh)
         with np.load(p / "model.npz") as z:
             arrays = {k: z[k] for k in z.files}
-        return cls(p, config, arrays, stage2, route_from)
+        return cls(p, config, arrays, stage2, route_from, encoder_threads)
 
     @classmethod
     def default(cls) -> Scorer:

@@ -37,7 +37,7 @@ def default_hold_thresholds(scorer: HasThresholds) -> dict[str, float]:
 
 
 def default_decision(scores: dict[str, float], holds: dict[str, float]) -> str:
-    """"hold" when any attribute reaches its hold threshold, else "approve" (no word rules)."""
+    """ "hold" when any attribute reaches its hold threshold, else "approve" (no word rules)."""
     for attr, t in holds.items():
         if scores.get(attr, 0.0) >= t:
             return "hold"

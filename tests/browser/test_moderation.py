@@ -57,7 +57,7 @@ def open_desk(browser, live_server, site):
 def test_held_comment_approved_by_keyboard_shows_live_and_ban_blocks(browser, live_server, desk):
     from civility.comments.actions import post_comment
     from civility.comments.models import Comment
-    from civility.moderation.pipeline import Refused
+    from civility.errors import Refused
 
     site, story, reader = desk["site"], desk["story"], desk["reader"]
     TEST_OUTPUT.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from civility import events
 from civility.comments.models import Comment, Report
+from civility.errors import Refused
 from civility.moderation import actions
 from civility.moderation.bans import standing
 from civility.moderation.models import AuditEntry, SiteBan, UserNote
-from civility.moderation.pipeline import Refused
 
 pytestmark = pytest.mark.django_db
 

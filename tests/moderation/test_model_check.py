@@ -2,23 +2,12 @@
 
 import pytest
 
-from civility.moderation import model_check
+from civility.moderation import model_check, scoring
 from civility.moderation.models import WordRule
-from civility.moderation.pipeline import HOLD, REJECT, Submission, decide
+from civility.moderation.pipeline import Submission, decide
+from civility.verdicts import HOLD, REJECT
 
-
-def _artifact_or_skip():
-    try:
-        from civility.scoring import Scorer
-
-        return Scorer.default()
-    except Exception as exc:  # noqa: BLE001 - the artifact may not be trained yet
-        pytest.skip(f"civility.scoring cannot load its artifact yet: {exc!r}")
-
-
-@pytest.fixture
-def scorer():
-    return _artifact_or_skip()
+# `scorer` (tests/conftest.py): the shipped artifact; a broken one fails these tests.
 
 
 CLEAN = "Thanks for the careful reporting; the timeline of the talks was useful."
@@ -84,10 +73,8 @@ def test_posted_comment_keeps_scores_and_reasons(scorer, site, story, commenter)
     assert any(r["code"].startswith("model_") for r in comment.moderation_reasons)
 
 
-def test_missing_artifact_holds_with_scoring_unavailable(
-    site, story, commenter, monkeypatch, tmp_path
-):
-    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "no-such-artifact"))
+def test_missing_artifact_holds_with_scoring_unavailable(site, story, commenter, settings, tmp_path):
+    settings.SCORING_ARTIFACT = str(tmp_path / "no-such-artifact")
     decision = decide(sub(site, story, commenter, CLEAN))
     assert decision.action == HOLD
     assert {"action": "hold", "code": "model_unavailable", "message": "scoring unavailable"} in (
@@ -96,44 +83,129 @@ def test_missing_artifact_holds_with_scoring_unavailable(
     assert decision.scores == {}
 
 
-def test_scoring_timeout_holds_the_comment(scorer, site, story, commenter, monkeypatch):
+def test_scoring_timeout_holds_the_comment(scorer, site, story, commenter, settings):
     # A zero budget: the scorer cannot answer in time, whatever the machine's speed.
-    monkeypatch.setenv("CIVILITY_SCORING_TIMEOUT", "0")
+    settings.SCORING_TIMEOUT = 0
+    settings.SCORING_DEFER = False
     decision = decide(sub(site, story, commenter, CLEAN))
     assert decision.action == HOLD
     assert any(r["message"] == "scoring unavailable" for r in decision.reasons)
+    # A dry run (the Coral hook) is bounded by the same budget.
+    decision = decide(Submission(site=site, body=CLEAN), dry_run=True)
+    assert decision.action == HOLD
 
 
-def test_post_with_broken_scorer_is_stored_held_not_lost(
-    site, story, commenter, monkeypatch, tmp_path
+def test_scoring_timeout_with_deferral_leaves_the_decision_pending(
+    scorer, site, story, commenter, settings
 ):
+    settings.SCORING_TIMEOUT = 0
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == HOLD
+    assert [r["code"] for r in decision.reasons] == ["model_pending"]
+    assert decision.pending_score is not None
+    assert decision.pending_score.result(30)["scores"]  # the score does arrive
+
+
+@pytest.mark.django_db(transaction=True)
+def test_late_score_publishes_a_clean_comment_and_holds_an_abusive_one(
+    scorer, site, story, commenter, settings
+):
+    import time
+
+    from civility.comments.actions import post_comment
+    from civility.comments.models import Comment
+    from civility.moderation.models import AuditEntry
+
+    settings.SCORING_TIMEOUT = 0  # never wait: every post is decided when its score arrives
+    clean = post_comment(story=story, author=commenter, body=CLEAN)
+    abusive = post_comment(story=story, author=commenter, body=ABUSIVE)
+    assert clean.status == abusive.status == "pending"  # never published unscored
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        clean.refresh_from_db()
+        abusive.refresh_from_db()
+        if all(c.scores for c in (clean, abusive)):
+            break
+        time.sleep(0.02)
+    assert clean.status == Comment.Status.APPROVED, clean.moderation_reasons
+    assert abusive.status in {Comment.Status.PENDING, Comment.Status.REJECTED}
+    assert all(r["code"] != "model_pending" for r in abusive.moderation_reasons)
+    assert any(r["code"].startswith("model_") for r in abusive.moderation_reasons)
+    assert AuditEntry.objects.filter(action="comment.scored", comment=clean).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_late_score_does_not_override_a_moderator(scorer, site, story, commenter, moderator):
+    from concurrent.futures import Future
+
+    from civility.comments.actions import apply_late_score, store_comment
+    from civility.comments.models import Comment
+    from civility.moderation.actions import reject
+
+    comment = store_comment(
+        story=story,
+        author=commenter,
+        body=CLEAN,
+        status=Comment.Status.PENDING,
+        reasons=[{"action": "hold", "code": "model_pending", "message": "waiting"}],
+    )
+    reject(moderator, comment.pk, reason="spam")
+    done: Future = Future()
+    done.set_result({"version": "x", "scores": {"TOXICITY": 0.0}, "spans": []})
+    assert apply_late_score(comment.pk, done) is None
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.REJECTED
+
+
+def test_post_with_broken_scorer_is_stored_held_not_lost(site, story, commenter, settings, tmp_path):
     from civility.comments.actions import post_comment
 
-    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "missing"))
+    settings.SCORING_ARTIFACT = str(tmp_path / "missing")
     comment = post_comment(story=story, author=commenter, body=CLEAN)
     comment.refresh_from_db()
     assert comment.status == "pending"
     assert any(r["message"] == "scoring unavailable" for r in comment.moderation_reasons)
 
 
-def test_evaluate_text_combines_rules_and_model_without_writing(scorer, site):
+def test_dry_run_combines_rules_and_model_without_writing(scorer, site):
     from civility.moderation.models import AuditEntry
 
     WordRule.objects.create(site=site, phrase="idiot", action="reject")
-    action, reasons, scores = model_check.evaluate_text(site, "what an 1d10t")
-    assert action == REJECT
-    assert reasons[0]["code"] == "banned_word" and reasons[0]["matched"] == "1d10t"
-    assert scores["version"] == scorer.version
-    action, reasons, scores = model_check.evaluate_text(site, CLEAN)
-    assert action == "approve" and reasons == []
+    decision = decide(Submission(site=site, body="what an 1d10t"), dry_run=True)
+    assert decision.action == REJECT
+    assert decision.reasons[0]["code"] == "banned_word"
+    assert decision.reasons[0]["matched"] == "1d10t"
+    assert decision.scores["version"] == scorer.version
+    decision = decide(Submission(site=site, body=CLEAN), dry_run=True)
+    assert decision.action == "approve" and decision.reasons == []
     assert not AuditEntry.objects.exists()
 
 
-def test_evaluate_text_holds_when_scoring_fails(site, monkeypatch, tmp_path):
-    monkeypatch.setenv("CIVILITY_SCORING_ARTIFACT", str(tmp_path / "missing"))
-    action, reasons, scores = model_check.evaluate_text(site, CLEAN)
-    assert action == HOLD and scores == {}
-    assert reasons[-1]["message"] == "scoring unavailable"
+def test_dry_run_holds_when_scoring_fails(site, settings, tmp_path):
+    settings.SCORING_ARTIFACT = str(tmp_path / "missing")
+    decision = decide(Submission(site=site, body=CLEAN), dry_run=True)
+    assert decision.action == HOLD and decision.scores == {}
+    assert decision.reasons[-1]["message"] == "scoring unavailable"
+
+
+def test_dry_run_holds_when_word_rules_crash_like_a_post(site, story, commenter, monkeypatch):
+    # One decision function: a crashing check holds in the Coral hook exactly as in a post.
+    from civility.moderation import pipeline
+
+    def broken(sub, state):
+        raise RuntimeError("rules table unreadable")
+
+    checks = [
+        pipeline.Check(c.name, broken, c.fail_reason, c.content) if c.name == "word_rules" else c
+        for c in pipeline.CHECKS
+    ]
+    monkeypatch.setattr(pipeline, "CHECKS", checks)
+    for decision in (
+        decide(Submission(site=site, body=CLEAN), dry_run=True),
+        decide(sub(site, story, commenter, CLEAN)),
+    ):
+        assert decision.action == HOLD
+        assert any(r["code"] == "word_rules_unavailable" for r in decision.reasons)
 
 
 def test_word_rules_in_pipeline_reject_and_hold_with_span(site, story, commenter):
@@ -152,10 +224,10 @@ def test_word_rules_in_pipeline_reject_and_hold_with_span(site, story, commenter
     )
 
 
-def test_stage2_setting_serves_the_first_stage_alone(scorer, site, story, commenter, monkeypatch):
-    assert model_check.get_scorer().encoder is not None  # the default: the whole cascade
-    monkeypatch.setenv("CIVILITY_SCORING_STAGE2", "0")
-    fast = model_check.get_scorer()
+def test_stage2_setting_serves_the_first_stage_alone(scorer, site, story, commenter, settings):
+    assert scoring.get_scorer().encoder is not None  # the default: the whole cascade
+    settings.SCORING_STAGE2 = False
+    fast = scoring.get_scorer()
     assert fast.encoder is None and fast.version == scorer.version
     decision = decide(sub(site, story, commenter, ABUSIVE))
     assert decision.action == HOLD
@@ -165,14 +237,14 @@ def test_stage2_setting_serves_the_first_stage_alone(scorer, site, story, commen
     assert first != {a: round(v, 4) for a, v in scorer.score_one(ABUSIVE).scores.items()}
 
 
-def test_routing_point_setting(scorer, site, story, commenter, monkeypatch):
-    monkeypatch.setenv("CIVILITY_SCORING_ROUTE_FROM", "0.9")
-    assert model_check.get_scorer().route_from == 0.9
+def test_routing_point_setting(scorer, site, story, commenter, settings):
+    settings.SCORING_ROUTE_FROM = "0.9"
+    assert scoring.get_scorer().route_from == 0.9
     assert decide(sub(site, story, commenter, ABUSIVE)).action == HOLD
     for bad in ("fast", "1.5", "-0.1"):
-        monkeypatch.setenv("CIVILITY_SCORING_ROUTE_FROM", bad)
+        settings.SCORING_ROUTE_FROM = bad
         decision = decide(sub(site, story, commenter, CLEAN))
         assert decision.action == HOLD  # a mistyped setting holds comments; it never guesses
         assert any(r["code"] == "model_unavailable" for r in decision.reasons)
-    monkeypatch.delenv("CIVILITY_SCORING_ROUTE_FROM")
-    assert model_check.get_scorer().route_from == scorer.route_from
+    settings.SCORING_ROUTE_FROM = ""
+    assert scoring.get_scorer().route_from == scorer.route_from

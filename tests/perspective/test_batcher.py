@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from civility.perspective.engine import MicroBatcher
 from civility.perspective.views import utf16_offsets
+from civility.scoring.batcher import MicroBatcher
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_results() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from civility.audit import record
 from civility.comments.models import Site
-from civility.moderation.audit import record
 
 
 class Command(BaseCommand):

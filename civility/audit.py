@@ -1,8 +1,14 @@
-"""The one way to write an audit entry. Every action in */actions.py calls this."""
+"""The one way to write an audit entry. Every action function calls this.
+
+A leaf module: the AuditEntry model is looked up by name, so importing this module pulls in no
+app and every app may import it.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
-from civility.moderation.models import AuditEntry
+from django.apps import apps
 
 
 def record(
@@ -15,11 +21,12 @@ def record(
     before: str = "",
     after: str = "",
     reason: str = "",
-    data: dict | None = None,
-) -> AuditEntry:
+    data: dict[str, Any] | None = None,
+) -> Any:
     if site is None and comment is not None:
         site = comment.story.site
-    return AuditEntry.objects.create(
+    entry_model = apps.get_model("moderation", "AuditEntry")
+    return entry_model.objects.create(
         action=action,
         site=site,
         actor=actor if getattr(actor, "is_authenticated", False) else None,

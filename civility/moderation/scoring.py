@@ -1,0 +1,166 @@
+"""The scoring model as the server runs it: one Scorer per process, fed by one micro-batcher.
+
+Every caller in the server (new and edited comments, the Coral hook, the Perspective API)
+scores through `submit` / `score_text`, so concurrent requests share batches and the model is
+in memory once per process. Configuration comes from Django settings (civility.settings):
+SCORING_ARTIFACT, SCORING_STAGE2, SCORING_ROUTE_FROM, SCORING_TIMEOUT, SCORING_LOAD_TIMEOUT,
+ENCODER_THREADS, BATCH_MAX, BATCH_WAIT_MS.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from django.conf import settings
+
+from civility.scoring.batcher import MicroBatcher
+
+
+class ScoringUnavailable(RuntimeError):
+    """The model could not score in time (or at all): the comment waits for a human."""
+
+
+_load_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
+
+
+def _new_load_executor() -> None:
+    # `civility serve` loads the model in the master, then forks: the child gets the executor
+    # object without its thread, so it needs an executor of its own.
+    global _load_executor
+    _load_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
+
+
+os.register_at_fork(after_in_child=_new_load_executor)
+_lock = threading.Lock()
+_scorers: dict[tuple[str, bool, float | None, int], Any] = {}
+_batchers: dict[tuple[Any, ...], MicroBatcher] = {}
+
+
+def route_from() -> float | None:
+    """settings.SCORING_ROUTE_FROM as a number, or None for the model's own routing point."""
+    raw = str(settings.SCORING_ROUTE_FROM or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        # Held with "scoring unavailable" (and said at start by `civility serve`), rather than
+        # scored with a routing point nobody chose.
+        raise ScoringUnavailable(
+            f"CIVILITY_SCORING_ROUTE_FROM must be a number from 0 to 1, got {raw!r}"
+        )
+    return value
+
+
+def _key() -> tuple[str, bool, float | None, int]:
+    return (
+        str(settings.SCORING_ARTIFACT or ""),
+        bool(settings.SCORING_STAGE2),
+        route_from(),
+        int(settings.ENCODER_THREADS),
+    )
+
+
+def get_scorer() -> Any:
+    """The scorer for the configured artifact (loaded once per setting, with a time limit)."""
+    key = _key()
+    scorer = _scorers.get(key)
+    if scorer is not None:
+        return scorer
+    from civility.scoring import Scorer
+
+    def load() -> Any:
+        path, stage2, point, threads = key
+        return Scorer.load(path or None, stage2=stage2, route_from=point, encoder_threads=threads)
+
+    with _lock:
+        if key not in _scorers:
+            future = _load_executor.submit(load)
+            try:
+                _scorers[key] = future.result(float(settings.SCORING_LOAD_TIMEOUT))
+            except FutureTimeout as exc:
+                raise ScoringUnavailable("loading the scoring model timed out") from exc
+        return _scorers[key]
+
+
+def as_scored(scorer: Any, result: Any) -> dict[str, Any]:
+    """What a comment stores: {"version", "scores", "spans"} (spans per attribute)."""
+    return {
+        "version": str(getattr(scorer, "version", "")),
+        "scores": {k: round(float(v), 4) for k, v in result.scores.items()},
+        "spans": [
+            {
+                "start": int(s.start),
+                "end": int(s.end),
+                "attribute": s.attribute,
+                "score": round(float(s.score), 4),
+            }
+            for s in result.spans
+        ],
+    }
+
+
+def get_batcher() -> MicroBatcher:
+    """The process's micro-batcher for the configured scorer (results are Scorer results)."""
+    key = (*_key(), int(settings.BATCH_MAX), float(settings.BATCH_WAIT_MS))
+    batcher = _batchers.get(key)
+    if batcher is None:
+        with _lock:
+            batcher = _batchers.get(key)
+            if batcher is None:
+                scorer_key = key[:4]
+
+                def score_batch(texts: list[str]) -> list[Any]:
+                    scorer = _scorers.get(scorer_key) or get_scorer()
+                    return scorer.score(texts)
+
+                batcher = MicroBatcher(
+                    score_batch,
+                    max_batch=int(settings.BATCH_MAX),
+                    max_wait_ms=float(settings.BATCH_WAIT_MS),
+                    name="civility-scoring",
+                )
+                _batchers[key] = batcher
+    return batcher
+
+
+def submit(text: str) -> Future[dict[str, Any]]:
+    """A future of `as_scored` for ``text``, scored in the next batch."""
+    scorer = get_scorer()  # loads (or fails) here, in the caller, with the load time limit
+    inner = get_batcher().submit(text)
+    outer: Future[dict[str, Any]] = Future()
+
+    def done(f: Future[Any]) -> None:
+        try:
+            outer.set_result(as_scored(scorer, f.result()))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            outer.set_exception(exc)
+
+    inner.add_done_callback(done)
+    return outer
+
+
+def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
+    """`as_scored` for ``text``, waiting at most ``budget`` seconds (settings.SCORING_TIMEOUT).
+
+    Raises ScoringUnavailable past the budget: the time limit bounds the request, not only the
+    model's own run."""
+    limit = float(settings.SCORING_TIMEOUT) if budget is None else budget
+    future = submit(text)
+    try:
+        return future.result(limit)
+    except FutureTimeout as exc:
+        future.cancel()
+        raise ScoringUnavailable(f"scoring took longer than {limit:g} s") from exc
+
+
+def backlog() -> int:
+    """Texts waiting for a batch in this process."""
+    batcher = _batchers.get((*_key(), int(settings.BATCH_MAX), float(settings.BATCH_WAIT_MS)))
+    return 0 if batcher is None else batcher.backlog
