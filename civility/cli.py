@@ -40,7 +40,7 @@ def manage_main(argv: list[str]) -> int:
 
 
 def bench_main(argv: list[str]) -> int:
-    benches = {"scoring": ("civility.scoring.bench", "bench_main")}
+    benches = {"scoring": ("civility.training.bench_scoring", "bench_main")}
     if not argv or argv[0] not in benches:
         print(f"usage: civility bench {{{','.join(benches)}}} [options]", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from civility.scoring.bench import RandomBertBase, bench_main
+from civility.training.bench_scoring import RandomBertBase, bench_main
 from civility.scoring.cli import score_main
 
 
