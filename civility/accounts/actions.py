@@ -109,12 +109,37 @@ def sso_login(site: Any, token: str) -> Any:
         if created:
             user.set_unusable_password()
         user.save()
-        role = str(info.get("role") or "").lower()
-        if role in {"moderator", "admin"}:
-            # The publisher holds the site's secret, so it may name staff for its own site only.
-            from civility.moderation.models import SiteMembership
-
-            SiteMembership.objects.update_or_create(site=site, user=user, defaults={"role": role})
+        _sync_sso_role(site, user, str(info.get("role") or "").lower())
         if created:
             record("user.sso_created", site=site, target_user=user, data={"sso_id": sso_id})
     return user
+
+
+def _sync_sso_role(site: Any, user: Any, role: str) -> None:
+    """The publisher's token says who is staff of its own site, both ways: a moderator or admin
+    role grants membership of this site (never another), any other role takes it away."""
+    from civility.moderation.models import SiteMembership
+
+    current = SiteMembership.objects.filter(site=site, user=user).first()
+    if role in {"moderator", "admin"}:
+        if current is not None and current.role == role:
+            return
+        SiteMembership.objects.update_or_create(site=site, user=user, defaults={"role": role})
+        record(
+            "membership.granted",
+            site=site,
+            target_user=user,
+            before=current.role if current else "",
+            after=role,
+            reason="single sign-on role",
+        )
+    elif current is not None:
+        current.delete()
+        record(
+            "membership.revoked",
+            site=site,
+            target_user=user,
+            before=current.role,
+            after="",
+            reason="single sign-on role",
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,20 +171,75 @@ def store_comment(
     return comment
 
 
+def _reply_target(story: Story, parent_id: int | None) -> Comment | None:
+    """The comment a reply answers: it must exist, be on the same story and be published."""
+    if parent_id is None:
+        return None
+    parent = Comment.objects.filter(pk=parent_id).first()
+    if parent is None:
+        raise Refused("unknown_parent", "The comment you reply to does not exist.", 404)
+    if parent.story_id != story.pk:
+        raise Refused("bad_parent", "The comment you reply to belongs to another story.")
+    if parent.status != Comment.Status.APPROVED:
+        raise Refused("bad_parent", "You can only reply to published comments.")
+    return parent
+
+
+def configure_site(
+    *,
+    slug: str,
+    name: str = "",
+    origins: list[str] | None = None,
+    new_sso_secret: bool = False,
+    allow_guests: bool | None = None,
+    premoderation: str | None = None,
+    actor: Any = None,
+) -> tuple[Site, bool]:
+    """Create a site or change the settings given; returns (site, created). Audited."""
+    for origin in origins or []:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise Refused(
+                "bad_origin", f"origin must look like https://news.example, not {origin!r}"
+            )
+    if premoderation is not None and premoderation not in Site.PreModeration.values:
+        raise Refused(
+            "bad_premoderation", f"premoderation must be one of {Site.PreModeration.values}"
+        )
+    with transaction.atomic():
+        site, created = Site.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+        if name:
+            site.name = name
+        if origins:
+            site.allowed_origins = [o.rstrip("/") for o in origins]
+        if new_sso_secret:
+            site.sso_secret = secrets.token_urlsafe(32)
+        if allow_guests is not None:
+            site.allow_guests = allow_guests
+        if premoderation is not None:
+            site.premoderation = premoderation
+        site.save()
+        record(
+            "site.created" if created else "site.updated",
+            site=site,
+            actor=actor,
+            # Never the secret itself: only that one was (re)generated.
+            data={
+                "origins": site.allowed_origins,
+                "sso": bool(site.sso_secret),
+                "sso_secret_rotated": new_sso_secret,
+                "guests": site.allow_guests,
+                "premoderation": site.premoderation,
+            },
+        )
+    return site, created
+
+
 def post_comment(
     *, story: Story, author: Any, body: str, parent_id: int | None = None, ip: str = ""
 ) -> Comment:
     check_identity(story.site, author)
     body = (body or "").strip()
-    parent = None
-    if parent_id is not None:
-        parent = Comment.objects.filter(pk=parent_id).first()
-        if parent is None:
-            raise Refused("unknown_parent", "The comment you reply to does not exist.", 404)
-        if parent.story_id == story.pk and parent.status not in {
-            Comment.Status.APPROVED,
-        }:
-            raise Refused("bad_parent", "You can only reply to published comments.")
+    parent = _reply_target(story, parent_id)
     sub = Submission(
         site=story.site, story=story, author=author, body=body, parent=parent, ip_hash=hash_ip(ip)
     )

@@ -83,8 +83,6 @@ def check_author(sub: Submission, state: dict[str, Any]) -> list[Vote]:
 def check_story(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     if sub.story.closed:
         raise Refused("story_closed", "Comments on this story are closed.", 403)
-    if sub.parent is not None and sub.parent.story_id != sub.story.id:
-        raise Refused("bad_parent", "The comment you reply to belongs to another story.")
     return []
 
 

@@ -254,6 +254,26 @@ def test_sso_role_makes_staff_of_that_site_only(site, anon):
     assert (m.site_id, m.role, m.user.sso_id) == (site.pk, "moderator", "m1")
 
 
+def test_sso_role_is_synced_both_ways_and_audited(site, anon):
+    from civility.moderation.models import AuditEntry, SiteMembership
+
+    def sign_in(role):
+        user = {"id": "m1", "username": "Ed", "role": role}
+        token = sso_token(site, user=user, jti=f"j-{role}-{time.time()}")
+        assert anon.post("/auth/sso", {"site": "news", "token": token}).status_code == 200
+
+    sign_in("moderator")
+    sign_in("moderator")  # unchanged: no second entry
+    sign_in("commenter")  # the publisher demoted Ed
+    assert not SiteMembership.objects.exists()
+    entries = list(AuditEntry.objects.filter(action__startswith="membership.").order_by("id"))
+    assert [(e.action, e.before, e.after) for e in entries] == [
+        ("membership.granted", "", "moderator"),
+        ("membership.revoked", "moderator", ""),
+    ]
+    assert all(e.target_user.sso_id == "m1" for e in entries)
+
+
 @pytest.mark.parametrize(
     "label,over,code",
     [

@@ -72,3 +72,19 @@ def test_usage_is_counted_per_key_day_and_method(client: Any, capsys: Any) -> No
     apikey_main(["list"])
     row = [line for line in capsys.readouterr().out.splitlines() if "counted" in line][0]
     assert row.split()[4] == "3"
+
+
+def test_coral_secret_rotation_is_audited_without_the_secret(capsys: Any) -> None:
+    from civility.comments.models import Site
+    from civility.moderation.models import AuditEntry
+
+    Site.objects.create(name="News", slug="news")
+    secret = "ssc_0123456789abcdefghij"
+    assert apikey_main(["coral", "news", "--add", secret]) == 0
+    assert apikey_main(["coral", "news", "--add", secret]) == 0  # already there: no change
+    assert apikey_main(["coral", "news", "--remove", secret]) == 0
+    assert apikey_main(["coral", "news", "--remove", secret]) == 1  # gone: a clear refusal
+    assert "not configured" in capsys.readouterr().err
+    entries = AuditEntry.objects.filter(action__startswith="site.coral_secret").order_by("id")
+    assert [e.action for e in entries] == ["site.coral_secret_added", "site.coral_secret_removed"]
+    assert all(secret not in str(e.data) and e.data["secret_prefix"] == secret[:8] for e in entries)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from civility.audit import record
+from civility.comments.actions import configure_site
 from civility.comments.models import Site
+from civility.errors import Refused
 
 
 class Command(BaseCommand):
@@ -32,29 +31,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from django.conf import settings
 
-        for origin in opts["origin"]:
-            if origin != "*" and not origin.startswith(("http://", "https://")):
-                raise CommandError(f"origin must look like https://news.example, not {origin!r}")
-        with transaction.atomic():
-            site, created = Site.objects.get_or_create(
-                slug=opts["slug"], defaults={"name": opts["name"] or opts["slug"]}
+        try:
+            site, created = configure_site(
+                slug=opts["slug"],
+                name=opts["name"],
+                origins=opts["origin"],
+                new_sso_secret=opts["sso_secret"],
+                allow_guests=True if opts["guests"] else None,
+                premoderation=opts["premoderation"],
             )
-            if opts["name"]:
-                site.name = opts["name"]
-            if opts["origin"]:
-                site.allowed_origins = [o.rstrip("/") for o in opts["origin"]]
-            if opts["sso_secret"]:
-                site.sso_secret = secrets.token_urlsafe(32)
-            if opts["guests"]:
-                site.allow_guests = True
-            if opts["premoderation"]:
-                site.premoderation = opts["premoderation"]
-            site.save()
-            record(
-                "site.created" if created else "site.updated",
-                site=site,
-                data={"origins": site.allowed_origins, "sso": bool(site.sso_secret)},
-            )
+        except Refused as exc:
+            raise CommandError(exc.message) from None
         base = settings.PUBLIC_URL
         self.stdout.write(f"{'Created' if created else 'Updated'} site {site.slug!r}.\n")
         self.stdout.write(
