@@ -217,7 +217,7 @@ def test_neutral_identity_mentions_score_below_threshold(scorer: Scorer) -> None
 def test_shipped_artifact_has_its_second_stage(scorer: Scorer) -> None:
     assert scorer.encoder is not None, "the shipped artifact should carry encoder.onnx"
     size = sum(f.stat().st_size for f in scorer.path.iterdir() if f.is_file())
-    assert size <= 50 * 2**20
+    assert size <= 60 * 10**6  # the budget in the artifact folder's POLICY.md
 
 
 def test_stage2_rescores_only_what_stage1_does_not_clear(scorer: Scorer) -> None:
