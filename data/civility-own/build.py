@@ -7,9 +7,11 @@ neutral frames as often as in hateful ones so the model cannot learn "group name
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from civility.scoring.constants import ATTRIBUTES as A
 
@@ -831,6 +833,145 @@ QUOTED_CHANT_SENTENCES: list[tuple[str, dict[str, int]]] = [
 ]
 
 
+# --- 2.0.0: written rows and templates in TSV files (written/, templates/) -----------------------
+# Format (see README.md): LABELS, PATTERN, TARGET, PAIR, TEXT, SPANS, tab-separated. LABELS are
+# letters of the attributes that are on, "-" for a clean row.
+VERSION = "2.0.0"
+LETTERS = {
+    "T": "TOXICITY",
+    "S": "SEVERE_TOXICITY",
+    "I": "INSULT",
+    "P": "PROFANITY",
+    "H": "THREAT",
+    "A": "IDENTITY_ATTACK",
+    "D": "DEHUMANIZATION",
+}
+# Templates are filled with these groups (plural noun phrases), 30 per template, rotating so
+# every group gets as many hateful as clean frames.
+TEMPLATE_GROUPS = [
+    "women", "men", "trans people", "non-binary people", "gay men", "lesbians", "gay people",
+    "bisexual people", "Black people", "white people", "Asians", "Chinese people", "Indians",
+    "Arabs", "Latinos", "Mexicans", "Roma", "Jews", "Muslims", "Christians", "Catholics",
+    "Hindus", "Sikhs", "Buddhists", "atheists", "immigrants", "migrants", "refugees",
+    "asylum seekers", "disabled people", "deaf people", "autistic people", "the elderly",
+    "Africans", "Nigerians", "Somalis", "Turks", "Kurds", "Poles", "Romanians", "Russians",
+    "Ukrainians", "Israelis", "Palestinians", "Serbs", "Bosnians", "Armenians", "Syrians",
+    "Afghans", "Rohingya", "Uyghurs", "Indigenous people",
+]  # fmt: skip
+GROUPS_PER_TEMPLATE = 30
+VALIDATION_PERCENT = 15  # whole pairs go to validation.jsonl (threshold choice, model selection)
+
+
+class BadRow(ValueError):
+    pass
+
+
+def parse_labels(code: str) -> dict[str, int]:
+    if code == "-":
+        return lab()
+    unknown = set(code) - set(LETTERS)
+    if unknown or not code:
+        raise BadRow(f"unknown label letters {sorted(unknown)} in {code!r}")
+    on = {LETTERS[c] for c in code}
+    if on - {"PROFANITY", "TOXICITY"}:
+        on.add("TOXICITY")  # S, I, H, A, D imply TOXICITY (labelling guide)
+    return lab(*on)
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 6:
+            raise BadRow(f"{path.name}:{n}: {len(cols)} columns, expected 6")
+        labels, pattern, target, pair, text, spans = (c.strip() for c in cols)
+        rows.append(
+            {
+                "labels": labels,
+                "pattern": pattern,
+                "target": target,
+                "pair": pair,
+                "text": text,
+                "spans": spans,
+                "where": f"{path.name}:{n}",
+            }
+        )
+    return rows
+
+
+def span_offsets(text: str, words: str) -> list[list[int]]:
+    """Character offsets of each listed phrase (its first occurrence, case-insensitive)."""
+    if words in {"", "-"}:
+        return []
+    out = []
+    low = text.lower()
+    for w in words.split("|"):
+        w = w.strip()
+        i = low.find(w.lower()) if w else -1
+        if i >= 0:
+            out.append([i, i + len(w)])
+    return sorted(out)
+
+
+def fill(template: str, group: str) -> str:
+    text = template.replace("{g}", group)
+    if template.startswith("{g}"):
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def in_validation(pair: str) -> bool:
+    digest = hashlib.sha256(pair.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < VALIDATION_PERCENT
+
+
+def v2_rows(here: Path) -> list[dict[str, Any]]:
+    """Rows of the written and template files, with provenance, in a fixed order."""
+    out: list[dict[str, Any]] = []
+    for kind in ("written", "templates"):
+        for path in sorted((here / kind).glob("*.tsv")):
+            for t_index, r in enumerate(read_tsv(path)):
+                labels = parse_labels(r["labels"])
+                if labels["TOXICITY"] == 0 and labels["PROFANITY"] == 0 and r["spans"] != "-":
+                    r["spans"] = "-"
+                base = {
+                    "labels": labels,
+                    "pattern": r["pattern"],
+                    "pair": f"{path.stem}:{r['pair']}",
+                    "version": VERSION,
+                }
+                if kind == "written":
+                    text = r["text"]
+                    out.append(
+                        {
+                            "text": text,
+                            **base,
+                            "target": r["target"],
+                            "spans": span_offsets(text, r["spans"]) if labels["TOXICITY"] else [],
+                            "source": f"written/{path.name}",
+                        }
+                    )
+                    continue
+                if "{g}" not in r["text"]:
+                    raise BadRow(f"{r['where']}: a template needs {{g}}")
+                start = (t_index * 7) % len(TEMPLATE_GROUPS)
+                for k in range(GROUPS_PER_TEMPLATE):
+                    group = TEMPLATE_GROUPS[(start + k) % len(TEMPLATE_GROUPS)]
+                    text = fill(r["text"], group)
+                    out.append(
+                        {
+                            "text": text,
+                            **base,
+                            "target": group.lower(),
+                            "spans": span_offsets(text, r["spans"]) if labels["TOXICITY"] else [],
+                            "source": f"templates/{path.name}",
+                        }
+                    )
+    return out
+
+
 def build() -> None:
     here = Path(__file__).resolve().parent
     train = [(f.format(g=g), lbl) for f, lbl in TRAIN_FRAMES for g in TRAIN_GROUPS]
@@ -862,12 +1003,34 @@ def build() -> None:
         for i, (f, lbl) in enumerate(HELD_PERSON)
         for j, w in enumerate(HELD_PERSON_WORDS)
     ]
-    for name, rows in (("train.jsonl", train), ("heldout.jsonl", held)):
+    old = {"source": "build.py (1.x lists)", "version": "1.5.0"}
+    train_rows = [_v1_row(text, lbl, old) for text, lbl in train]
+    held_rows = [_v1_row(text, lbl, old) for text, lbl in held]
+    validation_rows: list[dict[str, Any]] = []
+    seen = {_key(r["text"]) for r in train_rows + held_rows}
+    for row in v2_rows(here):
+        k = _key(row["text"])
+        if k in seen:  # the first occurrence wins (1.x rows first, then files in name order)
+            continue
+        seen.add(k)
+        (validation_rows if in_validation(row["pair"]) else train_rows).append(row)
+    for name, rows in (
+        ("train.jsonl", train_rows),
+        ("validation.jsonl", validation_rows),
+        ("heldout.jsonl", held_rows),
+    ):
         with open(here / name, "w", encoding="utf-8") as fh:
-            for text, lbl in rows:
-                text = text[0].upper() + text[1:]
-                row = {"text": text, "labels": lbl, "spans": spans_of(text, lbl)}
+            for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _v1_row(text: str, lbl: dict[str, int], provenance: dict[str, str]) -> dict[str, Any]:
+    text = text[0].upper() + text[1:]
+    return {"text": text, "labels": lbl, "spans": spans_of(text, lbl), **provenance}
 
 
 if __name__ == "__main__":
