@@ -81,12 +81,18 @@ def eval_main(argv: list[str]) -> int:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md")
     ap.add_argument("--json", action="store_true", help="print all numbers as JSON")
+    ap.add_argument("--no-check", action="store_true", help="skip the civility-check suite")
     args = ap.parse_args(argv)
     root = _existing_root(args.datasets)
     if root is None:
         return 2
     res = evaluate(
-        args.model, args.config, root, write_card=not args.no_card, with_peers=not args.no_peers
+        args.model,
+        args.config,
+        root,
+        write_card=not args.no_card,
+        with_peers=not args.no_peers,
+        with_check=not args.no_check,
     )
     print(json.dumps(res, indent=1, default=float) if args.json else summarize(res))
     return 0

@@ -15,6 +15,7 @@ import numpy as np
 
 from civility.scoring.constants import ATTRIBUTES
 from civility.scoring.model import Scorer
+from civility.training import check as check_suite
 from civility.training.datasets import (
     LabeledSet,
     datasets_root,
@@ -120,6 +121,7 @@ def evaluate(
     write_card: bool = True,
     with_peers: bool = True,
     log: Callable[[str], Any] = print,
+    with_check: bool = True,
 ) -> dict[str, Any]:
     """Evaluate the artifact on every configured held-out split; returns all numbers."""
     t0 = time.time()
@@ -221,6 +223,10 @@ def evaluate(
     if (root / "unintended-bias").exists():
         res["identity"] = _identity_eval(scorer, root, peer_fns)
         log(f"identity sets done ({time.time() - t0:.0f}s)")
+    if with_check and check_suite.DEFAULT_CASES.exists():
+        # Our functional test suite, decided with the default holds (never trained on).
+        res["civility-check"] = check_suite.evaluate(scorer, check_suite.load_cases())
+        log(f"{check_suite.summary_line(res['civility-check'])} ({time.time() - t0:.0f}s)")
     res["evaluated_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     res["machine"] = f"{platform.machine()} python {platform.python_version()}"
     res["eval_seconds"] = round(time.time() - t0, 1)
@@ -444,6 +450,8 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
                 f"F1 {_fmt(d['f1'])}; peers AUC: "
                 + ", ".join(f"{p} {_fmt(d.get(f'auc[{p}]', float('nan')))}" for p in peers_)
             )
+    if "civility-check" in res:
+        lines += ["", check_suite.render_markdown(res["civility-check"]).rstrip()]
     bench = res.get("bench")
     if bench:
         lines += ["", "## Speed", "", f"```\n{bench}\n```"]
@@ -488,4 +496,6 @@ def summarize(res: dict[str, Any]) -> str:
     for k in ("en_sentence_templates", "bias_madlibs_77k", "toxigen"):
         if k in idt:
             out.append(f"{k}: max identity FPR {idt[k]['max_fpr']:.3f}")
+    if "civility-check" in res:
+        out.append(check_suite.summary_line(res["civility-check"]))
     return "\n".join(out)
