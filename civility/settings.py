@@ -5,6 +5,7 @@ DATABASE_URL (postgres://...), CIVILITY_REDIS_URL, CIVILITY_SECRET_KEY and CIVIL
 The README's configuration table lists every variable read here (a test checks it).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -134,9 +135,20 @@ REDIS_URL = os.environ.get("CIVILITY_REDIS_URL", "")
 # Live-update streams one process keeps open at once (see civility.events.sse_response).
 LIVE_STREAMS = _env_int("CIVILITY_LIVE_STREAMS", 24)
 if REDIS_URL:
+    # django-redis, so a Redis that is down costs a cache miss (read from the database), not an
+    # error: Redis is optional in fact. Short timeouts keep a dead Redis from stalling requests.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -161,6 +173,18 @@ CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 SESSION_COOKIE_SECURE = _env_bool("CIVILITY_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"  # the embed view opts out explicitly
+
+# Proxies in front of Civility (civility/clientip.py): "" = none (the socket address is the
+# reader's), a count, or a comma-separated list of addresses / CIDR networks.
+TRUSTED_PROXIES = os.environ.get("CIVILITY_TRUSTED_PROXIES", "")
+if TRUSTED_PROXIES.strip() and not TRUSTED_PROXIES.strip().isdigit():
+    for _part in TRUSTED_PROXIES.split(","):
+        try:
+            ipaddress.ip_network(_part.strip(), strict=False)
+        except ValueError:
+            raise SystemExit(
+                f"CIVILITY_TRUSTED_PROXIES: {_part.strip()!r} is not an address or network"
+            ) from None
 
 # Salt for hashing reader IPs: only hashes are stored.
 IP_HASH_SALT = os.environ.get("CIVILITY_IP_SALT", SECRET_KEY)
@@ -194,3 +218,17 @@ BIND = os.environ.get("CIVILITY_BIND", "127.0.0.1:8000")
 WORKERS = _env_int("CIVILITY_WORKERS", 2)
 THREADS = _env_int("CIVILITY_THREADS", 8)
 ACCESS_LOG = os.environ.get("CIVILITY_ACCESS_LOG", "")  # a path or "-" for stdout; off if empty
+
+# Perspective migration kit
+# The discovery document's rootUrl: CIVILITY_PUBLIC_URL when set, else the URL a request came to.
+PERSPECTIVE_DISCOVERY_ROOT_URL = os.environ.get("CIVILITY_PUBLIC_URL", "").rstrip("/")
+# Log mode (`civility perspective log`, off by default): comments:analyze and :suggestscore go to
+# Perspective, its answers come back unchanged, and analyze's text and scores are kept locally.
+PERSPECTIVE_LOG = _env_bool("CIVILITY_PERSPECTIVE_LOG", False)
+PERSPECTIVE_LOG_UPSTREAM = os.environ.get(
+    "CIVILITY_PERSPECTIVE_LOG_UPSTREAM", "https://commentanalyzer.googleapis.com"
+).rstrip("/")
+# Set: callers use Civility keys and Perspective is called with this one. Empty: callers' own
+# Perspective keys are passed on.
+PERSPECTIVE_LOG_UPSTREAM_KEY = os.environ.get("CIVILITY_PERSPECTIVE_LOG_UPSTREAM_KEY", "")
+PERSPECTIVE_LOG_RETENTION_DAYS = _env_int("CIVILITY_PERSPECTIVE_LOG_RETENTION_DAYS", 90)

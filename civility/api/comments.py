@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from civility.api.v1 import bearer, created, optional_user
+from civility.clientip import client_ip
 from civility.comments import actions, queries
 from civility.comments.models import Comment, Site, Story
 from civility.comments.serialize import comment_dict
@@ -148,10 +149,6 @@ def my_view(request: HttpRequest, story_id: int) -> dict[str, Any]:
     }
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _posted(comment: Comment) -> dict[str, Any]:
     messages = {
         Comment.Status.APPROVED: "Published.",
@@ -183,7 +180,7 @@ def create_comment(
 @router.post("/stories/{story_id}/comments", auth=bearer, response={201: dict})
 def post_comment(request: HttpRequest, story_id: int, payload: CommentIn) -> Any:
     author = request.auth  # type: ignore[attr-defined]
-    ip = _client_ip(request)
+    ip = client_ip(request.META)
     return created(create_comment(story_id, author, payload.body, payload.parent_id, ip))
 
 

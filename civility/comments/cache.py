@@ -50,7 +50,7 @@ def _cache_is_events_redis() -> bool:
     conf = settings.CACHES["default"]
     return (
         bool(settings.REDIS_URL)
-        and conf["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        and conf["BACKEND"] == "django_redis.cache.RedisCache"
         and conf.get("LOCATION") == settings.REDIS_URL
     )
 

@@ -29,7 +29,9 @@ class Site(models.Model):
     max_comment_length = models.PositiveIntegerField(default=5000)
     max_links = models.PositiveIntegerField(default=2)
     edit_window_seconds = models.PositiveIntegerField(default=15 * 60)
-    rate_limit_per_minute = models.PositiveIntegerField(default=5)
+    rate_limit_per_minute = models.PositiveIntegerField(default=5)  # per reader
+    # Per client address, larger: many readers share one behind NAT or a proxy.
+    ip_rate_limit_per_minute = models.PositiveIntegerField(default=60)
     # Free-form settings that do not need a column (model thresholds, etc.).
     settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

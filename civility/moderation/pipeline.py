@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from civility.db.lookups import fetch_values
 from civility.errors import Refused
-from civility.ratelimit import count_hits
+from civility.ratelimit import count_hits, seconds_left
 from civility.verdicts import APPROVE, HOLD, Verdict, Vote, strictest
 
 log = logging.getLogger(__name__)
@@ -104,15 +104,30 @@ def check_links(sub: Submission, state: dict[str, Any]) -> list[Vote]:
 
 
 def check_rate_limit(sub: Submission, state: dict[str, Any]) -> list[Vote]:
+    """Per reader and, separately and larger, per address: one address can be a whole
+    newsroom behind NAT or everyone behind a proxy (see civility/clientip.py)."""
     if sub.editing is not None:
         return []
-    limit = sub.site.rate_limit_per_minute
     minute = int(timezone.now().timestamp() // 60)
+    user_limit, ip_limit = sub.site.rate_limit_per_minute, sub.site.ip_rate_limit_per_minute
     keys = [f"rl:u:{sub.site.id}:{sub.author.id}:{minute}"]
     if sub.ip_hash:
         keys.append(f"rl:ip:{sub.site.id}:{sub.ip_hash}:{minute}")
-    if max(count_hits(keys, 60)) > limit:
-        raise Refused("rate_limited", f"Too many comments: at most {limit} per minute.", 429)
+    counts = count_hits(keys, 60)
+    if counts[0] > user_limit:
+        raise Refused(
+            "rate_limited",
+            f"Too many comments: at most {user_limit} per minute.",
+            429,
+            retry_after=seconds_left(60),
+        )
+    if len(counts) > 1 and counts[1] > ip_limit:
+        raise Refused(
+            "rate_limited",
+            f"Too many comments from your network: at most {ip_limit} per minute.",
+            429,
+            retry_after=seconds_left(60),
+        )
     return []
 
 
