@@ -6,7 +6,7 @@ Perspective's API keeps Google's own error envelope (civility.perspective.errors
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class Refused(Exception):
@@ -39,3 +39,50 @@ def json_error(
 
 def refusal_response(exc: Refused) -> JsonResponse:
     return json_error(exc.code, exc.message, exc.status, exc.retry_after)
+
+
+# --- Django's error handlers (civility/urls.py): JSON under the machine-facing paths -----------
+# Clients of the JSON APIs (the widget, Perspective and Coral clients) must never get an HTML
+# page, whatever fails: an unknown URL, a body over the size limit, an unexpected crash.
+API_PREFIXES = ("/api/", "/v1alpha1/", "/coral/", "/moderate/api/")
+
+
+def _is_api(request: HttpRequest) -> bool:
+    path = request.path
+    return path.startswith(API_PREFIXES) or "/api/" in path
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.core.exceptions import RequestDataTooBig
+    from django.views import defaults
+
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return json_error("too_large", "The request body is too large.", 413)
+        return json_error("bad_request", "The request is malformed.", 400)
+    return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.views import defaults
+
+    if _is_api(request):
+        return json_error("forbidden", "You may not do this.", 403)
+    return defaults.permission_denied(request, exception)  # type: ignore[arg-type]
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.views import defaults
+
+    if _is_api(request):
+        return json_error("not_found", f"There is nothing at {request.path}.", 404)
+    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from django.views import defaults
+
+    if _is_api(request):
+        message = "Something went wrong on our side; nothing was lost."
+        return json_error("server_error", message, 500)
+    return defaults.server_error(request)

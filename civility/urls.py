@@ -10,3 +10,9 @@ urlpatterns = [
     path("", include("civility.perspective.urls")),
     path("", include("civility.imports.urls")),
 ]
+
+# JSON errors under the API paths, Django's pages elsewhere (civility/errors.py).
+handler400 = "civility.errors.bad_request"
+handler403 = "civility.errors.permission_denied"
+handler404 = "civility.errors.not_found"
+handler500 = "civility.errors.server_error"

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from civility.audit import record
 from civility.errors import Refused
+from civility.textcheck import check_json_value
 
 User = get_user_model()
 
@@ -89,6 +90,7 @@ def sso_login(site: Any, token: str) -> Any:
         raise Refused("sso_expired", "The sign-on token has expired.", 401) from None
     except jwt.InvalidTokenError as exc:
         raise Refused("sso_invalid", f"The sign-on token is invalid: {exc}.", 401) from None
+    check_json_value(claims, "token")  # NUL or unpaired surrogates in a claim: a 400
     info = claims.get("user")
     if not isinstance(info, dict) or not str(info.get("id") or "").strip():
         raise Refused("sso_invalid", "The sign-on token has no user.id claim.", 401)

@@ -13,10 +13,13 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from civility.accounts import tokens
 from civility.errors import Refused, json_error, refusal_response
+from civility.sqlite_backend.base import WriteQueueBusy
+from civility.textcheck import check_json_value, loads_checked
 
 
 class BearerAuth(HttpBearer):
@@ -47,7 +50,20 @@ def created(body: dict[str, Any]) -> Any:
     return Status(201, body)
 
 
+class GuardedParser(Parser):
+    """JSON bodies and query strings with the guards of civility.textcheck: NUL, unpaired
+    surrogates and deep nesting are a 400 before any view runs."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return loads_checked(request.body)
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        parsed = super().parse_querydict(data, list_fields, request)
+        return check_json_value(parsed, "")
+
+
 api = NinjaAPI(
+    parser=GuardedParser(),
     title="Civility API",
     version="1",
     urls_namespace="api-v1",
@@ -62,6 +78,11 @@ def error(request: HttpRequest, status: int, code: str, message: str) -> HttpRes
 @api.exception_handler(Refused)
 def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return refusal_response(exc)
+
+
+@api.exception_handler(WriteQueueBusy)
+def _busy(request: HttpRequest, exc: WriteQueueBusy) -> HttpResponse:
+    return json_error("busy", exc.advice, 503, exc.retry_after)
 
 
 @api.exception_handler(ValidationError)
@@ -87,6 +108,8 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, Refused):  # ninja wraps what the body parser raised
+        return refusal_response(exc.__cause__)
     if exc.status_code == 400 and "parse" in str(exc).lower():
         return error(request, 400, "malformed_json", "The request body is not valid JSON.")
     return error(request, exc.status_code, "error", str(exc))

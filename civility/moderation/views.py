@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from civility import events
 from civility.comments.models import Comment, Site, Story
 from civility.errors import Refused, json_error
+from civility.textcheck import loads_checked
 from civility.moderation import actions, queries
 from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
@@ -88,10 +89,7 @@ def staff_api(view: Callable[..., Any]) -> Callable[..., Any]:
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     if not request.body:
         return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise Refused("bad_json", "The request body is not valid JSON.") from None
+    data = loads_checked(request.body)  # NUL, unpaired surrogates, deep nesting: a 400
     if not isinstance(data, dict):
         raise Refused("bad_json", "The request body must be a JSON object.")
     return data

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from html import unescape
 from typing import Any
@@ -26,7 +25,8 @@ from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
 from civility.comments.models import Site
-from civility.errors import json_error
+from civility.errors import Refused, json_error
+from civility.textcheck import loads_checked
 from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,10 @@ def moderate(request: HttpRequest, site_slug: str) -> HttpResponse:
     if not verify_signature(header, body, secrets):
         return _problem(401, "bad_signature", "X-Coral-Signature does not match.")
     try:
-        text, role = _validate(json.loads(body))
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        text, role = _validate(loads_checked(body))
+    except Refused as exc:
+        return _problem(400, "invalid_request", exc.message)
+    except ValueError as exc:
         return _problem(400, "invalid_request", str(exc)[:300])
     if role in TRUSTED_ROLES or not text.strip():
         return HttpResponse(status=204)
