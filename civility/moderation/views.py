@@ -26,11 +26,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from civility import events
 from civility.comments.models import Comment, Site, Story
 from civility.errors import Refused, json_error
-from civility.textcheck import loads_checked
 from civility.moderation import actions, queries
 from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
+from civility.textcheck import loads_checked
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
