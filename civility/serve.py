@@ -74,8 +74,11 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
     from django.db import connections
 
+    from django.urls import get_resolver
+
     from civility.wsgi import application
 
+    get_resolver().url_patterns  # noqa: B018 - import every view now, not in racing requests
     load_model()
     connections.close_all()  # no database connection may cross the fork
 

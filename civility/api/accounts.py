@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from civility.accounts import actions, tokens
-from civility.api.v1 import created
+from civility.api.auth import created
 from civility.comments.actions import get_site
 from civility.comments.serialize import author_dict
 
@@ -63,7 +63,7 @@ def sso(request: HttpRequest, payload: SsoIn) -> dict[str, Any]:
 
 @router.get("/me")
 def me(request: HttpRequest) -> dict[str, Any]:
-    from civility.api.v1 import optional_user
+    from civility.api.auth import optional_user
     from civility.errors import Refused
 
     user = optional_user(request)

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
-from civility.api.v1 import bearer, created, optional_user
+from civility.api.auth import bearer, created, optional_user
 from civility.clientip import client_ip
 from civility.comments import actions, queries
 from civility.comments.models import Comment, Site, Story

@@ -14,40 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from ninja.security import HttpBearer
 
-from civility.accounts import tokens
+from civility.api import accounts, comments
 from civility.errors import Refused, json_error, refusal_response
 from civility.sqlite_backend.base import WriteQueueBusy
 from civility.textcheck import check_json_value, loads_checked
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = tokens.verify(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-def optional_user(request: HttpRequest) -> Any | None:
-    """The reader a bearer token names, for endpoints that also serve anonymous readers."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return tokens.verify(header[7:].strip())
-    return None
-
-
-bearer = BearerAuth()
-
-
-def created(body: dict[str, Any]) -> Any:
-    """A 201 answer (ninja >= 1.5 wants Status; older versions take a tuple)."""
-    try:
-        from ninja import Status
-    except ImportError:  # pragma: no cover - old ninja
-        return 201, body
-    return Status(201, body)
 
 
 class GuardedParser(Parser):
@@ -115,11 +86,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, exc.status_code, "error", str(exc))
 
 
-def _register() -> None:
-    from civility.api import accounts, comments
-
-    api.add_router("/", comments.router)
-    api.add_router("/auth/", accounts.router)
-
-
-_register()
+# The routers import only civility.api.auth, never this module: no import cycle, so concurrent
+# first requests on a fresh worker cannot meet a half-imported module.
+api.add_router("/", comments.router)
+api.add_router("/auth/", accounts.router)

@@ -1,0 +1,38 @@
+"""Authentication and response helpers shared by the API's routers (no router imports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from civility.accounts import tokens
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = tokens.verify(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def optional_user(request: HttpRequest) -> Any | None:
+    """The reader a bearer token names, for endpoints that also serve anonymous readers."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return tokens.verify(header[7:].strip())
+    return None
+
+
+bearer = BearerAuth()
+
+
+def created(body: dict[str, Any]) -> Any:
+    """A 201 answer (ninja >= 1.5 wants Status; older versions take a tuple)."""
+    try:
+        from ninja import Status
+    except ImportError:  # pragma: no cover - old ninja
+        return 201, body
+    return Status(201, body)
