@@ -184,14 +184,6 @@ def _give_back_stream_slot(token: object) -> None:
         _open_streams.discard(token)
 
 
-def sse_seconds(raw: str | None) -> float:
-    """A client-requested stream length (tests ask for short ones), capped at SSE_MAX_SECONDS."""
-    try:
-        return max(0.0, min(float(raw if raw is not None else SSE_MAX_SECONDS), SSE_MAX_SECONDS))
-    except ValueError:
-        return SSE_MAX_SECONDS
-
-
 def sse_response(
     channels: list[str],
     render: Callable[[dict[str, Any]], bytes],

@@ -2,26 +2,50 @@
 
 The database is whatever DATABASE_URL says (SQLite by default). `.ci/run` runs the suite twice:
 once on SQLite and once with DATABASE_URL=postgres://postgres@127.0.0.1:5432/civility.
+
+scripts/test.sh runs it in parallel (pytest-xdist, `-n auto`): each worker gets its own test
+database (pytest-django appends the worker id, e.g. test.sqlite3_gw0 or test_civility_gw0), its
+own live server port and its own in-process cache, so no test needs to run alone.
 """
 
+from __future__ import annotations
+
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-# Keep test runs from writing into the developer's ./civility-data.
-os.environ.setdefault("CIVILITY_DATA_DIR", tempfile.mkdtemp(prefix="civility-test-"))
-os.environ.setdefault("CIVILITY_SECRET_KEY", "test-only-secret-key-not-for-production")
-# Playwright's sync API runs an event loop in the test thread; the ORM calls browser tests make
-# between browser steps are ordinary blocking calls, not coroutines.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+if TYPE_CHECKING:
+    from civility.scoring import Scorer
+
+# The environment (a fresh data folder, a test secret key) is set in tests/environment.py.
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_OUTPUT = Path(os.environ.get("CIVILITY_TEST_OUTPUT", REPO_ROOT / "test-output"))
 DATASETS = Path(os.environ.get("CIVILITY_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests hash passwords with MD5: the production hasher (PBKDF2, slow on purpose) took most of
+    the suite's time, creating users. Production settings are untouched."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def scorer() -> Scorer:
+    """The model artifact shipped inside the package, loaded once per test process.
+
+    It is part of the package (civility/scoring/artifacts), so there is no legitimate reason for
+    it to be missing: a missing or broken artifact fails every test that uses it, never skips.
+    """
+    from civility.scoring import Scorer
+
+    return Scorer.load()
 
 
 @pytest.fixture(scope="session")

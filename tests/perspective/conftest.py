@@ -1,7 +1,7 @@
 """Fixtures for the Perspective-compatible API and the Coral hook.
 
-The scoring tests use the real bundled model; they skip, saying why, only while no model artifact
-is installed (`Scorer.load()` cannot find one).
+The scoring tests use the real bundled model through tests/conftest.py's `scorer` fixture: a
+missing or broken artifact fails them.
 """
 
 from __future__ import annotations
@@ -21,16 +21,6 @@ SUGGEST = "/v1alpha1/comments:suggestscore"
 def api_key(db: Any) -> str:
     _, raw = create_key("test-client", qps=1000)
     return raw
-
-
-@pytest.fixture(scope="session")
-def scorer() -> Any:
-    from civility.perspective.engine import get_scorer
-
-    try:
-        return get_scorer()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.skip(f"no scoring model artifact installed yet (Scorer.load(): {exc})")
 
 
 def post(client: Any, path: str, body: Any, key: str | None = None, **extra: Any) -> Any:

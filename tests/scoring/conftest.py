@@ -1,4 +1,4 @@
-"""Shared fixtures: the real shipped artifact (loaded once per session)."""
+"""Shared fixtures: the held-out set of our own data (the `scorer` fixture is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from civility.scoring import Scorer
-
 REPO = Path(__file__).resolve().parents[2]
 OWN = REPO / "data" / "civility-own"
 
@@ -18,11 +16,6 @@ OWN = REPO / "data" / "civility-own"
 def datasets_dir() -> Path:
     env = os.environ.get("CIVILITY_DATASETS")
     return Path(env) if env else (REPO / ".." / "shared" / "datasets").resolve()
-
-
-@pytest.fixture(scope="session")
-def scorer() -> Scorer:
-    return Scorer.load()
 
 
 @pytest.fixture(scope="session")

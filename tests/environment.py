@@ -1,0 +1,25 @@
+"""The environment the test run's settings read, set before Django loads them.
+
+Loaded as a plugin (`-p tests.environment` in pyproject.toml) because pytest-django reads the
+settings before any conftest.py is imported: set there, these came too late, and every run
+shared ./civility-data/test.sqlite3, so two runs at once (two developers, or a run and CI on
+one machine) deleted each other's database mid-run. xdist workers inherit the controller's
+environment, so one run's workers share its folder and pytest-django gives each worker its own
+database file in it (test.sqlite3_gw0, ...).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+
+if "CIVILITY_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="civility-test-")
+    os.environ["CIVILITY_DATA_DIR"] = _data_dir
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
+os.environ.setdefault("CIVILITY_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls browser tests make
+# between browser steps are ordinary blocking calls, not coroutines.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
