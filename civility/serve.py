@@ -73,7 +73,6 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
     from django.db import connections
-
     from django.urls import get_resolver
 
     from civility.wsgi import application

@@ -17,7 +17,7 @@ from tests.comments.conftest import (  # noqa: F401 - fixtures shared with tests
 
 
 @pytest.fixture
-def moderator_client(site, make_reader) -> Client:
+def moderator_client(site, make_reader) -> Client:  # noqa: F811 - the imported fixtures
     from civility.moderation.models import SiteMembership
 
     user, _ = make_reader("desk-mod")

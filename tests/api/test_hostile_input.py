@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 
 from civility.comments.models import Comment
-from tests.comments.conftest import Api
 
 NESTED = "[" * 2000 + "]" * 2000
 
