@@ -6,18 +6,19 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.comments.conftest import (  # noqa: F401 - fixtures shared with tests/comments
-    _clear_cache,
-    anon,
-    make_reader,
-    reader,
-    site,
-    story,
-)
+import tests.comments.conftest as reader_fixtures
+
+# Shared with tests/comments (pytest finds fixtures by their names in this module).
+_clear_cache = reader_fixtures._clear_cache
+anon = reader_fixtures.anon
+make_reader = reader_fixtures.make_reader
+reader = reader_fixtures.reader
+site = reader_fixtures.site
+story = reader_fixtures.story
 
 
 @pytest.fixture
-def moderator_client(site, make_reader) -> Client:  # noqa: F811 - the imported fixtures
+def moderator_client(site, make_reader) -> Client:
     from civility.moderation.models import SiteMembership
 
     user, _ = make_reader("desk-mod")
