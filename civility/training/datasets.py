@@ -104,15 +104,38 @@ def sha256_file(path: Path) -> str:
 # ---------------------------------------------------------------------------------------- loaders
 
 
+# civility-own's files and the split each is read as. ``validation.jsonl`` (civility-own 2.0:
+# 15 % of the written pairs, whole pairs) is "val": thresholds, cascade blend and holds are chosen
+# on it and it is never trained on (build_train_val keeps val rows out of the training set).
+OWN_SPLITS = (("train.jsonl", "train"), ("validation.jsonl", "val"), ("heldout.jsonl", "test"))
+
+
 def load_own(path: Path) -> list[Row]:
+    """civility-own rows; ``fields`` are the labels plus the provenance fields a row has
+    (``source``, ``pattern``, ``target``, ``pair``, ``version``) and its ``spans``."""
     rows = []
-    for name, split in (("train.jsonl", "train"), ("heldout.jsonl", "test")):
+    for name, split in OWN_SPLITS:
+        if not (path / name).exists() and name == "validation.jsonl":
+            continue  # 1.x datasets have no validation file
         with open(path / name, encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
                     d = json.loads(line)
-                    rows.append(Row(d["text"], split, dict(d["labels"])))
+                    f = dict(d["labels"])
+                    for k in ("source", "pattern", "target", "pair", "version", "spans"):
+                        if k in d:
+                            f[f"_{k}"] = d[k]
+                    rows.append(Row(d["text"], split, f))
     return rows
+
+
+def load_own_split(path: Path, split: str) -> list[dict[str, Any]]:
+    """The raw rows (text, labels, spans, provenance) of one civility-own split."""
+    name = {s: n for n, s in OWN_SPLITS}[split]
+    f = path / name
+    if not f.exists():
+        return []
+    return [json.loads(x) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def _semeval_texts(path: Path, split: str) -> list[tuple[str, list[int]]]:

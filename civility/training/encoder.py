@@ -81,6 +81,15 @@ class EncoderParams:
     # probability per piece, where the datasets label only some attributes and some posts'
     # spans. 0 = labels only.
     distil: float = 0.0
+    # civility-own 2.0: rows expanded from templates (source "templates/...") this many times
+    # (None: own_repeat); each template already comes with 30 groups, while every written row is
+    # a sentence of its own and a minimal pair with its twins.
+    template_repeat: int | None = None
+    # Perturbed copies (civility.training.augment) of this share of the own rows, added to the
+    # document examples and to the own span rows.
+    augment: float = 0.0
+    # Own span rows whose spans have at most this many words each (0: all); see TrainParams.
+    own_span_max_words: int = 0
 
 
 def base_encoder_dir() -> Path:
@@ -118,18 +127,31 @@ def _examples(
     src = list(getattr(train, "sources", []))
     idx = [i for i in range(len(train.texts)) if src[i] != "civility-own"]
     own = [i for i in range(len(train.texts)) if src[i] == "civility-own"]
-    span_data = load_span_data(cfg, root, "train") + own_span_data(cfg, root)
+    templated = own_template_texts(cfg, root)
+    t_rep = params.own_repeat if params.template_repeat is None else params.template_repeat
+    own_rep = [
+        i for i in own for _ in range(t_rep if train.texts[i] in templated else params.own_repeat)
+    ]
+    from civility.training.augment import augment_rows
+
+    augmented = augment_rows(
+        [{"text": train.texts[i], "labels": i} for i in own], params.augment, params.seed
+    )
+    span_data = load_span_data(cfg, root, "train") + own_span_data(
+        cfg, root, params.own_span_max_words, params.augment, params.seed
+    )
     if params.span_rows:
         span_data = span_data[: params.span_rows]
     n_doc = max(
-        0, params.samples - len(span_data) * params.span_repeat - len(own) * params.own_repeat
+        0, params.samples - len(span_data) * params.span_repeat - len(own_rep) - len(augmented)
     )
     rng.shuffle(idx)
-    chosen = idx[:n_doc] + own * params.own_repeat
-    norm_doc = [normalize(train.texts[i]).text for i in chosen]
+    doc = [(train.texts[i], train.labels[i]) for i in idx[:n_doc] + own_rep]
+    doc += [(r["text"], train.labels[r["labels"]]) for r in augmented]
+    norm_doc = [normalize(t).text for t, _ in doc]
     examples: list[dict[str, Any]] = []
-    for i, (ids, _) in zip(chosen, encode(norm_doc), strict=True):
-        examples.append({"ids": ids, "y": train.labels[i], "tok": None})
+    for (_, y), (ids, _) in zip(doc, encode(norm_doc), strict=True):
+        examples.append({"ids": ids, "y": y, "tok": None})
     norms = [normalize(t) for t, _ in span_data]
     no_doc = np.full(len(ATTRIBUTES), -1.0, np.float32)
     for (_, gold), n, (ids, offs) in zip(
@@ -146,10 +168,24 @@ def _examples(
             tok.append(1.0 if oe > os_ and inside * 2 >= (oe - os_) else 0.0)
         examples.extend({"ids": ids, "y": no_doc, "tok": tok} for _ in range(params.span_repeat))
     log(
-        f"encoder examples: {len(chosen)} document rows ({len(own)} own x{params.own_repeat}), "
-        f"{len(span_data)} span rows x{params.span_repeat}; val {len(val.texts)}"
+        f"encoder examples: {len(doc)} document rows ({len(own)} own, {len(own_rep)} with "
+        f"repeats, {len(augmented)} augmented), {len(span_data)} span rows "
+        f"x{params.span_repeat}; val {len(val.texts)}"
     )
     return examples
+
+
+def own_template_texts(cfg: dict[str, Any], root: Path) -> set[str]:
+    """Texts of the civility-own training rows expanded from templates (provenance ``source``)."""
+    from civility.training.datasets import load_own_split, resolve_path
+
+    out: set[str] = set()
+    for entry in cfg["dataset"]:
+        if entry["loader"] == "own":
+            for d in load_own_split(resolve_path(entry, root), "train"):
+                if str(d.get("source", "")).startswith("templates/"):
+                    out.add(d["text"])
+    return out
 
 
 def _batches(examples: list[dict[str, Any]], params: EncoderParams, seed: int) -> list[list[int]]:
@@ -226,9 +262,14 @@ def fine_tune(
     config_path: Path | None = None,
     log: Any = print,
     teacher: Path | None = None,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 300,
 ) -> tuple[Any, dict[str, Any]]:
     """Train the two-headed encoder (from ``teacher``'s soft targets too, weighted by
-    ``params.distil``, when one is given); returns (model, training record)."""
+    ``params.distil``, when one is given); returns (model, training record).
+
+    With ``checkpoint``, the model, optimizer, schedule and random state are saved there every
+    ``checkpoint_every`` steps, and a run with the same parameters resumes from it."""
     import torch
 
     if params.distil and teacher is None:
@@ -252,9 +293,23 @@ def fine_tune(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
     )
+    start = 0
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["params"] == asdict(params) and state["steps"] == steps:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            torch.set_rng_state(state["rng"])
+            start = int(state["step"])
+            log(f"  resumed from {checkpoint} at step {start}/{steps}")
+        else:
+            log(f"  {checkpoint} is from other parameters: starting over")
     model.train()
     seen, loss_sum = 0, 0.0
     for step, b in enumerate(batches):
+        if step < start:
+            continue
         ex = [examples[i] for i in b]
         ids, mask = _pad(torch, [e["ids"] for e in ex])
         y = torch.tensor(np.stack([e["y"] for e in ex]))
@@ -295,6 +350,21 @@ def fine_tune(
                 f"{el / 60:.1f} min",
             )
             loss_sum = 0.0
+        if checkpoint is not None and (step + 1) % checkpoint_every == 0 and step + 1 < steps:
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save(
+                {
+                    "params": asdict(params),
+                    "steps": steps,
+                    "step": step + 1,
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "rng": torch.get_rng_state(),
+                },
+                tmp,
+            )
+            tmp.replace(checkpoint)
     model.eval()
     record = {
         "params": asdict(params),
@@ -487,10 +557,11 @@ def add_encoder(
     save_torch: Path | None = None,
     log: Any = print,
     teacher: Path | None = None,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Fine-tune, export ``encoder.onnx`` + ``encoder.json`` into a stage-1 artifact folder,
     and fit how the two stages combine (config.json's ``cascade``)."""
-    model, record = fine_tune(params, root, config_path, log, teacher)
+    model, record = fine_tune(params, root, config_path, log, teacher, checkpoint)
     if save_torch is not None:
         import torch
 
@@ -499,7 +570,13 @@ def add_encoder(
     record["onnx_bytes"] = path.stat().st_size
     (artifact / "encoder.json").write_text(json.dumps(record, indent=1) + "\n")
     log(f"wrote {path} ({record['onnx_bytes'] / 2**20:.1f} MB) in {record['train_seconds']} s")
-    return fit_cascade(artifact, root, config_path, params.max_len, log)
+    cascade = fit_cascade(artifact, root, config_path, params.max_len, log)
+    from civility.training.holds import fit_artifact, validation_rows
+
+    rows = validation_rows(load_config(config_path), root)
+    if rows:  # default holds at the operating point, for the cascade and stage 1 alone
+        cascade = fit_artifact(artifact, rows, log=log)["cascade"]
+    return cascade
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -520,6 +597,17 @@ def main(argv: list[str] | None = None) -> int:
         "--distil", type=float, default=0.5, help="weight of the teacher's soft targets, 0..1"
     )
     ap.add_argument("--save-torch", type=Path, help="also keep the fine-tuned torch state here")
+    ap.add_argument("--own-repeat", type=int, default=EncoderParams.own_repeat)
+    ap.add_argument(
+        "--template-repeat", type=int, help="repeats of template-expanded own rows (own-repeat)"
+    )
+    ap.add_argument(
+        "--augment", type=float, default=EncoderParams.augment, help="share of own rows perturbed"
+    )
+    ap.add_argument("--own-span-max-words", type=int, default=EncoderParams.own_span_max_words)
+    ap.add_argument(
+        "--checkpoint", type=Path, help="save training state here every few hundred steps; resume"
+    )
     args = ap.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -550,8 +638,19 @@ def main(argv: list[str] | None = None) -> int:
         span_repeat=args.span_repeat,
         layers=args.layers,
         distil=args.distil if args.teacher is not None else 0.0,
+        own_repeat=args.own_repeat,
+        template_repeat=args.template_repeat,
+        augment=args.augment,
+        own_span_max_words=args.own_span_max_words,
     )
-    add_encoder(args.artifact, root, params, save_torch=args.save_torch, teacher=args.teacher)
+    add_encoder(
+        args.artifact,
+        root,
+        params,
+        save_torch=args.save_torch,
+        teacher=args.teacher,
+        checkpoint=args.checkpoint,
+    )
     return 0
 
 

@@ -27,6 +27,7 @@ from civility.training.datasets import (
     load_toxigen,
     load_wiki_bias,
 )
+from civility.training.holds import render_markdown as render_holds
 from civility.training.metrics import (
     ece,
     f1_binary,
@@ -361,6 +362,9 @@ def render_card(scorer: Scorer, res: dict[str, Any]) -> str:
                 + " |"
             )
         lines.append("")
+    holds_md = render_holds(cfg)
+    if holds_md:
+        lines += [holds_md]
     lines += [
         "## Held-out test splits (ROC-AUC / F1 at threshold / ECE; peers: ROC-AUC)",
         "",

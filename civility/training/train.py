@@ -43,6 +43,13 @@ class TrainParams:
     rare: tuple[str, ...] = ("SEVERE_TOXICITY", "THREAT", "IDENTITY_ATTACK", "DEHUMANIZATION")
     span_C: float = 0.5  # best of 0.25-4 by span F1 on the SemEval trial split (2026.11.2)
     own_weight: float = 20.0  # our own curated rows count this many times
+    # Span rows of civility-own in the span head count this many times (None: own_weight), and
+    # only those whose spans have at most this many words each (0: all). civility-own 2.0 marks
+    # whole phrases ("hope every Russian ... freezes to death"); SemEval-2021 marks words.
+    own_span_weight: float | None = None
+    own_span_max_words: int = 0
+    # Perturbed copies (civility.training.augment) of this share of civility-own training rows.
+    augment_share: float = 0.0
     max_iter: int = 200
     span_doc_threshold: float = 0.3
     blind_identity: bool = True  # see civility.scoring.features.IDENTITY_TERMS
@@ -186,6 +193,8 @@ def train(
     train_set, val_set, stats = build_train_val(
         sets, [t for t, _ in span_test] + [t for t, _ in span_trial] + bias_eval_texts(root)
     )
+    train_set, n_aug = with_augmented(train_set, params.augment_share, params.seed)
+    stats["augmented_own_rows"] = n_aug
     log(f"train rows {len(train_set.texts)}, val rows {len(val_set.texts)}, {stats}")
 
     tok_path = minilm_tokenizer_path()
@@ -251,24 +260,65 @@ def train(
     np.savez_compressed(out_dir / "model.npz", **arrays)
     _write_config(out_dir, config)
     train_spans(out_dir, cfg, root, params, log)
+    from civility.training.holds import fit_artifact, validation_rows
+
+    rows = validation_rows(cfg, root)
+    if rows:  # default holds at the operating point (civility-own 2.0 validation split)
+        config = fit_artifact(out_dir, rows, log=log)
     log(f"artifact written to {out_dir} in {time.time() - t0:.0f}s")
     return config
 
 
-def own_span_data(cfg: dict[str, Any], root: Path) -> list[tuple[str, list[int]]]:
-    """Span annotations of our own training rows (character offsets)."""
+def with_augmented(train_set: LabeledSet, share: float, seed: int) -> tuple[LabeledSet, int]:
+    """``train_set`` plus perturbed copies (civility.training.augment) of a seeded ``share`` of
+    its civility-own rows, with the same labels and source (so they get the own weight)."""
+    from civility.training.augment import augment_rows
+
+    src = list(getattr(train_set, "sources", []))
+    if share <= 0 or not src:
+        return train_set, 0
+    own = [
+        {"text": t, "labels": i}
+        for i, (t, s) in enumerate(zip(train_set.texts, src, strict=True))
+        if s == "civility-own"
+    ]
+    new = augment_rows(own, share, seed)
+    if not new:
+        return train_set, 0
+    texts = train_set.texts + [r["text"] for r in new]
+    labels = np.concatenate([train_set.labels, train_set.labels[[r["labels"] for r in new]]])
+    out = LabeledSet(train_set.name, texts, ["train"] * len(texts), labels, train_set.role)
+    out.sources = src + ["civility-own"] * len(new)  # type: ignore[attr-defined]
+    return out, len(new)
+
+
+def own_span_data(
+    cfg: dict[str, Any],
+    root: Path,
+    max_words: int = 0,
+    augment_share: float = 0.0,
+    seed: int = 13,
+) -> list[tuple[str, list[int]]]:
+    """Span annotations of our own training rows (character offsets): rows whose spans have at
+    most ``max_words`` words each (0: all), plus perturbed copies of ``augment_share`` of them."""
+    from civility.training.augment import augment_rows
     from civility.training.datasets import resolve_path
 
-    out = []
+    rows = []
     for entry in cfg["dataset"]:
         if entry["loader"] != "own":
             continue
         f = resolve_path(entry, root) / "train.jsonl"
         for line in f.read_text(encoding="utf-8").splitlines():
             d = json.loads(line) if line.strip() else None
-            if d and d["labels"].get("TOXICITY"):
-                out.append((d["text"], [i for s, e in d.get("spans", []) for i in range(s, e)]))
-    return out
+            if not d or not d["labels"].get("TOXICITY"):
+                continue
+            spans = d.get("spans", [])
+            if max_words and any(len(d["text"][s:e].split()) > max_words for s, e in spans):
+                continue
+            rows.append({"text": d["text"], "spans": spans})
+    rows += augment_rows(rows, augment_share, seed)
+    return [(r["text"], [i for s, e in r["spans"] for i in range(s, e)]) for r in rows]
 
 
 def train_spans(
@@ -282,11 +332,12 @@ def train_spans(
     t0 = time.time()
     scorer = Scorer.load(out_dir)
     semeval = load_span_data(cfg, root, "train")
-    own = own_span_data(cfg, root)
+    own = own_span_data(cfg, root, params.own_span_max_words, params.augment_share, params.seed)
     data = semeval + own
     if not data:
         return dict(scorer.config["span"])
-    weights_by_row = [1.0] * len(semeval) + [params.own_weight] * len(own)
+    own_w = params.own_weight if params.own_span_weight is None else params.own_span_weight
+    weights_by_row = [1.0] * len(semeval) + [own_w] * len(own)
     norms, encs, y_tok = token_labels(scorer.featurizer, data)
     rows, cols, total = scorer.featurizer.token_features(encs)
     xs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(total, 1 << params.span_bits))
