@@ -1033,5 +1033,63 @@ def _v1_row(text: str, lbl: dict[str, int], provenance: dict[str, str]) -> dict[
     return {"text": text, "labels": lbl, "spans": spans_of(text, lbl), **provenance}
 
 
+def stats(here: Path | None = None) -> str:
+    """Markdown tables of the built files: rows per source and split, per label, per pattern
+    (the datasheet's composition section: `python build.py --stats`)."""
+    from collections import Counter
+
+    here = here or Path(__file__).resolve().parent
+    splits = ("train", "validation", "heldout")
+    data = {
+        n: [json.loads(x) for x in (here / f"{n}.jsonl").read_text("utf-8").splitlines() if x]
+        for n in splits
+    }
+    rows = [r for n in splits for r in data[n]]
+    out = ["| source | train | validation | heldout | total |", "|---|---|---|---|---|"]
+    for src in sorted({r["source"] for r in rows}):
+        c = [sum(r["source"] == src for r in data[n]) for n in splits]
+        out.append(f"| {src} | " + " | ".join(map(str, c)) + f" | {sum(c)} |")
+    out.append("| **all** | " + " | ".join(str(len(data[n])) for n in splits) + f" | {len(rows)} |")
+    out += ["", "| label | train | validation | heldout | total |", "|---|---|---|---|---|"]
+    for a in [*A, "clean (no attribute)"]:
+        c = [
+            sum((r["labels"][a] if a in A else not any(r["labels"].values())) for r in data[n])
+            for n in splits
+        ]
+        out.append(f"| {a} | " + " | ".join(map(str, c)) + f" | {sum(c)} |")
+    out += [
+        "",
+        "| file | pattern | class | written | template rows |",
+        "|---|---|---|---|---|",
+    ]
+    per: Counter[tuple[str, str, str, str]] = Counter()
+    for r in rows:
+        if r.get("version") != VERSION:
+            continue
+        kind, name = r["source"].split("/", 1)
+        cls = (
+            "toxic"
+            if r["labels"]["TOXICITY"]
+            else ("profane" if r["labels"]["PROFANITY"] else "clean")
+        )
+        per[(name.removesuffix(".tsv"), r["pattern"], cls, kind)] += 1
+    keys = sorted({k[:3] for k in per})
+    for f, pat, cls in keys:
+        w, t = per[(f, pat, cls, "written")], per[(f, pat, cls, "templates")]
+        out.append(f"| {f} | {pat} | {cls} | {w} | {t} |")
+    targets = Counter(r["target"] for r in rows if r.get("target"))
+    out += [
+        "",
+        f"Targets ({len(targets)}): "
+        + ", ".join(f"{t} {n}" for t, n in sorted(targets.items(), key=lambda kv: -kv[1])),
+    ]
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    build()
+    import sys
+
+    if sys.argv[1:] == ["--stats"]:
+        print(stats(), end="")
+    else:
+        build()
