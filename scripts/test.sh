@@ -12,6 +12,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'
+# Perspective's Node sample runs against a live server (tests/perspective/test_discovery.py).
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix tests/perspective/node --no-audit --no-fund --loglevel=error
+fi
 
 echo "== ruff"
 .venv/bin/ruff check .
