@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("civility.training.cli", "eval_main", "evaluate the scoring model"),
     "bench": ("civility.cli", "bench_main", "benchmarks: `civility bench scoring`"),
     "apikey": ("civility.perspective.cli", "apikey_main", "create, list, revoke API keys"),
+    "perspective": (
+        "civility.perspective.cli",
+        "perspective_main",
+        "leave Perspective: `calibrate --from FILE` to a site's logged scores, `log` mode",
+    ),
     "import": ("civility.imports.cli", "import_main", "import Disqus or WordPress comments"),
 }
 

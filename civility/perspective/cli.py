@@ -140,14 +140,14 @@ def apikey_main(argv: list[str]) -> int:
     return 0
 
 
-# --- civility perspective: the migration kit -------------------------------------------------------
+# --- civility perspective: the migration kit ----------------------------------------------
 
 
 def _threshold(value: str) -> tuple[str | None, float]:
     from civility.perspective.publisher_log import CALIBRATED
 
-    attr, _, number = value.rpartition("=")
-    attr = attr.strip().upper() or None
+    name, _, number = value.rpartition("=")
+    attr = name.strip().upper() or None
     if attr is not None and attr not in CALIBRATED:
         raise argparse.ArgumentTypeError(
             f"unknown attribute {attr!r} (one of {', '.join(CALIBRATED)})"
@@ -173,25 +173,51 @@ def _perspective_parser() -> argparse.ArgumentParser:
         " the Perspective scores the publisher logged; report on the rest how well they agree;"
         " install it for a site only with --install.",
     )
-    cal.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE",
-                     help="CSV/TSV/JSONL (optionally .gz): a text column and Perspective's"
-                     " score columns (TOXICITY, INSULT, ...)")  # fmt: skip
-    cal.add_argument("--threshold", action="append", type=_threshold, default=[],
-                     metavar="[ATTRIBUTE=]T", help="the publisher's flag threshold on"
-                     " Perspective's scale (default 0.8; repeat per attribute)")  # fmt: skip
+    cal.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV/TSV/JSONL (optionally .gz): a text column and Perspective's"
+        " score columns (TOXICITY, INSULT, ...)",
+    )
+    cal.add_argument(
+        "--threshold",
+        action="append",
+        type=_threshold,
+        default=[],
+        metavar="[ATTRIBUTE=]T",
+        help="the publisher's flag threshold on"
+        " Perspective's scale (default 0.8; repeat per attribute)",
+    )
     cal.add_argument("--site", metavar="SLUG", help="the site to install for")
-    cal.add_argument("--install", action="store_true",
-                     help="serve the fit for the site's API keys (civility apikey bind)")  # fmt: skip
-    cal.add_argument("--hold-thresholds", action="store_true",
-                     help="with --install: also set the site's hold thresholds to the"
-                     " publisher's thresholds on Civility's scale")  # fmt: skip
-    cal.add_argument("--test-share", type=float, default=0.5,
-                     help="share of rows kept for testing (default 0.5)")  # fmt: skip
+    cal.add_argument(
+        "--install",
+        action="store_true",
+        help="serve the fit for the site's API keys (civility apikey bind)",
+    )
+    cal.add_argument(
+        "--hold-thresholds",
+        action="store_true",
+        help="with --install: also set the site's hold thresholds to the"
+        " publisher's thresholds on Civility's scale",
+    )
+    cal.add_argument(
+        "--test-share", type=float, default=0.5, help="share of rows kept for testing (default 0.5)"
+    )
     cal.add_argument("--text-column", metavar="NAME", help="the column holding the text")
-    cal.add_argument("--drop-duplicates", action="store_true",
-                     help="keep each duplicated text's first row instead of refusing")  # fmt: skip
-    cal.add_argument("--examples", type=int, default=3,
-                     help="disagreements shown each way per attribute (default 3)")  # fmt: skip
+    cal.add_argument(
+        "--drop-duplicates",
+        action="store_true",
+        help="keep each duplicated text's first row instead of refusing",
+    )
+    cal.add_argument(
+        "--examples",
+        type=int,
+        default=3,
+        help="disagreements shown each way per attribute (default 3)",
+    )
     cal.add_argument("--report", type=Path, metavar="FILE.json", help="also write the report")
 
     lg = sub.add_parser(
@@ -204,8 +230,12 @@ def _perspective_parser() -> argparse.ArgumentParser:
     what = lg.add_mutually_exclusive_group()
     what.add_argument("--status", action="store_true", help="say what log mode stores; counts")
     what.add_argument("--purge", action="store_true", help="delete rows past retention now")
-    what.add_argument("--export", type=Path, metavar="FILE.jsonl",
-                      help="write the stored rows for calibrate --from")  # fmt: skip
+    what.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write the stored rows for calibrate --from",
+    )
     lg.add_argument("--site", metavar="SLUG", help="with --export: only that site's keys' rows")
     return parser
 
@@ -272,7 +302,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         args.report.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
         print(f"\nreport written to {args.report}")
     print()
-    if args.install:
+    if args.install and site is not None:
         for line in site_calibration.install(site, report, args.hold_thresholds):
             print(line)
         keys = site.api_keys.filter(revoked=False).count()
@@ -287,15 +317,16 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _log(args: argparse.Namespace, serve_argv: list[str]) -> int:
-    import os
-
-    if not (args.status or args.purge or args.export):
-        # Read by civility.settings, so before django.setup(), in every worker.
-        os.environ["CIVILITY_PERSPECTIVE_LOG"] = "1"
     from civility.cli import setup_django
 
     setup_django()
+    from django.conf import settings
+
     from civility.perspective import logmode
+
+    serving = not (args.status or args.purge or args.export)
+    if serving:  # set before gunicorn forks its workers, which inherit it
+        settings.PERSPECTIVE_LOG = True
 
     try:
         banner = logmode.describe()
@@ -311,8 +342,10 @@ def _log(args: argparse.Namespace, serve_argv: list[str]) -> int:
             n = logmode.export(args.export, args.site)
         except OSError as exc:
             return _fail("log", f"cannot write {args.export}: {exc.strerror or exc}")
-        print(f"wrote {n} rows to {args.export}; next: civility perspective calibrate --from"
-              f" {args.export} --site SLUG")  # fmt: skip
+        print(
+            f"wrote {n} rows to {args.export}; next: civility perspective calibrate --from"
+            f" {args.export} --site SLUG"
+        )
         return 0
     if args.status:
         state = "on" if logmode.enabled() else "off (CIVILITY_PERSPECTIVE_LOG is not set)"

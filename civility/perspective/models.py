@@ -1,6 +1,9 @@
-"""API keys, their daily usage counts, and moderators' score suggestions.
+"""API keys, their daily usage counts, moderators' score suggestions, per-site calibrations and
+the log mode's stored Perspective answers.
 
-Analyze requests store no text: only a per-key, per-day, per-method counter is kept.
+Analyze requests store no text: only a per-key, per-day, per-method counter is kept. The one
+exception is log mode (`civility perspective log`, off by default), which keeps the text and
+Perspective's scores of the requests it forwards, for the publisher's retention period.
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64, unique=True)
     qps = models.PositiveIntegerField(default=1)
+    # The site whose Perspective calibration (SiteCalibration) this key's analyze answers use.
+    site = models.ForeignKey(
+        "comments.Site",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="api_keys",
+    )
     revoked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -66,3 +77,25 @@ class ScoreSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"suggestion {self.pk} ({', '.join(self.attribute_scores)})"
+
+
+class SiteCalibration(models.Model):
+    """A site's own Perspective calibration, fitted on Perspective scores the publisher logged
+    (`civility perspective calibrate --from FILE --install`). Used by comments:analyze for keys
+    of that site, for attributes where it agreed at least as well as the global calibration."""
+
+    site = models.OneToOneField(
+        "comments.Site", on_delete=models.CASCADE, related_name="perspective_calibration"
+    )
+    model_version = models.CharField(max_length=100)  # the model whose scores it maps
+    # {ATTR: {"x": [our score...], "y": [Perspective's score...]}}: the attributes it serves.
+    knots = models.JSONField(default=dict)
+    thresholds = models.JSONField(default=dict)  # {ATTR: the publisher's threshold}
+    report = models.JSONField(default=dict)  # the held-out figures (no comment text)
+    source = models.CharField(max_length=500, blank=True)  # file name and sha256
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"calibration of site {self.site_id} ({', '.join(self.knots) or 'global only'})"
+

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from civility.perspective import engine, keys
+from civility.perspective import engine, keys, site_calibration
 from civility.perspective.errors import INVALID_REQUEST, ApiError, error_response
 from civility.perspective.models import ScoreSuggestion
 from civility.perspective.protocol import (
@@ -75,8 +75,11 @@ def _resolve_languages(req: AnalyzeRequest) -> tuple[list[str], list[str]]:
     return detected_list, detected_list
 
 
-def build_analysis(req: AnalyzeRequest, result: Any, scorer: Any) -> dict[str, Any]:
-    calibration = engine.calibration_for(scorer)
+def build_analysis(
+    req: AnalyzeRequest, result: Any, scorer: Any, key: Any = None
+) -> dict[str, Any]:
+    # The global calibration, or the key's site's own (civility perspective calibrate).
+    calibration = site_calibration.calibration_for_key(key, scorer)
     offsets: list[int] | None = None
     scores: dict[str, Any] = {}
     for attr in req.attributes:
@@ -114,7 +117,7 @@ def analyze(request: HttpRequest) -> HttpResponse:
             result = engine.get_batcher().score(req.text, timeout=settings.SCORING_TIMEOUT)
         except TimeoutError:
             raise ApiError(503, "The scoring model is busy; retry shortly.") from None
-        body = build_analysis(req, result, scorer)
+        body = build_analysis(req, result, scorer, key)
     except ApiError as err:
         return error_response(err)
     body["languages"] = languages
