@@ -99,3 +99,17 @@ class SiteCalibration(models.Model):
     def __str__(self) -> str:
         return f"calibration of site {self.site_id} ({', '.join(self.knots) or 'global only'})"
 
+
+class LoggedScore(models.Model):
+    """One comments:analyze answer Perspective gave through log mode: text and summary scores,
+    kept for the site's calibration and purged after settings.PERSPECTIVE_LOG_RETENTION_DAYS."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The Civility key the request came with (when log mode substitutes the upstream key).
+    key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="logged")
+    text = models.TextField()
+    languages = models.JSONField(default=list, blank=True)  # requested, else detected
+    scores = models.JSONField(default=dict)  # {ATTRIBUTE: summaryScore.value}
+
+    def __str__(self) -> str:
+        return f"logged score {self.pk} ({', '.join(self.scores)})"

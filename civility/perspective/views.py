@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from civility.perspective import engine, keys, site_calibration
+from civility.perspective import engine, keys, logmode, site_calibration
 from civility.perspective.errors import INVALID_REQUEST, ApiError, error_response
 from civility.perspective.models import ScoreSuggestion
 from civility.perspective.protocol import (
@@ -102,6 +102,8 @@ def build_analysis(
 
 @csrf_exempt
 def analyze(request: HttpRequest) -> HttpResponse:
+    if logmode.enabled():  # `civility perspective log`: Perspective answers, we keep a copy
+        return logmode.forward(request, "analyze")
     try:
         _method_check(request)
         key = keys.authenticate(_api_key(request))
@@ -129,6 +131,8 @@ def analyze(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def suggestscore(request: HttpRequest) -> HttpResponse:
+    if logmode.enabled():
+        return logmode.forward(request, "suggestscore")
     try:
         _method_check(request)
         key = keys.authenticate(_api_key(request))
