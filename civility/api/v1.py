@@ -15,7 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from civility.api import accounts, comments
+from civility.api import accounts, comments, me
 from civility.errors import Refused, json_error, refusal_response
 from civility.sqlite_backend.base import WriteQueueBusy
 from civility.textcheck import check_json_value, loads_checked
@@ -90,3 +90,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 # first requests on a fresh worker cannot meet a half-imported module.
 api.add_router("/", comments.router)
 api.add_router("/auth/", accounts.router)
+api.add_router("/", me.router)

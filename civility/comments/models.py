@@ -65,11 +65,14 @@ class Comment(models.Model):
         DELETED = "deleted", "Deleted"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="comments")
+    # RESTRICT, not CASCADE: deleting a comment or a user must never take other people's replies
+    # with it. Readers leave through civility.accounts.data_rights (the account is anonymized and
+    # their comments become "[deleted]" placeholders); a story or site still deletes its thread.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="replies"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL, on_delete=models.RESTRICT, related_name="comments"
     )
     body = models.TextField()  # as written by the reader
     # Indexed digest of the body, so the duplicate check finds an identical earlier comment with

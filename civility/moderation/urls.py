@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.static import serve
 
-from civility.moderation import views
+from civility.moderation import data_rights_views, views
 
 api = "moderate/<slug:slug>/api/"
 
@@ -34,6 +34,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="moderation-comment",
     ),
     path("moderate/<slug:slug>/users/<int:user_id>/", views.user_page, name="moderation-user"),
+    path(
+        "moderate/<slug:slug>/users/<int:user_id>/export/",
+        data_rights_views.user_export,
+        name="moderation-user-export",
+    ),
+    path(
+        "moderate/<slug:slug>/users/<int:user_id>/erase/",
+        data_rights_views.user_erase,
+        name="moderation-user-erase",
+    ),
     path(api + "queue", views.queue_api, name="moderation-api-queue"),
     path(api + "events", views.queue_events, name="moderation-api-events"),
     path(api + "bulk", views.bulk_action, name="moderation-api-bulk"),

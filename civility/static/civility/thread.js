@@ -110,8 +110,15 @@
   function renderAuth() {
     authBox.textContent = "";
     if (state.user) {
+      var panel = el("section", { "class": "civ-account", id: "civ-account", "aria-label": "Your account and data", hidden: true });
+      var toggle = el("button", { type: "button", "class": "civ-link", text: "Your data", "aria-expanded": "false",
+        "aria-controls": "civ-account", on: { click: function () {
+          var open = panel.hidden; panel.hidden = !open; toggle.setAttribute("aria-expanded", open ? "true" : "false");
+          if (open) renderAccount(panel); postHeight();
+        } } });
       authBox.appendChild(el("p", {}, ["Signed in as ", el("strong", { text: state.user.name }), " ",
-        el("button", { type: "button", "class": "civ-link", text: "Sign out", on: { click: signOut } })]));
+        el("button", { type: "button", "class": "civ-link", text: "Sign out", on: { click: signOut } }), " ", toggle]));
+      authBox.appendChild(panel);
       return;
     }
     if (cfg.sso && !cfg.allowLocalAccounts && !cfg.allowGuests) {
@@ -129,6 +136,59 @@
       } } }));
     });
     authBox.appendChild(bar); authBox.appendChild(holder);
+  }
+
+  /* ---- your data: a copy of it (GDPR Art. 15/20) and deleting the account (Art. 17) ---- */
+  function renderAccount(panel) {
+    panel.textContent = "";
+    var err = el("p", { "class": "civ-error", role: "alert" });
+    panel.appendChild(el("h3", { text: "Your account and data" }));
+    panel.appendChild(el("p", { text: "Download a copy of everything stored about you here: your profile, comments, likes and reports." }));
+    panel.appendChild(el("button", { type: "button", text: "Download my data", on: { click: function () {
+      err.textContent = "";
+      api("GET", "/me/export").then(function (data) {
+        var blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+        var a = el("a", { href: URL.createObjectURL(blob), download: "civility-my-data.json", hidden: true });
+        document.body.appendChild(a); a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        say("Your data is downloading.");
+      }, function (x) { err.textContent = x.message; });
+    } } }));
+    var deleteBox = el("div", { "class": "civ-delete" });
+    deleteBox.appendChild(el("button", { type: "button", "class": "civ-link civ-danger", text: "Delete my account", on: { click: function () {
+      api("GET", "/me").then(function (me) { deleteForm(deleteBox, me.account); }, function (x) { err.textContent = x.message; });
+    } } }));
+    panel.appendChild(deleteBox);
+    panel.appendChild(err);
+  }
+  function deleteForm(box, account) {
+    box.textContent = "";
+    var err = el("p", { "class": "civ-error", role: "alert" });
+    var f = el("form", { "class": "civ-form", "aria-label": "Delete my account" }, [
+      el("p", { "class": "civ-warning", text: "Deleting your account cannot be undone. Your comments stay in their threads as \u201cThis comment " +
+        "was deleted.\u201d, so replies keep their place; your name, e-mail, likes and report messages are erased." })
+    ]);
+    if (account.has_password) {
+      f.appendChild(el("label", { "for": "civ-delete-password", text: "Your password" }));
+      f.appendChild(el("input", { id: "civ-delete-password", type: "password", required: true, autocomplete: "current-password" }));
+    }
+    var tick = el("input", { id: "civ-delete-confirm", type: "checkbox", required: true });
+    f.appendChild(el("label", { "for": "civ-delete-confirm", "class": "civ-check" }, [tick, " I understand: delete my account and erase my data"]));
+    f.appendChild(el("div", { "class": "civ-actions" }, [
+      el("button", { type: "submit", "class": "civ-danger", text: "Delete my account permanently" }),
+      el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: function () { renderAuth(); } } })
+    ]));
+    f.appendChild(err);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var pw = f.querySelector("#civ-delete-password");
+      api("DELETE", "/me", { confirm: tick.checked, password: pw ? pw.value : "" }).then(function (d) {
+        signOut(); say(d.message); load();
+      }, function (x) { err.textContent = x.message; });
+    });
+    box.appendChild(f);
+    (f.querySelector("input") || tick).focus();
+    postHeight();
   }
 
   /* ---- posting ---- */
@@ -392,6 +452,12 @@
   });
   function ssoLogin(jwt) {
     return api("POST", "/auth/sso", { site: cfg.site, token: jwt }).then(setSession, function (x) {
+      // A token signs in once: the same page again (a reload) keeps the session it gave.
+      if (x.code === "sso_replayed" && state.token) {
+        return api("GET", "/auth/me").then(function (d) { state.user = d.user; }, function () {
+          signOut(); say("Sign-in failed: " + x.message);
+        });
+      }
       // The publisher vouches for nobody valid: drop any older session rather than keep it.
       signOut(); say("Sign-in failed: " + x.message);
     });

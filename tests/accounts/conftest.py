@@ -1,0 +1,15 @@
+"""The reader-facing fixtures (site "news", story, readers with tokens), shared with
+tests/comments, for the data-rights tests."""
+
+from __future__ import annotations
+
+import tests.comments.conftest as reader_fixtures
+
+# pytest finds fixtures by their names in this module.
+_clear_cache = reader_fixtures._clear_cache
+anon = reader_fixtures.anon
+make_reader = reader_fixtures.make_reader
+reader = reader_fixtures.reader
+other_reader = reader_fixtures.other_reader
+site = reader_fixtures.site
+story = reader_fixtures.story
