@@ -25,7 +25,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "perspective_main",
         "leave Perspective: `calibrate --from FILE` to a site's logged scores, `log` mode",
     ),
-    "import": ("civility.imports.cli", "import_main", "import Disqus or WordPress comments"),
+    "import": (
+        "civility.imports.cli",
+        "import_main",
+        "import Disqus, WordPress or Civility (`civility export`) comments",
+    ),
+    "export": ("civility.exports", "export_main", "export a site's comments: JSON Lines or Disqus"),
 }
 
 

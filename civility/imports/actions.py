@@ -32,7 +32,7 @@ class ImportResult:
 def _user_for(source: str, c: ImportedComment, cache: dict[str, Any], result: ImportResult) -> Any:
     # Exports carry no credentials: imported authors get a placeholder account per identity,
     # which can never log in (unusable password) until claimed by an admin.
-    identity = (c.author_email or c.author_name or "anonymous").strip().lower()
+    identity = (c.author_key or c.author_email or c.author_name or "anonymous").strip().lower()
     username = f"{source}:{hashlib.sha256(identity.encode()).hexdigest()[:20]}"
     if username in cache:
         return cache[username]
@@ -88,7 +88,7 @@ def import_comments(*, site: Site, data: ImportData, actor: Any = None) -> Impor
             if c.thread_key not in stories:
                 result.orphans += 1
                 continue
-            if not c.body:
+            if not c.body and c.status != Comment.Status.DELETED:  # deleted: a placeholder
                 result.comments_skipped += 1
                 continue
             story = stories[c.thread_key]
@@ -113,6 +113,8 @@ def import_comments(*, site: Site, data: ImportData, actor: Any = None) -> Impor
                 audit_action=None,  # the import is audited once, below
                 announce=False,
             )
+            if c.extra:
+                Comment.objects.filter(pk=comment.pk).update(**c.extra)
             created[c.key] = comment
             result.comments_created += 1
         record(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml.ElementTree import iterparse  # refuses entity bombs and external entities
@@ -46,6 +46,10 @@ class ImportedComment:
     status: str  # approved / pending / rejected / deleted
     ip: str = ""
     author_url: str = ""
+    # Civility's own export only (civility.imports.civility_jsonl): the author's pseudonymous id
+    # (identifies them when there is no e-mail), and Comment fields kept as exported.
+    author_key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
