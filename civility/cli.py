@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "import Disqus, WordPress or Civility (`civility export`) comments",
     ),
     "export": ("civility.exports", "export_main", "export a site's comments: JSON Lines or Disqus"),
+    "backup": ("civility.backup", "backup_main", "back up the database (safe while serving)"),
+    "restore": ("civility.backup", "restore_main", "restore the database from a backup"),
 }
 
 
