@@ -32,6 +32,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
@@ -389,6 +391,10 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
         bans = SiteBan.objects.filter(user=user).delete()[0]
         roles = SiteMembership.objects.filter(user=user).delete()[0]
         scrubbed = _scrub_audit(user, AuditEntry)
+        # Django admin's own log names the account in object_repr (e.g. "alice@example.org").
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+        ).update(object_repr=name, change_message="")
 
         user.username = name
         user.email = user.first_name = user.last_name = ""

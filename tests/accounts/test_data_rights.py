@@ -46,6 +46,17 @@ def world(site, story, reader, other_reader, make_reader):
     bob, bob_api = other_reader
     alice.display_name = "Alice Liddell"
     alice.save()
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.create(
+        user=alice,  # stands in for an admin who edited her account in /admin/
+        content_type=ContentType.objects.get_for_model(alice),
+        object_id=str(alice.pk),
+        object_repr="alice@example.org",
+        action_flag=CHANGE,
+        change_message="Changed display name to Alice Liddell",
+    )
     mod, _ = make_reader("desk-mod")
     SiteMembership.objects.create(site=site, user=mod, role="moderator")
     top = _comment(
