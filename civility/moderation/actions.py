@@ -6,12 +6,10 @@ Views call these and nothing else; `Refused` carries the 4xx code and the messag
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from civility.accounts.models import User
@@ -27,25 +25,6 @@ MAX_REASON = 500
 MAX_NOTE = 2000
 MAX_BULK = 200
 MAX_SUSPEND_HOURS = 24 * 365
-
-
-T = TypeVar("T")
-
-
-def _retry_when_locked(fn: Callable[[], T]) -> T:
-    """Run a write transaction, retrying while SQLite reports its table/database locked.
-
-    File databases wait on busy_timeout; the shared-cache in-memory database of the test run
-    answers "table is locked" at once. PostgreSQL never gets here (row locks wait).
-    """
-    for attempt in range(200):
-        try:
-            return fn()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or connection.in_atomic_block or attempt == 199:
-                raise
-            time.sleep(0.05)
-    raise AssertionError("unreachable")
 
 
 def actor_name(user: Any) -> str:
@@ -134,10 +113,8 @@ def _set_status(
 ) -> Comment:
     if expected_status is not None and expected_status not in Comment.Status.values:
         raise Refused("bad_status", f"Unknown status {expected_status!r}.")
-    pk = _retry_when_locked(lambda: _get_comment(actor, comment_id).pk)
-    return _retry_when_locked(
-        lambda: _set_status_locked(actor, pk, target, reason, expected_status)
-    )
+    pk = _get_comment(actor, comment_id).pk
+    return _set_status_locked(actor, pk, target, reason, expected_status)
 
 
 def _set_status_locked(

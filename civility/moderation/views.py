@@ -30,6 +30,7 @@ from civility.moderation import actions, queries
 from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
+from civility.sqlite_backend.base import WriteQueueBusy
 from civility.textcheck import loads_checked
 
 
@@ -82,6 +83,8 @@ def staff_api(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(request, site, role, *args, **kwargs)
         except Refused as exc:
             return error(exc.status, exc.code, exc.message)
+        except WriteQueueBusy as exc:  # SQLite: an import holds the write turn
+            return json_error("busy", exc.advice, 503, exc.retry_after)
 
     return wrapper
 
