@@ -57,3 +57,11 @@ def count_hits(keys: list[str], window_seconds: int) -> list[int]:
 def seconds_left(window_seconds: int) -> int:
     """Seconds until the current fixed window ends (for Retry-After)."""
     return max(1, int(window_seconds - time.time() % window_seconds))
+
+
+def window_hits(name: str, window_seconds: int) -> int:
+    """One more hit on counter ``name`` in the current fixed window; the window's count so far.
+    (Refuse past a limit with ``retry_after=seconds_left(window_seconds)``.)"""
+    window = int(time.time() // window_seconds)
+    (count,) = count_hits([f"{name}:{window}"], window_seconds)
+    return count

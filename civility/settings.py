@@ -8,6 +8,7 @@ The README's configuration table lists every variable read here (a test checks i
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,7 +64,8 @@ CSRF_TRUSTED_ORIGINS = _env_list("CIVILITY_CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_URL = os.environ.get("CIVILITY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on a site that asks staff for their second factor (civility/moderation).
+    "civility.moderation.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +77,9 @@ INSTALLED_APPS = [
     "civility.api",
     "civility.perspective",
     "civility.imports",
+    "axes",  # login lock-out (civility/accounts/lockout.py)
+    "django_otp",  # second factor for staff (civility/moderation/second_factor.py)
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -83,8 +88,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "civility.moderation.csp.DeskPolicyMiddleware",  # Content-Security-Policy on /moderate/
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into its answer (429)
 ]
 
 ROOT_URLCONF = "civility.urls"
@@ -170,8 +178,12 @@ SESSION_COOKIE_HTTPONLY = True
 # The widget lives in an iframe on the publisher's page: its cookies are third-party there.
 SESSION_COOKIE_SAMESITE = os.environ.get("CIVILITY_COOKIE_SAMESITE", "Lax")
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
-SESSION_COOKIE_SECURE = _env_bool("CIVILITY_SECURE_COOKIES", False)
+# Secure (HTTPS-only) cookies whenever Civility is reached over https; the variable overrides.
+SESSION_COOKIE_SECURE = _env_bool("CIVILITY_SECURE_COOKIES", PUBLIC_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Sessions are the desk's and the admin's (the widget uses bearer tokens): a working day, not
+# Django's two weeks.
+SESSION_COOKIE_AGE = int(_env_float("CIVILITY_SESSION_HOURS", 12.0) * 3600)
 X_FRAME_OPTIONS = "DENY"  # the embed view opts out explicitly
 
 # Proxies in front of Civility (civility/clientip.py): "" = none (the socket address is the
@@ -188,6 +200,43 @@ if TRUSTED_PROXIES.strip() and not TRUSTED_PROXIES.strip().isdigit():
 
 # Salt for hashing reader IPs: only hashes are stored.
 IP_HASH_SALT = os.environ.get("CIVILITY_IP_SALT", SECRET_KEY)
+
+# --- accounts hardening --------------------------------------------------------------------------
+# Login lock-out (django-axes) on every password form: the API's /auth/login, the desk's
+# /moderate/login/ and /admin/. After LOGIN_FAILURE_LIMIT failures for one username from one
+# address, that pair is refused (429) for LOGIN_LOCKOUT_MINUTES after the last counted failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = _env_int("CIVILITY_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = _env_float("CIVILITY_LOGIN_LOCKOUT_MINUTES", 15.0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out do not push the end of the lock-out further (Retry-After holds).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "civility.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "civility.accounts.lockout.lockout_response"
+# Keep only what the lock-out needs: no log of every successful sign-in with its address.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Second factor (django-otp, TOTP) for staff. Staff who enrolled always confirm their sign-in;
+# a site can require it of its staff (desk settings), and this requires it of all staff, the
+# Django admin's included.
+REQUIRE_STAFF_2FA = _env_bool("CIVILITY_REQUIRE_STAFF_2FA", False)
+OTP_TOTP_ISSUER = "Civility"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Publisher SSO tokens (civility.accounts.actions.sso_login): the longest exp - iat accepted.
+SSO_MAX_TOKEN_SECONDS = _env_int("CIVILITY_SSO_MAX_TOKEN_SECONDS", 3600)
+
+# Limits per client address or reader (civility.ratelimit windows).
+SIGNUPS_PER_HOUR = _env_int("CIVILITY_SIGNUPS_PER_HOUR", 10)  # local accounts per address
+GUESTS_PER_HOUR = _env_int("CIVILITY_GUESTS_PER_HOUR", 20)  # guest identities per address
+REACTIONS_PER_MINUTE = _env_int("CIVILITY_REACTIONS_PER_MINUTE", 30)  # per reader
 
 LOGGING = {
     "version": 1,

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
 
+from civility.accounts import lockout
+from civility.accounts.models import UsedSsoToken
 from civility.audit import record
 from civility.errors import Refused
+from civility.ratelimit import seconds_left, window_hits
 from civility.textcheck import check_json_value
 
 User = get_user_model()
+HOUR = 3600
+
+
+def _per_address_limit(kind: str, ip: str, limit: int, what: str) -> None:
+    """At most ``limit`` new ``kind`` accounts an hour from one client address (hashed)."""
+    if not ip:
+        return
+    from civility.comments.actions import hash_ip
+
+    if window_hits(f"{kind}:ip:{hash_ip(ip)}", HOUR) > limit:
+        raise Refused(
+            "rate_limited",
+            f"Too many {what} from your network: at most {limit} an hour.",
+            429,
+            retry_after=seconds_left(HOUR),
+        )
 
 
 def _clean_name(name: str, field: str = "name") -> str:
@@ -28,7 +53,8 @@ def _clean_name(name: str, field: str = "name") -> str:
     return name
 
 
-def signup(email: str, password: str, display_name: str = "") -> Any:
+def signup(email: str, password: str, display_name: str = "", *, ip: str = "") -> Any:
+    """A local account. ``ip``: the client address, for the sign-ups-per-address limit."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -39,6 +65,8 @@ def signup(email: str, password: str, display_name: str = "") -> Any:
         validate_password(password or "")
     except ValidationError as exc:
         raise Refused("weak_password", " ".join(exc.messages)) from None
+    # Counted once the form is valid: typos cost nothing, probing for taken addresses does.
+    _per_address_limit("signup", ip, settings.SIGNUPS_PER_HOUR, "sign-ups")
     try:
         with transaction.atomic():
             if User.objects.filter(email__iexact=email).exists():
@@ -52,18 +80,29 @@ def signup(email: str, password: str, display_name: str = "") -> Any:
     return user
 
 
-def login(email: str, password: str) -> Any:
+def login(request: HttpRequest, email: str, password: str) -> Any:
+    """Email and password. Failures count towards the lock-out of this email from this address
+    (civility.accounts.lockout); while locked out, even the right password is refused (429)."""
     email = (email or "").strip().lower()
-    user = authenticate(username=email, password=password or "")
+    if len(email) > 254:  # no such account; and never a username axes cannot store
+        raise Refused("bad_credentials", "Wrong email or password.", 401)
+    user = authenticate(request, username=email, password=password or "")
+    if lockout.is_locked_out(request):
+        raise lockout.refusal(request, {"username": email})
     if user is None:
         raise Refused("bad_credentials", "Wrong email or password.", 401)
+    # A sign-in without a session (the widget gets a bearer token): tell the same receivers
+    # django.contrib.auth.login would (last_login; axes clears this pair's failures).
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 
 
-def guest(site: Any, name: str) -> Any:
+def guest(site: Any, name: str, *, ip: str = "") -> Any:
+    """A guest identity. ``ip``: the client address, for the guests-per-address limit."""
     if not site.allow_guests:
         raise Refused("guests_disabled", "This site does not accept guest comments.", 403)
     name = _clean_name(name)
+    _per_address_limit("guest", ip, settings.GUESTS_PER_HOUR, "guest sign-ins")
     with transaction.atomic():
         user = User.objects.create_user(
             username=f"guest-{secrets.token_hex(8)}",
@@ -76,7 +115,11 @@ def guest(site: Any, name: str) -> Any:
 
 
 def sso_login(site: Any, token: str) -> Any:
-    """Create or update the user a publisher's signed JWT describes (Coral's SSO contract)."""
+    """Create or update the user a publisher's signed JWT describes (Coral's SSO contract).
+
+    Each token signs in once: its ``jti`` is kept until it expires, and a token may live at
+    most ``CIVILITY_SSO_MAX_TOKEN_SECONDS`` (exp - iat), so a leaked token is short-lived and
+    cannot be replayed."""
     if not site.sso_secret:
         raise Refused("sso_disabled", "This site has no single sign-on configured.", 403)
     try:
@@ -91,6 +134,7 @@ def sso_login(site: Any, token: str) -> Any:
     except jwt.InvalidTokenError as exc:
         raise Refused("sso_invalid", f"The sign-on token is invalid: {exc}.", 401) from None
     check_json_value(claims, "token")  # NUL or unpaired surrogates in a claim: a 400
+    jti, expires = _sso_token_id(claims)
     info = claims.get("user")
     if not isinstance(info, dict) or not str(info.get("id") or "").strip():
         raise Refused("sso_invalid", "The sign-on token has no user.id claim.", 401)
@@ -102,6 +146,7 @@ def sso_login(site: Any, token: str) -> Any:
     if not url.startswith(("https://", "http://")):
         url = ""
     with transaction.atomic():
+        _use_sso_token(site, jti, expires)
         user, created = User.objects.select_for_update().get_or_create(
             sso_site=site,
             sso_id=sso_id,
@@ -115,6 +160,35 @@ def sso_login(site: Any, token: str) -> Any:
         if created:
             record("user.sso_created", site=site, target_user=user, data={"sso_id": sso_id})
     return user
+
+
+def _sso_token_id(claims: dict[str, Any]) -> tuple[str, datetime]:
+    """The token's jti and expiry, once its lifetime is checked."""
+    jti, exp, iat = claims.get("jti"), claims.get("exp"), claims.get("iat")
+    if not isinstance(jti, str | int) or not str(jti).strip():
+        raise Refused("sso_invalid", "The sign-on token has no jti (a unique token id).", 401)
+    longest = settings.SSO_MAX_TOKEN_SECONDS
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float) or exp - iat > longest:
+        raise Refused(
+            "sso_invalid",
+            f"The sign-on token lives too long: exp - iat may be at most {longest} seconds.",
+            401,
+        )
+    return str(jti), datetime.fromtimestamp(exp, tz=UTC)
+
+
+def _use_sso_token(site: Any, jti: str, expires: datetime) -> None:
+    """Record the token as used; refused if it was used before (inside the sign-in's
+    transaction: a sign-in that fails leaves the token usable)."""
+    digest = hashlib.sha256(jti.encode()).hexdigest()
+    UsedSsoToken.objects.filter(site=site, expires_at__lt=timezone.now()).delete()
+    try:
+        with transaction.atomic():
+            UsedSsoToken.objects.create(site=site, jti_digest=digest, expires_at=expires)
+    except IntegrityError:
+        raise Refused(
+            "sso_replayed", "This sign-on token was used already: ask the site for a new one.", 401
+        ) from None
 
 
 def _sync_sso_role(site: Any, user: Any, role: str) -> None:

@@ -41,3 +41,20 @@ class User(AbstractUser):
     def is_suspended(self, now=None) -> bool:
         now = now or timezone.now()
         return self.suspended_until is not None and self.suspended_until > now
+
+
+class UsedSsoToken(models.Model):
+    """A publisher's sign-on token already used (by its ``jti``), kept until the token expires,
+    so the same token cannot sign anyone in twice (civility.accounts.actions.sso_login)."""
+
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="+")
+    jti_digest = models.CharField(max_length=64)  # SHA-256 of the jti: any length, fixed size
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "jti_digest"], name="unique_sso_jti")
+        ]
+
+    def __str__(self) -> str:
+        return f"used sign-on token {self.jti_digest[:12]}"

@@ -9,6 +9,7 @@ from ninja import Router, Schema
 
 from civility.accounts import actions, tokens
 from civility.api.auth import created
+from civility.clientip import client_ip
 from civility.comments.actions import get_site
 from civility.comments.serialize import author_dict
 
@@ -42,18 +43,21 @@ def _session(user: Any) -> dict[str, Any]:
 
 @router.post("/signup", response={201: dict})
 def signup(request: HttpRequest, payload: SignupIn) -> Any:
-    user = actions.signup(payload.email, payload.password, payload.display_name)
+    user = actions.signup(
+        payload.email, payload.password, payload.display_name, ip=client_ip(request.META)
+    )
     return created(_session(user))
 
 
 @router.post("/login")
 def login(request: HttpRequest, payload: LoginIn) -> dict[str, Any]:
-    return _session(actions.login(payload.email, payload.password))
+    return _session(actions.login(request, payload.email, payload.password))
 
 
 @router.post("/guest", response={201: dict})
 def guest(request: HttpRequest, payload: GuestIn) -> Any:
-    return created(_session(actions.guest(get_site(payload.site), payload.name)))
+    user = actions.guest(get_site(payload.site), payload.name, ip=client_ip(request.META))
+    return created(_session(user))
 
 
 @router.post("/sso")

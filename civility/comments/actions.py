@@ -26,6 +26,7 @@ from civility.comments.serialize import comment_dict
 from civility.errors import Refused
 from civility.events import emit, redis_batch
 from civility.moderation.pipeline import Decision, Submission, decide
+from civility.ratelimit import seconds_left, window_hits
 from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Vote, strictest
 
 log = logging.getLogger(__name__)
@@ -444,6 +445,14 @@ def toggle_reaction(*, comment: Comment, user: Any, kind: str = "like") -> tuple
         raise Refused("bad_reaction", f"Unknown reaction {kind!r}.")
     if comment.status != Comment.Status.APPROVED:
         raise Refused("not_published", "You can only react to published comments.", 409)
+    limit = settings.REACTIONS_PER_MINUTE
+    if window_hits(f"react:u:{user.pk}", 60) > limit:
+        raise Refused(
+            "rate_limited",
+            f"Too many reactions: at most {limit} a minute.",
+            429,
+            retry_after=seconds_left(60),
+        )
     with redis_batch(), transaction.atomic():
         existing = Reaction.objects.filter(comment=comment, user=user, kind=kind).first()
         if existing is not None:

@@ -14,6 +14,7 @@ from civility.moderation.model_check import DEFAULT_THRESHOLDS, thresholds_for
 from civility.moderation.models import WordRule
 from civility.moderation.permissions import require_admin
 from civility.moderation.rules import normalize_phrase
+from civility.moderation.second_factor import SITE_SETTING, site_requires
 
 MAX_PHRASE = 200
 
@@ -79,11 +80,16 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
     except (TypeError, ValueError):
         raise Refused("bad_setting", "Rule ids must be numbers.") from None
 
+    # A checkbox: absent from the form when unticked. Turning it on never locks its own
+    # author out: staff without an authenticator app are sent to set one up.
+    staff_2fa = str(data.get(SITE_SETTING, "")).lower() in {"on", "1", "true", "yes"}
+
     before = {
         "premoderation": site.premoderation,
         "new_commenter_threshold": site.new_commenter_threshold,
         "max_links": site.max_links,
         "thresholds": thresholds_for(site),
+        SITE_SETTING: site_requires(site),
     }
     try:
         with transaction.atomic():
@@ -91,7 +97,11 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
             site.premoderation = premod
             site.new_commenter_threshold = trust
             site.max_links = max_links
-            site.settings = {**(site.settings or {}), "thresholds": thresholds}
+            site.settings = {
+                **(site.settings or {}),
+                "thresholds": thresholds,
+                SITE_SETTING: staff_2fa,
+            }
             site.save(
                 update_fields=["premoderation", "new_commenter_threshold", "max_links", "settings"]
             )
@@ -114,6 +124,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
                         "new_commenter_threshold": trust,
                         "max_links": max_links,
                         "thresholds": thresholds,
+                        SITE_SETTING: staff_2fa,
                     },
                     "rules_added": [[p, action] for p in new_phrases],
                     "rules_deleted": deleted,

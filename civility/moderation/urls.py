@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.static import serve
 
-from civility.moderation import data_rights_views, views
+from civility.moderation import data_rights_views, signin, views
 
 api = "moderate/<slug:slug>/api/"
 
@@ -16,11 +16,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         {"document_root": settings.BASE_DIR / "static" / "civility"},
         name="moderation-assets",
     ),
-    path(
-        "moderate/login/",
-        auth_views.LoginView.as_view(template_name="moderation/login.html"),
-        name="moderation-login",
-    ),
+    path("moderate/login/", signin.DeskLoginView.as_view(), name="moderation-login"),
+    path("moderate/verify/", signin.verify, name="moderation-verify"),
+    path("moderate/2fa/", signin.enrol, name="moderation-enrol"),
     path(
         "moderate/logout/",
         auth_views.LogoutView.as_view(next_page="moderation-login"),

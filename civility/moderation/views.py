@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civility import events
 from civility.comments.models import Comment, Site, Story
-from civility.errors import Refused, json_error
-from civility.moderation import actions, queries
+from civility.errors import Refused, json_error, refusal_response
+from civility.moderation import actions, queries, second_factor
 from civility.moderation.bans import standing_json
 from civility.moderation.models import UserNote, WordRule
 from civility.moderation.permissions import moderated_sites, site_role
@@ -60,6 +60,14 @@ def _role_or_refusal(request: HttpRequest, slug: str) -> tuple[Site | None, str,
     return site, role, None
 
 
+def _second_factor_page(request: HttpRequest, site: Site | None = None) -> HttpResponse | None:
+    """Staff with a second factor still to give go to that page first (None: nothing due)."""
+    step = second_factor.pending_step(request, site)
+    if step is None:
+        return None
+    return HttpResponseRedirect(second_factor.step_url(step, request.get_full_path()))
+
+
 def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -67,7 +75,7 @@ def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         if refused is not None or site is None:
             assert refused is not None
             return _forbidden_page(request, refused.message, refused.status)
-        return view(request, site, role, *args, **kwargs)
+        return _second_factor_page(request, site) or view(request, site, role, *args, **kwargs)
 
     return wrapper
 
@@ -79,6 +87,9 @@ def staff_api(view: Callable[..., Any]) -> Callable[..., Any]:
         if refused is not None or site is None:
             assert refused is not None
             return error(refused.status, refused.code, refused.message)
+        step = second_factor.pending_step(request, site)
+        if step is not None:
+            return refusal_response(second_factor.refusal(step))
         try:
             return view(request, site, role, *args, **kwargs)
         except Refused as exc:
@@ -124,6 +135,9 @@ def index(request: HttpRequest) -> HttpResponse:
     sites = list(moderated_sites(request.user))
     if not sites:
         return _forbidden_page(request, "You are not a moderator of any site.")
+    gate = _second_factor_page(request)
+    if gate is not None:
+        return gate
     if len(sites) == 1:
         return HttpResponseRedirect(reverse("moderation-queue", args=[sites[0].slug]))
     counts = {s.pk: queries.queue_queryset(s, "pending").count() for s in sites}
@@ -241,6 +255,7 @@ def settings_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             "saved": saved,
             "rules": WordRule.objects.filter(site=site).order_by("action", "phrase"),
             "thresholds": site_settings.threshold_rows(site),
+            "require_staff_2fa": second_factor.site_requires(site),
             "premoderation_choices": Site.PreModeration.choices,
             "audit": queries.audit_entries(site=site, action="site.settings"),
         },
