@@ -33,6 +33,9 @@ class ReasonCode:
     SCORING_PENDING = "model_pending"  # held until the model's score arrives (see scoring queue)
     BANNED_WORD = "banned_word"
     SUSPECT_WORD = "suspect_word"
+    # A language the model does not read: held for a person, or published unscored (per site).
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    LANGUAGE_UNSCORED = "language_unscored"
 
     @staticmethod
     def for_attribute(attribute: str) -> str:

@@ -8,6 +8,12 @@ process), applies the site's per-attribute thresholds (hold at t1, reject at t2)
 A new or edited comment whose score is not back within the wait (see `check_model`) is stored
 held with the reason SCORING_PENDING and decided when the score arrives
 (civility.comments.actions.apply_late_score): never published unscored.
+
+`check_language` runs before it: a comment in a language the model does not read is not scored
+at all (an English model's scores for German text mean nothing). The site's
+`unsupported_language` setting says what happens instead: "hold" (the default) holds it for a
+moderator (LANGUAGE_UNSUPPORTED), "publish" publishes it with the reason LANGUAGE_UNSCORED and
+stored scores that say so (`unscored_scores`), so the desk marks it "not scored".
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from django.conf import settings
 
 from civility.moderation import scoring
 from civility.moderation.rules import match_word_rules, rule_votes
+from civility.scoring.language import detect_language
 from civility.scoring.policy import default_hold_thresholds
-from civility.verdicts import HOLD, REJECT, ReasonCode, Verdict, Vote
+from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Verdict, Vote
 
 # hold at t1, reject at t2 (None: never reject automatically on this attribute alone). Holds a
 # site has not set come from the model artifact (civility.scoring.policy).
@@ -105,11 +112,51 @@ def check_word_rules(sub: Any, state: dict[str, Any]) -> list[Vote]:
     return rule_votes(sub.body, match_word_rules(sub.site, sub.body))
 
 
+# Languages the model reads; "und" (emoji, numbers, a script we cannot name) is scored too.
+MODEL_LANGUAGES = frozenset({"en", "und"})
+# Site.settings["unsupported_language"]: what to do with a comment in another language.
+LANGUAGE_POLICIES = {
+    "hold": "Hold for a moderator",
+    "publish": "Publish unscored (marked “not scored” on the desk)",
+}
+DEFAULT_LANGUAGE_POLICY = "hold"
+
+
+def unsupported_language_policy(site: Any) -> str:
+    """The site's policy for languages the model does not read ("hold" unless set)."""
+    value = (getattr(site, "settings", None) or {}).get("unsupported_language")
+    return value if value in LANGUAGE_POLICIES else DEFAULT_LANGUAGE_POLICY
+
+
+def unscored_scores(language: str) -> dict[str, Any]:
+    """What a comment the model did not score stores as its scores: no scores, and why."""
+    return {"version": "", "scores": {}, "spans": [], "unscored": "language", "language": language}
+
+
+def check_language(sub: Any, state: dict[str, Any]) -> list[Vote]:
+    """A comment the model cannot read is never scored, so never published as if scored: the
+    site holds it for a moderator or publishes it marked unscored. Tells `check_model` to skip
+    it through ``state["unscored_language"]``."""
+    language = detect_language(sub.body)
+    if language in MODEL_LANGUAGES:
+        return []
+    state["unscored_language"] = language
+    state["scores"] = unscored_scores(language)
+    detail = {"language": language}
+    unread = f"Not scored: language {language} (the model reads English only)"
+    if unsupported_language_policy(sub.site) == "publish":
+        return [Vote(APPROVE, ReasonCode.LANGUAGE_UNSCORED, unread, detail)]
+    return [Vote(HOLD, ReasonCode.LANGUAGE_UNSUPPORTED, f"{unread}; held for a moderator", detail)]
+
+
 def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     """Score within the time budget. A dry run (Coral hook, nudge) waits for the score up to
     SCORING_TIMEOUT. A post waits too while the batcher keeps up; when more than a batch is
     already waiting, it does not wait: the comment is stored held (SCORING_PENDING) and decided
-    when its score arrives, so a burst of posts is not slowed to the model's pace."""
+    when its score arrives, so a burst of posts is not slowed to the model's pace. A comment
+    `check_language` found the model cannot read is not scored."""
+    if state.get("unscored_language"):
+        return []
     if state.get("dry_run") or not settings.SCORING_DEFER:
         scored = scoring.score_text(sub.body)
     else:

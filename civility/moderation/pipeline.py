@@ -4,7 +4,8 @@ the Coral hook and the "are you sure?" nudge ask it in a dry run.
 A check either *refuses* the submission (raise `Refused`: nothing is stored, the client gets a 4xx
 with the reason) or *votes* approve / hold / reject with reasons. The strictest vote wins. Checks
 run in `CHECKS` order. A dry run (`decide(sub, dry_run=True)`) runs only the checks about the
-text itself (`content=True`: word rules, the model) and writes nothing, not even a rate-limit hit.
+text itself (`content=True`: links, word rules, the language, the model) and writes nothing, not
+even a rate-limit hit.
 
 If a check crashes (model missing, timeout), the comment is held with the reason the check gives
 in `fail_reason`: an accepted comment is never lost and never silently approved.
@@ -192,12 +193,18 @@ CHECKS: list[Check] = [
     # are appended here by their modules' owners.
 ]
 
-# Moderation: site word rules (banned -> reject, suspect -> hold), then the scoring model with
-# per-site thresholds; a crash or timeout of either holds the comment.
-from civility.moderation.model_check import check_model, check_word_rules  # noqa: E402
+# Moderation: site word rules (banned -> reject, suspect -> hold), the language (one the model
+# does not read is held or published unscored, per site, and not scored), then the scoring model
+# with per-site thresholds; a crash or timeout of any of them holds the comment.
+from civility.moderation.model_check import (  # noqa: E402
+    check_language,
+    check_model,
+    check_word_rules,
+)
 
 CHECKS += [
     Check("word_rules", check_word_rules, fail_reason="word rules unavailable", content=True),
+    Check("language", check_language, fail_reason="language check unavailable", content=True),
     Check("model", check_model, fail_reason="scoring unavailable", content=True),
 ]
 

@@ -109,6 +109,15 @@ def why(comment: Comment) -> tuple[list[dict[str, Any]], str]:
     return reasons, highlight(comment.body, ranges)
 
 
+def unscored(comment: Comment) -> str:
+    """The desk's "not scored" marker: "language de" for a comment the model did not score
+    because it does not read its language (model_check.check_language), else ""."""
+    scores = comment.scores or {}
+    if scores.get("unscored") == "language":
+        return f"language {scores.get('language') or '?'}"
+    return ""
+
+
 def author_history(site: Site, user_ids: list[int]) -> dict[int, dict[str, Any]]:
     from civility.accounts.models import User
 
@@ -196,6 +205,7 @@ def cards(site: Site, comments: list[Comment]) -> list[dict[str, Any]]:
                 "reasons": reasons,
                 "scores": {k: round(float(v), 2) for k, v in scores.items()},
                 "model_version": (c.scores or {}).get("version", ""),
+                "unscored": unscored(c),
                 "reports": reports.get(c.pk, {}),
                 "report_total": sum(reports.get(c.pk, {}).values()),
                 "report_messages": messages.get(c.pk, [])[:5],

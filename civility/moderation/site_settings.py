@@ -10,7 +10,12 @@ from civility.audit import record
 from civility.comments.models import Site
 from civility.errors import Refused
 from civility.events import emit
-from civility.moderation.model_check import DEFAULT_THRESHOLDS, thresholds_for
+from civility.moderation.model_check import (
+    DEFAULT_THRESHOLDS,
+    LANGUAGE_POLICIES,
+    thresholds_for,
+    unsupported_language_policy,
+)
 from civility.moderation.models import WordRule
 from civility.moderation.permissions import require_admin
 from civility.moderation.rules import normalize_phrase
@@ -62,6 +67,10 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
         if hold is not None and reject is not None and reject < hold:
             raise Refused("bad_setting", f"{attr}: the reject threshold is below the hold one.")
         thresholds[attr] = {"hold": hold, "reject": reject}
+    # Comments in a language the model does not read (absent from a form: left as it is).
+    languages = str(data.get("unsupported_language", unsupported_language_policy(site)))
+    if languages not in LANGUAGE_POLICIES:
+        raise Refused("bad_setting", f"Unknown policy for other languages {languages!r}.")
     action = str(data.get("new_action", "hold"))
     if action not in WordRule.Action.values:
         raise Refused("bad_setting", f"Unknown word rule action {action!r}.")
@@ -89,6 +98,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
         "new_commenter_threshold": site.new_commenter_threshold,
         "max_links": site.max_links,
         "thresholds": thresholds_for(site),
+        "unsupported_language": unsupported_language_policy(site),
         SITE_SETTING: site_requires(site),
     }
     try:
@@ -100,6 +110,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
             site.settings = {
                 **(site.settings or {}),
                 "thresholds": thresholds,
+                "unsupported_language": languages,
                 SITE_SETTING: staff_2fa,
             }
             site.save(
@@ -124,6 +135,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
                         "new_commenter_threshold": trust,
                         "max_links": max_links,
                         "thresholds": thresholds,
+                        "unsupported_language": languages,
                         SITE_SETTING: staff_2fa,
                     },
                     "rules_added": [[p, action] for p in new_phrases],

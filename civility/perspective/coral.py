@@ -117,9 +117,12 @@ def coral_decision(action: str, reasons: list[dict[str, Any]]) -> dict[str, Any]
     if action == APPROVE:
         return None
     flagged = [r for r in reasons if r.get("action") in {HOLD, REJECT}]
-    toxic = [r for r in flagged if r.get("code") != ReasonCode.MODEL_UNAVAILABLE]
+    unscored = {ReasonCode.MODEL_UNAVAILABLE, ReasonCode.LANGUAGE_UNSUPPORTED}
+    toxic = [r for r in flagged if r.get("code") not in unscored]
     if action == HOLD:
-        if not toxic:  # only "scoring unavailable": send it to pre-moderation, unflagged
+        # Only "scoring unavailable" or a language the model does not read: send it to
+        # pre-moderation, unflagged (nothing says it is toxic).
+        if not toxic:
             return {"status": "PREMOD"}
         return {
             "status": "SYSTEM_WITHHELD",

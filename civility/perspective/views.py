@@ -82,17 +82,24 @@ def build_analysis(
     calibration = site_calibration.calibration_for_key(key, scorer)
     offsets: list[int] | None = None
     scores: dict[str, Any] = {}
+    # Each attribute scores the comment's offending spans on its own evidence (see
+    # Scorer.attribute_spans), calibrated like its summary score.
+    by_attr = scorer.attribute_spans(req.text, result) if result.spans else {}
     for attr in req.attributes:
         value = calibration.apply(attr.model, result.scores[attr.model])
         if attr.threshold is not None and value < attr.threshold:
             continue
-        spans = [s for s in result.spans if s.attribute == attr.model]
+        spans = by_attr.get(attr.model, [])
         if offsets is None:
             offsets = utf16_offsets(req.text)
         if spans:
             span_scores = [
-                {"begin": offsets[s.start], "end": offsets[s.end], "score": _score_obj(s.score)}
-                for s in sorted(spans, key=lambda s: (s.start, s.end))
+                {
+                    "begin": offsets[s.start],
+                    "end": offsets[s.end],
+                    "score": _score_obj(calibration.apply(attr.model, s.score)),
+                }
+                for s in spans
             ]
         else:  # no span stands out: the whole text carries the summary score
             span_scores = [{"begin": 0, "end": offsets[-1], "score": _score_obj(value)}]

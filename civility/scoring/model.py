@@ -12,7 +12,7 @@ import numpy as np
 from civility.scoring.constants import ScoreResult, Span
 from civility.scoring.encoder import EncoderStage
 from civility.scoring.features import Featurizer
-from civility.scoring.language import detect_language
+from civility.scoring.language import detect_language, warm
 from civility.scoring.normalize import Normalized, normalize
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -113,6 +113,7 @@ class Scorer:
             config = json.load(fh)
         with np.load(p / "model.npz") as z:
             arrays = {k: z[k] for k in z.files}
+        warm()  # the language guess's model, so a first comment does not wait for it
         return cls(p, config, arrays, stage2, route_from, encoder_threads)
 
     @classmethod
@@ -243,6 +244,50 @@ class Scorer:
         return self.score([text])[0]
 
     # ------------------------------------------------------------------------------- spans
+    def attribute_spans(self, text: str, result: ScoreResult) -> dict[str, list[Span]]:
+        """Per attribute, ``result``'s offending spans of ``text`` scored for that attribute.
+
+        `score` finds one set of offending spans (the span head learned from Toxic Spans, which
+        marks what makes a comment toxic, not which kind of toxicity) and gives each span the
+        head's probability under every attribute whose document score passes its threshold.
+        Here each span gets a score of its own per attribute:
+
+            score(span, a) = h(span) * min(1, P(a) / P(TOXICITY)) * w(span, a)
+
+        - h(span): the span head's probability that the span is offending, as in `score`;
+        - min(1, P(a) / P(TOXICITY)): how much of the comment's toxicity is of kind ``a``, from
+          the document scores (every attribute is a kind of toxicity, so P(a) is about
+          P(a and toxic) and the ratio estimates P(a | toxic)); 1 for TOXICITY;
+        - w(span, a): which of the comment's spans carries ``a``: stage 1's document head for
+          ``a`` read on the span's words alone, divided by its highest value over the comment's
+          spans (1 for that span, and whenever a comment has one span). TOXICITY keeps w = 1,
+          since the span head already ranks spans for toxicity.
+
+        So an insult's span scores high for INSULT and near zero for THREAT, and in "you idiot,
+        I will kill you" INSULT is highest on "idiot" and THREAT on "kill". TOXICITY's scores
+        are the head's, as in ``result.spans``. The cost is one stage-1 pass over the spans'
+        words (numpy, no stage 2), so it works the same with stage 2 off. No spans in
+        ``result`` (clean text): an empty dict.
+        """
+        heads: dict[tuple[int, int], float] = {}
+        for s in result.spans:
+            heads[(s.start, s.end)] = max(heads.get((s.start, s.end), 0.0), float(s.score))
+        if not heads:
+            return {}
+        where = sorted(heads)
+        lexical = _sigmoid(self.logits([normalize(text[a:b]).text for a, b in where]))
+        top = np.maximum(lexical.max(axis=0), 1e-12)
+        tox = max(float(result.scores.get("TOXICITY", 0.0)), 1e-6)
+        out: dict[str, list[Span]] = {}
+        for j, attr in enumerate(self.attributes):
+            share = 1.0 if attr == "TOXICITY" else min(1.0, result.scores[attr] / tox)
+            spans = []
+            for k, (a, b) in enumerate(where):
+                weight = 1.0 if attr == "TOXICITY" else float(lexical[k, j] / top[j])
+                spans.append(Span(a, b, attr, round(heads[(a, b)] * share * weight, 6)))
+            out[attr] = spans
+        return out
+
     def _blend_words(
         self,
         words: dict[int, tuple[int, int, float]],

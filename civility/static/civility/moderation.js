@@ -124,6 +124,7 @@
     var head = el("header", { "class": "mod-card-head" }, [
       el("span", { "class": "mod-badge mod-status-" + card.status, text: card.status }),
       card.featured ? el("span", { "class": "mod-badge", text: "featured" }) : null,
+      card.unscored ? el("span", { "class": "mod-badge mod-unscored", title: "The model did not score this comment", text: "not scored: " + card.unscored }) : null,
       el("a", { href: "comments/" + card.id + "/", text: "#" + card.id }), " on ",
       el("a", { href: card.story.url, target: "_blank", rel: "noopener", text: card.story.title }),
       " ", el("a", { href: queueUrl(cfg.queue).replace(/story=\d+/, "") + "&story=" + card.story.id, text: "(story queue)" }),
