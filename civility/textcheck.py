@@ -42,7 +42,7 @@ def check_json_value(value: Any, field: str = "body", depth: int = 0) -> Any:
     return value
 
 
-def _nesting_exceeds(raw: str, limit: int) -> bool:
+def nesting_exceeds(raw: str, limit: int) -> bool:
     """Whether brackets outside strings nest deeper than ``limit`` (before parsing, so a
     hostile body never reaches the recursive parser)."""
     depth = 0
@@ -72,7 +72,7 @@ def loads_checked(raw: bytes | str, field: str = "") -> Any:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise Refused("malformed_json", "The request body is not UTF-8.") from None
-    if _nesting_exceeds(text, MAX_JSON_DEPTH):
+    if nesting_exceeds(text, MAX_JSON_DEPTH):
         raise Refused("too_deep", f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
         data = json.loads(text)

@@ -47,3 +47,32 @@ def set_coral_secrets(
             data={"secret_prefix": str(changed)[:8], "count": len(secrets)},
         )
     return site, secrets
+
+
+def record_suggestion(*, key: Any, request: Any) -> Any:
+    """Store a `comments:suggestscore` call: the text and the scores the client says are right.
+
+    Unlike `comments:analyze` (never stored), this is the point of suggestscore: a labelled
+    example sent on purpose. Audited without the text (key and attributes only)."""
+    from civility.perspective.models import ScoreSuggestion
+
+    with transaction.atomic():
+        suggestion = ScoreSuggestion.objects.create(
+            key=key,
+            text=request.text,
+            attribute_scores=request.attribute_scores,
+            context=request.context,
+            languages=request.languages,
+            community_id=request.community_id or "",
+            client_token=request.client_token or "",
+            session_id=request.session_id or "",
+        )
+        record(
+            "perspective.suggestion",
+            data={
+                "key": getattr(key, "name", ""),
+                "suggestion": suggestion.pk,
+                "attributes": sorted(request.attribute_scores),
+            },
+        )
+    return suggestion

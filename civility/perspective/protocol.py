@@ -12,6 +12,7 @@ from typing import Any
 
 import json5
 
+from civility.errors import Refused
 from civility.perspective.errors import (
     COMMENT_EMPTY,
     COMMENT_TOO_LONG,
@@ -22,10 +23,11 @@ from civility.perspective.errors import (
     bad_request,
 )
 from civility.scoring.constants import ATTRIBUTES
+from civility.textcheck import MAX_JSON_DEPTH, check_json_value, nesting_exceeds
 
 MAX_TEXT_BYTES = 20 * 1024  # Perspective's documented 20 KB per comment
 MAX_BODY_BYTES = 2 * 1024 * 1024  # context entries may be large; refuse anything beyond this
-MAX_RELAXED_BYTES = 256 * 1024
+MAX_RELAXED_BYTES = 32 * 1024  # the pure-Python JSON5 parser: ~5 s of CPU for 200 KB
 
 # Attributes this server scores, and Perspective's aliases that map onto them.
 SCORED = ATTRIBUTES
@@ -99,15 +101,18 @@ def parse_body(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         msg = "Invalid JSON payload received. Invalid UTF-8."
         raise bad_request(INVALID_REQUEST, msg) from None
+    if nesting_exceeds(text, MAX_JSON_DEPTH):
+        msg = f"Invalid JSON payload received. Nested more than {MAX_JSON_DEPTH} levels deep."
+        raise bad_request(INVALID_REQUEST, msg)
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         if len(body) > MAX_RELAXED_BYTES:  # the pure-Python JSON5 parser is slow on big input
-            msg = "Invalid JSON payload received (relaxed JSON is limited to 256 KB)."
+            msg = "Invalid JSON payload received (relaxed JSON is limited to 32 KB)."
             raise bad_request(INVALID_REQUEST, msg) from None
         try:
             data = json5.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise bad_request(
                 INVALID_REQUEST, f"Invalid JSON payload received. {str(exc)[:200]}"
             ) from None
@@ -115,6 +120,10 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise bad_request(
             INVALID_REQUEST, "Invalid JSON payload received. Expected an object at the top level."
         )
+    try:
+        check_json_value(data, "")
+    except Refused as exc:  # NUL or an unpaired surrogate: not text anyone can store or score
+        raise bad_request(INVALID_REQUEST, exc.message) from None
     return data
 
 

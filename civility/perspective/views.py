@@ -11,13 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from civility.perspective import engine, keys, logmode, site_calibration
+from civility.perspective.actions import record_suggestion
 from civility.perspective.errors import INVALID_REQUEST, ApiError, error_response
-from civility.perspective.models import ScoreSuggestion
 from civility.perspective.protocol import (
     AnalyzeRequest,
     language_error,
@@ -147,17 +146,7 @@ def suggestscore(request: HttpRequest) -> HttpResponse:
         req = parse_suggest(parse_body(_body(request)))
     except ApiError as err:
         return error_response(err)
-    with transaction.atomic():
-        ScoreSuggestion.objects.create(
-            key=key,
-            text=req.text,
-            attribute_scores=req.attribute_scores,
-            context=req.context,
-            languages=req.languages,
-            community_id=req.community_id or "",
-            client_token=req.client_token or "",
-            session_id=req.session_id or "",
-        )
+    record_suggestion(key=key, request=req)
     detected = engine.detect_language(req.text)
     body: dict[str, Any] = {
         "detectedLanguages": ["en" if detected == "und" else detected],

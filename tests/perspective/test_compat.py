@@ -129,6 +129,12 @@ def test_doc_suggestscore_example(client: Any, api_key: str) -> None:
     assert row.attribute_scores == {
         "TOXICITY": {"summaryScore": {"value": 0.0, "type": "PROBABILITY"}}
     }
+    # Stored through the audited action; the audit entry names the key, never the text.
+    from civility.moderation.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="perspective.suggestion")
+    assert entry.data["attributes"] == ["TOXICITY"] and entry.data["suggestion"] == row.pk
+    assert "I guess" not in json.dumps(entry.data)
 
 
 def test_coral_requests(client: Any, api_key: str, scorer: Any) -> None:

@@ -219,3 +219,15 @@ def test_relaxed_json_is_parsed(client: Any, api_key: str) -> None:
     body = "{comment: {text: 'hello'}, languages: ['fr'], requestedAttributes: {TOXICITY: {}}}"
     resp = post(client, ANALYZE, body, api_key)
     assert error_type(resp) == "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"
+
+
+def test_hostile_json_is_a_400_in_googles_envelope(client: Any, api_key: str) -> None:
+    for raw in (
+        b'{"comment": {"text": "a\\u0000b"}, "requestedAttributes": {"TOXICITY": {}}}',
+        b'{"comment": {"text": "a\\ud800b"}, "requestedAttributes": {"TOXICITY": {}}}',
+        b"[" * 3000 + b"]" * 3000,
+        b"{comment: {text: '" + b"a" * 40_000 + b"'}}",  # relaxed JSON past its 32 KB limit
+    ):
+        resp = post(client, ANALYZE, raw, api_key)
+        assert resp.status_code == 400, (raw[:40], resp.content[:200])
+        assert resp.json()["error"]["status"] == "INVALID_ARGUMENT"
