@@ -119,6 +119,48 @@ def choose(curve: Sequence[dict[str, Any]], max_clean: float = MAX_CLEAN) -> dic
     return dict(max(ok, key=lambda c: (c["recall"], -c["clean_held"])))
 
 
+def refine(
+    p: np.ndarray,
+    hateful: np.ndarray,
+    clean: np.ndarray,
+    point: dict[str, Any],
+    max_clean: float,
+    attributes: Sequence[str] = ATTRIBUTES,
+) -> dict[str, Any]:
+    """Spend what is left of the clean-held budget after the greedy path's last point inside
+    it: repeatedly lower one hold to the score of a hateful row not yet held, taking the move
+    that holds the most hateful rows (the fewest clean ones among equals) while the clean-held
+    rate stays within ``max_clean``. The greedy path moves by ratio and can jump over these."""
+    n_h, n_c = max(1, int(hateful.sum())), max(1, int(clean.sum()))
+    holds = np.array([point["holds"][a] for a in attributes], np.float64)
+    held = np.asarray((p >= holds).any(axis=1), bool)
+    budget = int(np.floor(max_clean * n_c + 1e-9))
+    while True:
+        now = int(held[hateful].sum())
+        best: tuple[int, int, int, float] | None = None  # (gain, -cost, attribute, hold)
+        for j in range(len(attributes)):
+            cand = np.unique(np.round(p[hateful & ~held, j], 4))
+            cand = cand[cand < holds[j]][-300:]  # the highest ones: the smallest moves
+            for t in cand[::-1]:
+                new = held | (p[:, j] >= t)
+                c = int(new[clean].sum())
+                if c > budget:
+                    break  # lower holds only hold more clean rows
+                g = int(new[hateful].sum())
+                if g > now and (best is None or (g, -c) > best[:2]):
+                    best = (g, -c, j, float(t))
+        if best is None:
+            break
+        _, _, j, t = best
+        holds[j] = t
+        held = np.asarray((p >= holds).any(axis=1), bool)
+    return {
+        "recall": round(float(held[hateful].sum() / n_h), 4),
+        "clean_held": round(float(held[clean].sum() / n_c), 4),
+        "holds": {a: round(float(min(holds[j], NEVER)), 4) for j, a in enumerate(attributes)},
+    }
+
+
 def fit(
     p: np.ndarray,
     rows: Sequence[dict[str, Any]],
@@ -130,7 +172,8 @@ def fit(
     with the curve (thinned for the card) and per-pattern held shares at that point."""
     hateful, clean = classes(rows)
     curve = operating_curve(p, hateful, clean, attributes)
-    chosen = choose(curve, max_clean)
+    chosen = refine(p, hateful, clean, choose(curve, max_clean), max_clean, attributes)
+    curve = sorted([*curve, chosen], key=lambda c: (c["clean_held"], c["recall"]))
     h = np.array([chosen["holds"][a] for a in attributes])
     held = np.asarray((p >= h).any(axis=1), bool)
     by_pattern: dict[str, list[int]] = {}

@@ -115,3 +115,16 @@ def test_load_own_reads_validation_as_val_and_never_trains_on_it(tmp_path: Path)
     assert val.texts == ["a validation row"]
     (tmp_path / "validation.jsonl").unlink()  # 1.x layout: no validation file
     assert [r.split for r in load_own(tmp_path)] == ["train", "train", "test"]
+
+
+def test_refine_spends_the_budget_the_greedy_path_jumps_over() -> None:
+    from civility.training.holds import refine
+
+    p, rows = _synthetic(seed=3)
+    hate, clean = classes(rows)
+    for budget in (0.0, 0.02, 0.05, 0.1):
+        coarse = choose(operating_curve(p, hate, clean, levels=20), budget)
+        fine = refine(p, hate, clean, coarse, budget)
+        assert fine["clean_held"] <= budget
+        assert fine["recall"] >= coarse["recall"]
+        assert all(fine["holds"][a] <= coarse["holds"][a] for a in ATTRIBUTES)
