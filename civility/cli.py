@@ -33,6 +33,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("civility.exports", "export_main", "export a site's comments: JSON Lines or Disqus"),
     "backup": ("civility.backup", "backup_main", "back up the database (safe while serving)"),
     "restore": ("civility.backup", "restore_main", "restore the database from a backup"),
+    "worker": ("civility.tasks.worker", "worker_main", "run background tasks (webhooks, scoring)"),
+    "rescore": (
+        "civility.cli",
+        "rescore_main",
+        "score comments again with the current model; list what it would hold",
+    ),
 }
 
 
@@ -49,6 +55,13 @@ def manage_main(argv: list[str]) -> int:
 
     execute_from_command_line(["civility manage", *argv])
     return 0
+
+
+def rescore_main(argv: list[str]) -> int:
+    setup_django()
+    from civility.moderation.rescore import rescore_main as main
+
+    return main(argv)
 
 
 def bench_main(argv: list[str]) -> int:

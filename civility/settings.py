@@ -281,3 +281,39 @@ PERSPECTIVE_LOG_UPSTREAM = os.environ.get(
 # Perspective keys are passed on.
 PERSPECTIVE_LOG_UPSTREAM_KEY = os.environ.get("CIVILITY_PERSPECTIVE_LOG_UPSTREAM_KEY", "")
 PERSPECTIVE_LOG_RETENTION_DAYS = _env_int("CIVILITY_PERSPECTIVE_LOG_RETENTION_DAYS", 90)
+
+# --- background tasks (civility.tasks) and webhooks (civility.webhooks) -------------------------
+# Django's task API (django.tasks on Django 6, the django-tasks backport on 5.2). "db" (default):
+# the ORM backend (django-tasks-db), tasks in this database, no other service; "rq": Redis
+# through django-tasks-rq (needs CIVILITY_REDIS_URL). Run workers with `civility worker`.
+TASK_BACKEND = os.environ.get("CIVILITY_TASK_BACKEND", "db").strip().lower() or "db"
+TASK_QUEUES = ["default", "webhooks", "scoring", "mail"]
+if TASK_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+    INSTALLED_APPS += ["django_tasks_db"]
+elif TASK_BACKEND == "rq":
+    if not REDIS_URL:
+        raise SystemExit("CIVILITY_TASK_BACKEND=rq needs CIVILITY_REDIS_URL")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES}
+    INSTALLED_APPS += ["django_tasks", "django_rq"]
+else:
+    raise SystemExit(f"CIVILITY_TASK_BACKEND must be db or rq, got {TASK_BACKEND!r}")
+INSTALLED_APPS += ["civility.tasks", "civility.webhooks"]
+# A failing task is tried this many times in all, waiting RETRY_SECONDS * 2^(n-1) (at most
+# RETRY_MAX_SECONDS) between tries, then parked: kept, listed in the admin, never dropped.
+TASK_MAX_ATTEMPTS = _env_int("CIVILITY_TASK_MAX_ATTEMPTS", 8)
+TASK_RETRY_SECONDS = _env_float("CIVILITY_TASK_RETRY_SECONDS", 5.0)
+TASK_RETRY_MAX_SECONDS = _env_float("CIVILITY_TASK_RETRY_MAX_SECONDS", 3600.0)
+# A worker that has not said it is alive for this long is taken for dead: the task it was
+# running is run again by another worker, and work left undone is queued again.
+WORKER_LEASE_SECONDS = _env_float("CIVILITY_WORKER_LEASE_SECONDS", 30.0)
+# A comment held while its score was pending is scored by a task if still waiting after this.
+SCORE_PENDING_AFTER = _env_float("CIVILITY_SCORE_PENDING_AFTER", 60.0)
+# Webhooks: attempts per delivery (the retry wait doubles from TASK_RETRY_SECONDS, capped at
+# TASK_RETRY_MAX_SECONDS: 16 tries span about nine hours), the receiver's time to answer, how
+# long a rotated-out secret still signs, and how long the delivery log keeps delivered events.
+WEBHOOK_MAX_ATTEMPTS = _env_int("CIVILITY_WEBHOOK_MAX_ATTEMPTS", 16)
+WEBHOOK_TIMEOUT = _env_float("CIVILITY_WEBHOOK_TIMEOUT", 10.0)
+WEBHOOK_SECRET_GRACE_HOURS = _env_float("CIVILITY_WEBHOOK_SECRET_GRACE_HOURS", 24.0)
+WEBHOOK_LOG_DAYS = _env_int("CIVILITY_WEBHOOK_LOG_DAYS", 30)

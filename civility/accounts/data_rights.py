@@ -45,6 +45,7 @@ from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, body_digest
 from civility.errors import Refused
 from civility.events import emit
+from civility.webhooks.outbox import forget_user, webhook_event
 
 PSEUDONYM_PREFIX = "deleted-user-"
 EXPORT_FORMAT = "civility-user-data"
@@ -433,6 +434,7 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
         if site is not None:
             sites[site.pk] = site
         places: list[Site | None] = [sites[k] for k in sorted(sites)] or [None]
+        forget_user(user.pk)  # the webhook log keeps no name or text of theirs either
         for where in places:
             record(
                 "user.erased",
@@ -444,6 +446,8 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
                 reason=reason,
                 data=summary,
             )
+            if where is not None:
+                webhook_event("user.deleted", site=where, user=user)
         _announce(comments, reaction_stories)
     return {"pseudonym": name, **summary}
 

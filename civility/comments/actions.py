@@ -28,6 +28,7 @@ from civility.events import emit, redis_batch
 from civility.moderation.pipeline import Decision, Submission, decide
 from civility.ratelimit import seconds_left, window_hits
 from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Vote, strictest
+from civility.webhooks.outbox import webhook_event
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def store_comment(
         )
     if announce:
         _after_change(comment, "comment.created")
+        webhook_event("comment.created", site=story.site, comment=comment)
     return comment
 
 
@@ -272,6 +274,10 @@ def _decide_later(comment: Comment, decision: Decision) -> None:
         return
     pk = comment.pk
     transaction.on_commit(lambda: _when_scored(pk, future))
+    # Durable too: if this process dies before the score arrives, a worker scores it.
+    from civility.comments.tasks import queue_safety_net
+
+    queue_safety_net(pk)
 
 
 def _when_scored(pk: int, future: Future[dict[str, Any]]) -> None:
@@ -343,6 +349,8 @@ def apply_late_score(comment_id: int, future: Future[dict[str, Any]]) -> Comment
                 data={"decision": str(action), "reasons": comment.moderation_reasons},
             )
             _after_change(comment, "comment.created")
+            if comment.status != Comment.Status.PENDING:
+                webhook_event(f"comment.{comment.status}", site=comment.story.site, comment=comment)
         return comment
     finally:
         close_old_connections()
@@ -510,6 +518,12 @@ def report_comment(*, comment: Comment, user: Any, reason: str, message: str = "
             emit(
                 f"site:{comment.story.site_id}",
                 {"type": "comment.reported", "comment": {"id": comment.pk}, "reason": reason},
+            )
+            webhook_event(
+                "comment.reported",
+                site=comment.story.site,
+                comment=comment,
+                extra={"report": {"reason": reason}},
             )
     except IntegrityError:
         raise Refused("already_reported", "You already reported this comment.", 409) from None

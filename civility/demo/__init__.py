@@ -140,10 +140,20 @@ Readers can sign up, or comment as a guest, from the article page. Ctrl-C stops 
     )
     if args.no_serve:
         return 0
-    from civility.serve import run_gunicorn
+    from civility.serve import after_worker_start, run_gunicorn
+
+    def start_worker(worker: Any = None) -> None:
+        # Background tasks (webhooks, late scores) run on a thread of the server process, so the
+        # quick start needs no `civility worker` of its own.
+        after_worker_start(worker)
+        from civility.tasks.worker import start_in_process
+
+        start_in_process()
 
     # One process with threads: live updates (SSE) fan out in-process without Redis.
-    return run_gunicorn(f"{HOST}:{args.port}", workers=1, threads=8)
+    return run_gunicorn(
+        f"{HOST}:{args.port}", workers=1, threads=8, extra={"post_worker_init": start_worker}
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from civility.errors import Refused
 from civility.events import emit
 from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
 from civility.moderation.permissions import is_global_admin, require_moderator
+from civility.webhooks.outbox import webhook_event
 
 DECISIONS = ("comment.approved", "comment.rejected")
 MAX_REASON = 500
@@ -145,6 +146,12 @@ def _set_status_locked(
             before=before,
             after=target,
             reason=reason,
+        )
+        webhook_event(
+            f"comment.{verb}",
+            site=comment.story.site,
+            comment=comment,
+            extra={"decided_by": actor_name(actor)},
         )
         site_id, story_id = comment.story.site_id, comment.story_id
         if (before == Comment.Status.APPROVED) != (target == Comment.Status.APPROVED):
@@ -361,6 +368,7 @@ def ban_user(
         if reject_pending:
             _reject_pending(actor, site, user, "banned", reason)
         _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
+        webhook_event("user.banned", site=site, user=user, extra={"reason": reason, "until": None})
     return user
 
 
@@ -399,6 +407,8 @@ def suspend_user(
         if reject_pending:
             _reject_pending(actor, site, user, "suspended", reason)
         _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
+        ending = {"reason": reason, "until": until.isoformat()}
+        webhook_event("user.banned", site=site, user=user, extra=ending)
     return user
 
 

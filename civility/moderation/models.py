@@ -123,3 +123,48 @@ class SiteBan(models.Model):
 
     def __str__(self) -> str:
         return f"{'ban' if self.until is None else 'suspension'} of user {self.user_id}"
+
+
+class RescoreRun(models.Model):
+    """One `civility rescore`: a site's comments (or every site's, or those since a date) scored
+    again with the model of the time. It changes no comment; moderators read what it found."""
+
+    site = models.ForeignKey(
+        "comments.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    since = models.DateTimeField(null=True, blank=True)
+    model_version = models.CharField(max_length=100, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"re-score {self.pk} ({self.model_version})"
+
+
+class CommentRescore(models.Model):
+    """A comment's scores before and after one re-score, with both model versions, and whether
+    the new model would hold it. Unscored (scored_at empty) until its task has run."""
+
+    run = models.ForeignKey(RescoreRun, on_delete=models.CASCADE, related_name="results")
+    comment = models.ForeignKey("comments.Comment", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10)  # the comment's status when the run started
+    old_version = models.CharField(max_length=100, blank=True)
+    old_scores = models.JSONField(default=dict, blank=True)
+    new_version = models.CharField(max_length=100, blank=True)
+    new_scores = models.JSONField(default=dict, blank=True)
+    would_hold = models.BooleanField(default=False)
+    reasons = models.JSONField(default=list, blank=True)  # the votes the new model would cast
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "comment"], name="unique_rescore_comment")
+        ]
+        indexes = [models.Index(fields=["run", "would_hold", "status"])]
+
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} in re-score {self.run_id}"

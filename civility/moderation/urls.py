@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.static import serve
 
-from civility.moderation import data_rights_views, signin, views
+from civility.moderation import data_rights_views, ops_views, signin, views
 
 api = "moderate/<slug:slug>/api/"
 
@@ -26,6 +26,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("moderate/<slug:slug>/", views.queue_page, name="moderation-queue"),
     path("moderate/<slug:slug>/settings/", views.settings_page, name="moderation-settings"),
+    path(
+        "moderate/<slug:slug>/settings/webhooks/",
+        ops_views.webhooks_page,
+        name="moderation-webhooks",
+    ),
+    path("moderate/<slug:slug>/rescore/", ops_views.rescore_page, name="moderation-rescore"),
     path(
         "moderate/<slug:slug>/comments/<int:comment_id>/",
         views.comment_page,

@@ -178,10 +178,13 @@ os.register_at_fork(after_in_child=WriteLock._after_fork)
 
 class DatabaseFeatures(features.DatabaseFeatures):
     # Emitted as FOR_UPDATE (see DatabaseOperations): the write turn locks the whole database,
-    # which covers any `of=` and NO KEY. NOWAIT and SKIP LOCKED stay unsupported.
+    # which covers any `of=` and NO KEY. SKIP LOCKED too: whoever holds the turn finds no row
+    # locked by anyone else, so there is nothing to skip (the task queue's workers claim tasks
+    # with it, civility/tasks). NOWAIT stays unsupported.
     has_select_for_update = True
     has_select_for_update_of = True
     has_select_for_no_key_update = True
+    has_select_for_update_skip_locked = True
 
 
 class DatabaseOperations(operations.DatabaseOperations):

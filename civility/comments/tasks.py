@@ -1,0 +1,82 @@
+"""Background tasks about comments: scoring a comment still held for its score.
+
+A post stored held `model_pending` is normally decided within seconds, in the process that
+stored it, when the micro-batcher returns its score (comments.actions.apply_late_score). If that
+process dies first, nothing in it remembers the comment. So when it is stored, a `score_pending`
+task is queued to run settings.SCORE_PENDING_AFTER later (on commit), and the worker's sweep
+queues one for any comment left waiting longer than that: no comment waits forever. The task
+does nothing for a comment already decided (by its score or by a moderator).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from civility.comments.models import Comment
+from civility.tasks.base import durable, enqueue_on_commit
+from civility.verdicts import ReasonCode
+
+log = logging.getLogger(__name__)
+
+
+@durable(queue="scoring")
+def score_pending(comment_id: int) -> str:
+    """Score a comment still waiting for its score, and decide it (apply_late_score)."""
+    from civility.comments.actions import _awaits_score, apply_late_score
+    from civility.moderation import scoring
+
+    fields = ("id", "status", "moderation_reasons", "body")
+    comment = Comment.objects.filter(pk=comment_id).only(*fields).first()
+    if comment is None or not _awaits_score(comment):
+        return "decided already"
+    future: Future[dict[str, Any]] = Future()
+    budget = max(float(settings.SCORING_TIMEOUT), float(settings.SCORING_LOAD_TIMEOUT))
+    try:
+        future.set_result(scoring.score_text(comment.body, budget=budget))
+    except Exception as exc:  # held for a human with "scoring unavailable", never approved
+        future.set_exception(exc)
+    decided = apply_late_score(comment_id, future)
+    return "decided" if decided is not None else "decided already"
+
+
+def queue_safety_net(comment_id: int) -> None:
+    """After the comment commits, queue its scoring for SCORE_PENDING_AFTER from now."""
+    enqueue_on_commit(score_pending, comment_id, delay=float(settings.SCORE_PENDING_AFTER))
+
+
+def waiting_for_score(older_than: float) -> list[int]:
+    """Ids of comments held for their score for longer than ``older_than`` seconds."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    return list(
+        Comment.objects.filter(status=Comment.Status.PENDING, updated_at__lt=cutoff)
+        .annotate(reasons_text=Cast("moderation_reasons", TextField()))
+        .filter(reasons_text__contains=ReasonCode.SCORING_PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+
+
+_last_sweep: float | None = None
+
+
+def sweep_pending_scores(force: bool = False) -> int:
+    """Queue `score_pending` for comments left waiting twice as long as the safety net's delay
+    (their task was lost, or they were stored before workers ran); at most once per delay."""
+    global _last_sweep
+    after = float(settings.SCORE_PENDING_AFTER)
+    if not force and _last_sweep is not None and time.monotonic() - _last_sweep < after:
+        return 0
+    _last_sweep = time.monotonic()
+    ids = waiting_for_score(2 * after)
+    for pk in ids:
+        enqueue_on_commit(score_pending, pk)
+    return len(ids)
