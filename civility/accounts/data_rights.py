@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import time
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -299,6 +300,9 @@ def _clean_reason(reason: str | None) -> str:
     return reason
 
 
+DELETE_PASSWORD_TRIES_PER_HOUR = 5
+
+
 def delete_own_account(*, user: Any, password: str | None, confirm: bool) -> dict[str, Any]:
     """A reader deletes their own account. Local accounts confirm with their password; guest
     and SSO accounts (no password here) with ``confirm`` alone. Returns what was erased."""
@@ -310,8 +314,21 @@ def delete_own_account(*, user: Any, password: str | None, confirm: bool) -> dic
         raise Refused(
             "confirm_required", 'Confirm with "confirm": true: this cannot be undone.', 400
         )
-    if user.has_usable_password() and not user.check_password(password or ""):
-        raise Refused("bad_credentials", "Wrong password: the account was not deleted.", 401)
+    if user.has_usable_password():
+        # A stolen bearer token must not become a password oracle: few tries per hour.
+        from civility.ratelimit import count_hits, seconds_left
+
+        hour = int(time.time() // 3600)
+        [tries] = count_hits([f"erase-pw:{user.pk}:{hour}"], 3600)
+        if tries > DELETE_PASSWORD_TRIES_PER_HOUR:
+            raise Refused(
+                "rate_limited",
+                "Too many password attempts; try again later.",
+                429,
+                retry_after=seconds_left(3600),
+            )
+        if not user.check_password(password or ""):
+            raise Refused("bad_credentials", "Wrong password: the account was not deleted.", 401)
     if is_global_admin(user):
         raise Refused(
             "platform_admin",

@@ -245,6 +245,20 @@ def test_guest_and_sso_accounts_confirm_without_a_password(site, story):
     assert again.status_code == 200 and again.json_body["user"]["id"] != erased.pk
 
 
+def test_the_deletion_password_cannot_be_guessed_with_a_stolen_token(world):
+    from civility.accounts.models import User
+
+    alice, api = world["alice"], world["alice_api"]
+    codes = [
+        api.call("DELETE", "/me", {"confirm": True, "password": f"guess-{i}"}).status_code
+        for i in range(7)
+    ]
+    assert codes == [401] * 5 + [429] * 2
+    r = api.call("DELETE", "/me", {"confirm": True, "password": "pw-alicealice"})
+    assert r.status_code == 429 and 1 <= int(r["Retry-After"]) <= 3600  # even the right one
+    assert User.objects.get(pk=alice.pk).is_active
+
+
 def test_a_platform_admin_cannot_delete_their_own_account(make_reader):
     user, token = make_reader("root", is_superuser=True)
     r = Api(token).call("DELETE", "/me", {"confirm": True, "password": "pw-rootroot"})
