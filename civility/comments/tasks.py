@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from civility.comments.models import Comment
-from civility.tasks.base import durable, enqueue_on_commit
+from civility.tasks.base import backlog, durable, enqueue_on_commit
 from civility.verdicts import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ def sweep_pending_scores(force: bool = False) -> int:
     after = float(settings.SCORE_PENDING_AFTER)
     if not force and _last_sweep is not None and time.monotonic() - _last_sweep < after:
         return 0
+    if backlog("scoring"):
+        return 0  # the workers are behind: what waits in the queue is not lost
     _last_sweep = time.monotonic()
     ids = waiting_for_score(2 * after)
     for pk in ids:

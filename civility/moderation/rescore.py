@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from civility.comments.models import Comment, Site
 from civility.moderation.models import CommentRescore, RescoreRun
-from civility.tasks.base import durable, enqueue_on_commit
+from civility.tasks.base import backlog, durable, enqueue_on_commit
 from civility.verdicts import APPROVE
 
 BATCH = 32
@@ -119,6 +119,8 @@ def sweep() -> int:
     """Queue again the unscored part of runs whose tasks should have run long ago."""
     from django.conf import settings
 
+    if backlog("scoring"):
+        return 0  # the workers are behind: batches in the queue are not lost
     late = timezone.now() - timedelta(seconds=10 * float(settings.WORKER_LEASE_SECONDS))
     queued = 0
     open_runs = RescoreRun.objects.filter(

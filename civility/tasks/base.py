@@ -111,6 +111,18 @@ def enqueue_on_commit(
     transaction.on_commit(send)
 
 
+def backlog(queue: str) -> int:
+    """Tasks of ``queue`` ready to run now and not yet taken (deferred retries not counted).
+    A sweep only looks for lost work when this is 0: work still in the backlog is not lost."""
+    if settings.TASK_BACKEND == "db":
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.ready().filter(queue_name=queue).count()
+    import django_rq
+
+    return int(django_rq.get_queue(queue).count)
+
+
 def queue_depth() -> dict[str, int]:
     """Tasks waiting (ready or scheduled) per queue: the number monitoring wants."""
     if settings.TASK_BACKEND == "db":

@@ -152,6 +152,7 @@ def run_worker(
             from django.core.management import call_command
 
             args = [*queues, "--with-scheduler", "--name", worker_id]
+            args += ["--job-class", "django_tasks_rq.Job"]
             if batch:
                 args.append("--burst")
             call_command("rqworker", *args)

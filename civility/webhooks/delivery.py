@@ -5,9 +5,10 @@ One attempt: lock the row, check it is still pending, due and first in line for 
 transaction, then record the answer. A 2xx delivers it and queues the next in line; anything
 else schedules another try with exponential backoff (settings.TASK_RETRY_SECONDS doubling, at
 most TASK_RETRY_MAX_SECONDS) until WEBHOOK_MAX_ATTEMPTS, when it is parked in the log for a
-replay (and the next in line goes on). Running `deliver` twice for one row is harmless: the
-lease, the status and the row lock make the second a no-op, and a receiver that sees a
-webhook-id twice (a worker died after sending) knows it is the same event.
+replay (and the next in line goes on). The first success after a failure means the receiver is
+back: the endpoint's other deliveries waiting for a retry go at once. Running `deliver` twice
+for one row is harmless: the lease, the status and the row lock make the second a no-op, and a
+receiver that sees a webhook-id twice (a worker died after sending) knows it is the same event.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from civility.tasks.base import backoff, durable, enqueue_on_commit
+from civility.tasks.base import backlog, backoff, durable, enqueue_on_commit
 from civility.webhooks.models import WebhookDelivery
 from civility.webhooks.signing import sign_headers
 
@@ -97,6 +98,25 @@ def _kick_next(delivery: WebhookDelivery, now: Any) -> None:
         enqueue_on_commit(deliver, nxt.pk)
 
 
+def _wake_endpoint(delivery: WebhookDelivery, now: Any) -> None:
+    """After an outage, send the endpoint's other deliveries waiting for a retry now, rather
+    than each at the end of its own (by then long) wait."""
+    waiting = list(
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            status=PENDING,
+            attempts__gte=1,
+            next_attempt_at__gt=now,
+        )
+        .exclude(pk=delivery.pk)
+        .order_by("id")
+        .values_list("pk", flat=True)[:1000]
+    )
+    WebhookDelivery.objects.filter(pk__in=waiting).update(next_attempt_at=now)
+    for pk in waiting:
+        enqueue_on_commit(deliver, pk)
+
+
 @durable(queue="webhooks")
 def deliver(delivery_id: int) -> str:
     """One attempt at delivery ``delivery_id`` (see the module docstring)."""
@@ -144,6 +164,8 @@ def deliver(delivery_id: int) -> str:
             delivery.delivered_at = done
             delivery.last_error = ""
             _kick_next(delivery, done)
+            if delivery.attempts > 1:  # the receiver is back: its other retries go now
+                _wake_endpoint(delivery, done)
             outcome = "delivered"
         elif delivery.attempts >= int(settings.WEBHOOK_MAX_ATTEMPTS):
             delivery.status = WebhookDelivery.Status.PARKED
@@ -168,6 +190,8 @@ def deliver(delivery_id: int) -> str:
 def sweep(now: Any = None) -> int:
     """Queue deliveries that are due but were not sent long after (their task was lost: a crash
     between commit and enqueue, Redis away, a dead worker's lease run out)."""
+    if backlog("webhooks"):
+        return 0  # the workers are behind, not lost: deliveries in the backlog are queued
     now = now or timezone.now()
     late = now - timedelta(seconds=5 * float(settings.WORKER_LEASE_SECONDS))
     rows = list(

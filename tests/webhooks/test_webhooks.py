@@ -33,8 +33,9 @@ def _all_sent() -> bool:
 
 
 def test_actions_send_signed_events_the_standard_verifier_accepts(
-    site, story, admin, make_reader, receiver, scorer
+    site, story, admin, make_reader, receiver, scorer, settings
 ):
+    settings.SCORING_DEFER, settings.SCORING_TIMEOUT = False, 60.0  # a busy machine: wait
     from civility.comments.actions import report_comment
     from civility.moderation import actions
     from civility.webhooks.actions import add_endpoint
@@ -259,3 +260,23 @@ def test_erasure_sends_user_deleted_and_scrubs_the_log(site, story, admin, make_
     assert events[-1]["data"]["user"] == {"id": reader.pk}
     logged = _deliveries(event_type="comment.created").get()
     assert "My own words" not in logged.payload and "erin" not in logged.payload
+
+
+def test_the_sweep_queues_lost_deliveries_and_leaves_a_backlog_alone(
+    site, story, admin, make_reader, receiver
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from civility.comments.actions import store_comment
+    from civility.webhooks.actions import add_endpoint
+    from civility.webhooks.delivery import sweep
+
+    add_endpoint(admin, site, url=receiver.url)
+    store_comment(story=story, author=make_reader(), body="Lost and found", status="approved")
+    _deliveries().update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    assert sweep() == 0  # its task waits in the queue: behind, not lost
+    DBTaskResult.objects.all().delete()  # lost (a crash between the commit and the enqueue)
+    assert sweep() == 1
+    assert sweep() == 0  # queued again once, not at every sweep
+    drain(_all_sent)
+    assert len(receiver.requests) == 1
