@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from civility.training.bench_scoring import RandomBertBase, bench_main
 from civility.scoring.cli import score_main
+from civility.training.bench_scoring import RandomBertBase, bench_main
 
 
 def test_score_text(capsys) -> None:  # type: ignore[no-untyped-def]
