@@ -24,8 +24,12 @@ echo "== mypy"
 .venv/bin/mypy
 
 mkdir -p test-output
+# In parallel (pytest-xdist): one worker per core unless CIVILITY_TEST_WORKERS says otherwise
+# (0 runs in this process). Each worker has its own test database; tests that share something
+# outside the process (the Redis test database) carry an xdist_group mark and run on one worker.
+PARALLEL=(-n "${CIVILITY_TEST_WORKERS:-auto}" --dist loadgroup)
 echo "== pytest on SQLite"
-.venv/bin/pytest "$@"
+.venv/bin/pytest "${PARALLEL[@]}" "$@"
 
 PG_URL=${CIVILITY_TEST_PG:-postgres://postgres@127.0.0.1:5432/civility}
 PG_UP=0
@@ -44,7 +48,7 @@ PY
 then
   PG_UP=1
   echo "== pytest on PostgreSQL ($PG_URL); the model and browser suites ran above"
-  DATABASE_URL="$PG_URL" .venv/bin/pytest -m "not browser" \
+  DATABASE_URL="$PG_URL" .venv/bin/pytest "${PARALLEL[@]}" -m "not browser" \
     --ignore=tests/scoring --ignore=tests/training "$@"
 elif [ "${CIVILITY_REQUIRE_POSTGRES:-0}" = "1" ]; then
   echo "PostgreSQL is required here (CIVILITY_REQUIRE_POSTGRES=1) but does not answer" >&2
@@ -71,10 +75,10 @@ if .venv/bin/python -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then
     .venv-django6/bin/python -m pip install -q -e '.[dev]'
     echo "== pytest on Django $(.venv-django6/bin/python -c 'import django; print(django.__version__)')" \
       "($(.venv-django6/bin/python --version)), SQLite"
-    .venv-django6/bin/pytest --ignore=tests/scoring --ignore=tests/training "$@"
+    .venv-django6/bin/pytest "${PARALLEL[@]}" --ignore=tests/scoring --ignore=tests/training "$@"
     if [ "$PG_UP" = "1" ]; then
       echo "== pytest on Django 6, PostgreSQL"
-      DATABASE_URL="$PG_URL" .venv-django6/bin/pytest -m "not browser" \
+      DATABASE_URL="$PG_URL" .venv-django6/bin/pytest "${PARALLEL[@]}" -m "not browser" \
         --ignore=tests/scoring --ignore=tests/training "$@"
     fi
   else

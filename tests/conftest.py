@@ -29,11 +29,19 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests hash passwords with MD5: the production hasher (PBKDF2, slow on purpose) took most of
-    the suite's time, creating users. Production settings are untouched."""
+    """Test-only settings; production settings are untouched.
+
+    Passwords are hashed with MD5: the production hasher (PBKDF2, slow on purpose) took most of
+    the suite's time, creating users."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # SQLite's test database lies in this run's data folder (tests/environment.py); PostgreSQL's
+    # is named for this run. pytest-django appends the xdist worker (_gw0, ...) to both.
+    db = settings.DATABASES["default"]
+    if not db.get("TEST", {}).get("NAME"):
+        run = os.environ["CIVILITY_TEST_RUN"]
+        db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{run}"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 
@@ -20,6 +21,9 @@ if "CIVILITY_DATA_DIR" not in os.environ:
     os.environ["CIVILITY_DATA_DIR"] = _data_dir
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 os.environ.setdefault("CIVILITY_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Names this run's PostgreSQL test databases (tests/conftest.py), so that two runs against one
+# server do not drop each other's.
+os.environ.setdefault("CIVILITY_TEST_RUN", secrets.token_hex(4))
 # Playwright's sync API runs an event loop in the test thread; the ORM calls browser tests make
 # between browser steps are ordinary blocking calls, not coroutines.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -134,10 +134,12 @@ def test_new_comment_arrives_live(browser, setup):
     ctx = browser.new_context()
     page = ctx.new_page()
     page.set_default_timeout(30_000)
-    page.goto(setup["url"])
+    # The stream's headers come with its first chunk, which the server sends once it has
+    # subscribed: from then on a new comment is pushed, not caught up on the next connect.
+    with page.expect_response(lambda r: "/events?" in r.url):
+        page.goto(setup["url"])
     frame = page.frame_locator("#civility-thread iframe")
     expect(frame.locator(".civ-count")).to_have_text("1 comment")
-    page.wait_for_timeout(500)  # let the EventSource connect
     tom = User.objects.create_user(username="tom", display_name="Tom")
     actions.post_comment(story=setup["story"], author=tom, body="Arrived *live*")
     expect(frame.locator(".civ-comment", has_text="Arrived live").locator("em")).to_have_text(
@@ -184,9 +186,11 @@ def test_no_xss_payload_executes_in_the_browser(browser, setup):
     frame = page.frame_locator("#civility-thread iframe")
     expect(frame.locator(".civ-count")).to_have_text(f"{total} comments")
     more = frame.get_by_role("button", name="Load more comments")
+    shown = frame.locator(".civ-list > .civ-comment")
     while more.is_visible():
+        before = shown.count()
         more.click()
-        page.wait_for_timeout(300)
+        expect(shown).not_to_have_count(before)  # the next page has arrived
     expect(frame.locator(".civ-list > .civ-comment")).to_have_count(total)
     # Give event handlers (onerror, onload, autofocus) their chance, hover and focus everything.
     for link in frame.locator(".civ-body a").all():

@@ -136,6 +136,9 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
 
 
 @pytest.mark.skipif(not _redis_up(REDIS_TEST_URL), reason="no Redis answers at 127.0.0.1:6379")
+# Channels are named by story id, which repeats across xdist workers' databases: one worker runs
+# every test that uses the Redis test database (test_redis_batch.py too).
+@pytest.mark.xdist_group("redis")
 def test_events_cross_workers_through_redis(client, settings, story, make_reader):
     # With CIVILITY_REDIS_URL every worker's stream subscribes to Redis, so a comment posted in
     # one process reaches readers connected to another.

@@ -28,6 +28,8 @@ def _redis_up() -> bool:
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # commit hooks must run
     pytest.mark.skipif(not _redis_up(), reason="no Redis answers at 127.0.0.1:6379"),
+    # One Redis database for every xdist worker, flushed by these tests: one worker runs them.
+    pytest.mark.xdist_group("redis"),
 ]
 
 
