@@ -12,9 +12,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'
-# Perspective's Node sample runs against a live server (tests/perspective/test_discovery.py).
+# Perspective's Node sample runs against a live server (tests/perspective/test_discovery.py);
+# axe-core is injected into the comment widget by tests/widget/test_widget_a11y.py.
 if command -v npm >/dev/null 2>&1; then
   npm ci --prefix tests/perspective/node --no-audit --no-fund --loglevel=error
+  npm ci --prefix tests/widget --no-audit --no-fund --loglevel=error
 fi
 
 echo "== ruff"

@@ -15,6 +15,7 @@ from civility.comments.models import Comment, Site, Story
 from civility.comments.serialize import comment_dict
 from civility.db.lookups import fetch_one
 from civility.errors import Refused
+from civility.verdicts import REJECT, editable, reader_reasons
 
 router = Router(tags=["comments"])
 
@@ -138,15 +139,28 @@ def my_view(request: HttpRequest, story_id: int) -> dict[str, Any]:
 
     return {
         "user": author_dict(user),
-        "pending": [comment_dict(c) for c in own if c.status == Comment.Status.PENDING],
-        # Only the author learns why: the reason is not part of the public comment shape.
+        # Only the author learns why, in plain words (civility.verdicts): never scores.
+        "pending": [_own(c) for c in own if c.status == Comment.Status.PENDING],
         "rejected": [
-            {**comment_dict(c), "rejection_reason": c.rejection_reason}
+            {**_own(c), "rejection_reason": c.rejection_reason}
             for c in own
             if c.status == Comment.Status.REJECTED
         ],
         "reacted": list(reacted),
     }
+
+
+def _own(comment: Comment) -> dict[str, Any]:
+    """A comment as its author sees it: with the plain-language reasons it was held or
+    rejected (a rejection by the checks: their reasons; by a moderator: rejection_reason)."""
+    reasons = comment.moderation_reasons or []
+    if comment.status == Comment.Status.REJECTED:
+        plain = reader_reasons(reasons, only=REJECT)
+    elif comment.status == Comment.Status.PENDING:
+        plain = reader_reasons(reasons)
+    else:
+        plain = []
+    return {**comment_dict(comment), "reasons": plain}
 
 
 def _posted(comment: Comment) -> dict[str, Any]:
@@ -155,10 +169,11 @@ def _posted(comment: Comment) -> dict[str, Any]:
         Comment.Status.PENDING: "Your comment is awaiting moderation.",
         Comment.Status.REJECTED: "Your comment was rejected.",
     }
+    own = _own(comment)
     return {
-        "comment": comment_dict(comment),
+        "comment": own,
         "message": messages.get(comment.status, ""),  # type: ignore[call-overload]
-        "reasons": [r.get("message", "") for r in comment.moderation_reasons],
+        "reasons": own["reasons"],
     }
 
 
@@ -182,6 +197,100 @@ def post_comment(request: HttpRequest, story_id: int, payload: CommentIn) -> Any
     author = request.auth  # type: ignore[attr-defined]
     ip = client_ip(request.META)
     return created(create_comment(story_id, author, payload.body, payload.parent_id, ip))
+
+
+class CheckIn(Schema):
+    body: str
+    parent_id: int | None = None
+
+
+# Dry runs score the text: a reader may ask this often, but not without bound.
+CHECKS_PER_MINUTE = 30
+
+
+@router.post("/stories/{story_id}/comments/check", auth=bearer)
+def check_comment(request: HttpRequest, story_id: int, payload: CheckIn) -> dict[str, Any]:
+    """The "are you sure?" nudge and the preview: what the content checks would say about this
+    text (`decide(..., dry_run=True)`: nothing stored, no rate-limit hit), in plain words, and
+    the comment as it would render. Never scores or thresholds."""
+    from civility.comments.render import render
+    from civility.moderation.pipeline import Submission, decide
+    from civility.ratelimit import count_hits, seconds_left
+
+    user = request.auth  # type: ignore[attr-defined]
+    if len(payload.body) > HARD_MAX_BODY:
+        raise Refused("too_long", "The comment is far over the length limit.")
+    story = _story(story_id)
+    if count_hits([f"rl:check:{story.site_id}:{user.pk}"], 60)[0] > CHECKS_PER_MINUTE:
+        raise Refused(
+            "rate_limited",
+            "Too many checks; try again in a minute.",
+            429,
+            retry_after=seconds_left(60),
+        )
+    parent = _comment(payload.parent_id) if payload.parent_id else None
+    if not payload.body.strip():
+        return {
+            "action": "approve",
+            "held": False,
+            "rejected": False,
+            "reasons": [],
+            "nudge": False,
+            "html": "",
+        }
+    decision = decide(Submission(story.site, payload.body, story, user, parent), dry_run=True)
+    action = str(decision.action)
+    return {
+        "action": action,
+        "held": action == "hold",
+        "rejected": action == "reject",
+        "reasons": reader_reasons(decision.reasons),
+        # Offer to edit only when editing could change the outcome.
+        "nudge": action != "approve" and editable(decision.reasons),
+        "html": render(payload.body),
+    }
+
+
+@router.get("/stories/{story_id}/featured")
+def featured(request: HttpRequest, story_id: int) -> dict[str, Any]:
+    """The story's featured comments (the widget's Featured tab), newest first."""
+    story = _story(story_id)
+    rows = (
+        Comment.objects.filter(story=story, featured=True, status=Comment.Status.APPROVED)
+        .select_related("author")
+        .order_by("-created_at")[:100]
+    )
+    return {"comments": [comment_dict(c) for c in rows]}
+
+
+@router.get("/stories/{story_id}/readers/{user_id}")
+def reader_profile(request: HttpRequest, story_id: int, user_id: int) -> dict[str, Any]:
+    """A reader's profile on this story's site: their published comments (newest first); the
+    reader themselves also sees their held and rejected ones ("My comments")."""
+    from civility.accounts.models import User
+    from civility.comments.serialize import author_dict
+
+    story = _story(story_id)
+    who = User.objects.filter(pk=user_id, is_active=True).first()
+    if who is None:
+        raise Refused("unknown_reader", "There is no such reader.", 404)
+    viewer = optional_user(request)
+    itself = viewer is not None and viewer.pk == who.pk
+    shown = [Comment.Status.APPROVED]
+    if itself:
+        shown += [Comment.Status.PENDING, Comment.Status.REJECTED]
+    mine = Comment.objects.filter(author=who, story__site_id=story.site_id, status__in=shown)
+    rows = mine.select_related("author", "story").order_by("-created_at")[:50]
+    return {
+        "user": author_dict(who),
+        "joined": who.date_joined.isoformat(),
+        "own": itself,
+        "count": mine.filter(status=Comment.Status.APPROVED).count(),
+        "comments": [
+            {**_own(c), "story": {"id": c.story_id, "title": c.story.title, "url": c.story.url}}
+            for c in rows
+        ],
+    }
 
 
 @router.patch("/comments/{comment_id}", auth=bearer)

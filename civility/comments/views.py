@@ -13,7 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from civility import events
-from civility.comments import actions
+from civility.comments import actions, queries
 from civility.comments.models import Comment, Report, Site, Story
 from civility.comments.serialize import comment_dict
 from civility.errors import Refused, json_error
@@ -44,6 +44,10 @@ def _frame_ancestors(site: Site) -> str:
     return " ".join(o.rstrip("/") for o in origins if o.startswith(("http://", "https://")))
 
 
+THEMES = ("light", "dark")
+FIRST_PAGE = 50  # top-level comments in the first page (thread.js asks for the same size)
+
+
 @xframe_options_exempt
 @require_GET
 def embed_thread(request: HttpRequest) -> HttpResponse:
@@ -70,11 +74,20 @@ def embed_thread(request: HttpRequest) -> HttpResponse:
         "maxLength": site.max_comment_length,
         "visualDepth": 4,
         "reportReasons": [[value, str(label)] for value, label in Report.Reason.choices],
+        # The first page of the thread rides along (the same cached page the API serves): the
+        # widget paints the comments without waiting for another round trip.
+        "firstPage": json.loads(queries.thread_page(story, "newest", 0, FIRST_PAGE)),
     }
     response = render(
         request,
         "comments/embed.html",
-        {"config": config, "script": "/embed/assets/thread.js", "story": story},
+        {
+            "config": config,
+            "script": "/embed/assets/thread.js",
+            "story": story,
+            # data-theme on the embed script: light or dark; otherwise the reader's preference.
+            "theme": request.GET.get("theme") if request.GET.get("theme") in THEMES else "",
+        },
     )
     # No inline script can run here: a comment that slipped past the sanitizer still can't.
     response["Content-Security-Policy"] = (

@@ -98,7 +98,7 @@ def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, 
     expect(mine.locator("strong")).to_have_text("14 bus")
     expect(frame.locator(".civ-count")).to_have_text("2 comments")
 
-    seed = frame.locator(f"#c{setup['seed'].pk}")
+    seed = frame.locator(f"#comment-{setup['seed'].pk}")
     seed.get_by_role("button", name="Reply").click()
     frame.get_by_label("Reply to Maria").fill("Agreed, Maria.")
     frame.get_by_role("button", name="Post reply").click()

@@ -85,9 +85,9 @@ def test_reader_downloads_their_data_and_deletes_their_account(browser, setup): 
 
     expect(frame.locator(".civ-live")).to_contain_text("Your account is deleted")
     expect(frame.get_by_text("Signed in as")).to_have_count(0)
-    placeholder = frame.locator(f"#c{hers.pk}")
+    placeholder = frame.locator(f"#comment-{hers.pk}")
     expect(placeholder.locator(".civ-deleted").first).to_have_text("This comment was deleted.")
-    expect(placeholder.locator(f"#c{reply.pk}")).to_contain_text("Bob answers Ann.")
+    expect(placeholder.locator(f"#comment-{reply.pk}")).to_contain_text("Bob answers Ann.")
     expect(frame.locator(".civ-count")).to_have_text("2 comments")
     page.screenshot(path=str(SHOTS / "account-deleted.png"), full_page=True)
 

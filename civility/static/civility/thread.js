@@ -1,13 +1,18 @@
-/* Civility thread widget (runs inside the iframe). Plain DOM, no dependencies.
- * Server HTML (comment bodies) is sanitized at write time; everything else goes in as text. */
+/* Civility thread widget (runs inside the iframe). Plain DOM, no dependencies, no third-party
+ * requests. Server HTML (comment bodies) is sanitized at write time; everything else goes in as
+ * text. Every outcome is said twice: a visible note next to what it is about, and the same words
+ * in the polite live region for screen readers (plain language, never scores). */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("civility-config").textContent);
   var root = document.getElementById("civility");
   var API = cfg.api, story = cfg.story;
   var state = { sort: "newest", nextOffset: null, token: null, user: null, reacted: {},
-                focus: null, seen: {}, total: 0 };
+                focus: null, seen: {}, total: 0, tab: "all", featured: [], collapsed: {},
+                target: null, open: {} };
+  var notes = {}, noteSeq = 0;
   var TOKEN_KEY = "civility-token:" + cfg.site;
+  var LANG = document.documentElement.lang || "en";
 
   function el(tag, attrs, children) {
     var n = document.createElement(tag);
@@ -19,6 +24,7 @@
     (children || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return n;
   }
+  function plural(n, one, many) { return n === 1 ? "1 " + one : n + " " + many; }
 
   function api(method, path, body) {
     var headers = { "Accept": "application/json" };
@@ -41,36 +47,70 @@
 
   /* ---- layout ---- */
   var live = el("div", { "class": "civ-live", "role": "status", "aria-live": "polite" });
-  var countEl = el("h2", { "class": "civ-count", id: "civ-count" });
+  var countEl = el("h2", { "class": "civ-count", id: "civ-count", text: "Comments" });
   var sortSel = el("select", { id: "civ-sort", on: { change: function () { state.sort = sortSel.value; load(); } } }, [
     el("option", { value: "newest", text: "Newest first" }),
     el("option", { value: "oldest", text: "Oldest first" }),
     el("option", { value: "reactions", text: "Most liked" })
   ]);
+  var sortLabel = el("label", { "for": "civ-sort", "class": "civ-sort-label" }, ["Sort ", sortSel]);
   var authBox = el("div", { "class": "civ-auth" });
   var composer = el("div", { "class": "civ-composer" });
+  var tabs = el("div", { "class": "civ-tabs", role: "tablist", "aria-label": "Which comments", hidden: true });
+  var panel = el("div", { id: "civ-panel" });
   var list = el("ol", { "class": "civ-list", "aria-labelledby": "civ-count" });
   var focusBar = el("div", { "class": "civ-focus", hidden: true });
   var more = el("button", { type: "button", "class": "civ-more", hidden: true, text: "Load more comments",
                             on: { click: function () { load(true); } } });
-  root.appendChild(el("header", { "class": "civ-head" }, [
-    countEl, el("label", { "for": "civ-sort", "class": "civ-sort-label" }, ["Sort ", sortSel])
-  ]));
+  var topNote = noteHost("top");
+  root.appendChild(el("header", { "class": "civ-head" }, [countEl, sortLabel]));
   root.appendChild(authBox);
+  root.appendChild(topNote);
   root.appendChild(composer);
   root.appendChild(live);
-  root.appendChild(focusBar);
-  root.appendChild(list);
-  root.appendChild(more);
+  root.appendChild(tabs);
+  panel.appendChild(focusBar); panel.appendChild(list); panel.appendChild(more);
+  root.appendChild(panel);
 
+  /* ---- feedback: a visible note where it happened, and the live region ---- */
   function say(msg) { live.textContent = ""; setTimeout(function () { live.textContent = msg; }, 30); }
+  function noteHost(where) { var h = el("div", { "class": "civ-note-host", "data-note-host": where }); fillNote(h, where); return h; }
+  function fillNote(host, where) {
+    host.textContent = "";
+    var n = notes[where];
+    if (n) host.appendChild(el("p", { "class": "civ-toast civ-toast-" + n.kind, "data-kind": n.kind }, [n.msg]));
+  }
+  function toast(msg, kind, where) {
+    where = String(where || "top");
+    if (where !== "top" && !document.querySelector('[data-note-host="' + where + '"]')) where = "top";
+    var n = notes[where] = { msg: msg, kind: kind || "info", seq: ++noteSeq };
+    var host = document.querySelector('[data-note-host="' + where + '"]');
+    if (host) fillNote(host, where);
+    say(msg);
+    postHeight();
+    setTimeout(function () {
+      if (notes[where] !== n) return;
+      delete notes[where];
+      var h = document.querySelector('[data-note-host="' + where + '"]'); if (h) fillNote(h, where);
+      postHeight();
+    }, kind === "error" || kind === "warn" ? 12000 : 7000);
+  }
+  function heldText(reasons) { return "Held for review" + (reasons && reasons.length ? ": " + reasons.join("; ") : "") + "."; }
+  function rejectedText(c) {
+    var why = (c.reasons && c.reasons.length) ? c.reasons.join("; ") : (c.rejection_reason || "");
+    return "Rejected" + (why ? ": " + why : "") + ".";
+  }
 
-  /* ---- resize the iframe to its content ---- */
+  /* ---- the iframe and the publisher page ---- */
   function postHeight() {
     parent.postMessage({ civility: "height", height: document.documentElement.scrollHeight }, "*");
   }
   if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.body);
   window.addEventListener("load", postHeight);
+  function scrollParentTo(node) {
+    var top = node.getBoundingClientRect().top + window.pageYOffset;
+    parent.postMessage({ civility: "scroll", top: top }, "*");
+  }
 
   /* ---- accounts ---- */
   function setSession(data) {
@@ -92,8 +132,8 @@
     var err = el("p", { "class": "civ-error", role: "alert" });
     var fields;
     if (kind === "Sign in") fields = field("civ-email", "Email", "email", { autocomplete: "email" }).concat(field("civ-password", "Password", "password", { autocomplete: "current-password" }));
-    else if (kind === "Create account") fields = field("civ-email", "Email", "email", { autocomplete: "email" }).concat(field("civ-name", "Display name", "text", { maxlength: 80 })).concat(field("civ-password", "Password", "password", { autocomplete: "new-password", minlength: 8 }));
-    else fields = field("civ-name", "Your name", "text", { maxlength: 80 });
+    else if (kind === "Create account") fields = field("civ-email", "Email", "email", { autocomplete: "email" }).concat(field("civ-name", "Display name", "text", { maxlength: 80, autocomplete: "nickname" })).concat(field("civ-password", "Password", "password", { autocomplete: "new-password", minlength: 8 }));
+    else fields = field("civ-name", "Your name", "text", { maxlength: 80, autocomplete: "nickname" });
     fields.forEach(function (n) { f.appendChild(n); });
     f.appendChild(el("button", { type: "submit", text: kind }));
     f.appendChild(err);
@@ -103,22 +143,28 @@
       var p = kind === "Sign in" ? api("POST", "/auth/login", { email: v("civ-email"), password: v("civ-password") })
         : kind === "Create account" ? api("POST", "/auth/signup", { email: v("civ-email"), password: v("civ-password"), display_name: v("civ-name") })
         : api("POST", "/auth/guest", { site: cfg.site, name: v("civ-name") });
-      p.then(setSession, function (x) { err.textContent = x.message; });
+      p.then(function (d) { setSession(d); toast("Welcome, " + d.user.name + ".", "ok"); },
+             function (x) { err.textContent = x.message; });
     });
     return f;
   }
   function renderAuth() {
     authBox.textContent = "";
     if (state.user) {
-      var panel = el("section", { "class": "civ-account", id: "civ-account", "aria-label": "Your account and data", hidden: true });
+      var acct = el("section", { "class": "civ-account", id: "civ-account", "aria-label": "Your account and data", hidden: true });
       var toggle = el("button", { type: "button", "class": "civ-link", text: "Your data", "aria-expanded": "false",
         "aria-controls": "civ-account", on: { click: function () {
-          var open = panel.hidden; panel.hidden = !open; toggle.setAttribute("aria-expanded", open ? "true" : "false");
-          if (open) renderAccount(panel); postHeight();
+          var open = acct.hidden; acct.hidden = !open; toggle.setAttribute("aria-expanded", open ? "true" : "false");
+          if (open) renderAccount(acct); postHeight();
         } } });
-      authBox.appendChild(el("p", {}, ["Signed in as ", el("strong", { text: state.user.name }), " ",
-        el("button", { type: "button", "class": "civ-link", text: "Sign out", on: { click: signOut } }), " ", toggle]));
-      authBox.appendChild(panel);
+      var mineBox = el("div", { "class": "civ-slot civ-mine-slot" });
+      var mineBtn = el("button", { type: "button", "class": "civ-link", text: "My comments", "aria-expanded": "false",
+        on: { click: function () { toggleProfile(state.user.id, mineBox, mineBtn); } } });
+      authBox.appendChild(el("p", { "class": "civ-signed-in" }, [avatar(state.user), "Signed in as ", el("strong", { text: state.user.name }), " ",
+        el("button", { type: "button", "class": "civ-link", text: "Sign out", on: { click: function () { signOut(); toast("Signed out.", "ok"); } } }),
+        " ", mineBtn, " ", toggle]));
+      authBox.appendChild(mineBox);
+      authBox.appendChild(acct);
       return;
     }
     if (cfg.sso && !cfg.allowLocalAccounts && !cfg.allowGuests) {
@@ -132,34 +178,34 @@
     var bar = el("p", { "class": "civ-auth-choices" }, ["Join the discussion: "]);
     choices.forEach(function (c) {
       bar.appendChild(el("button", { type: "button", "class": "civ-link", text: c, on: { click: function () {
-        holder.textContent = ""; var f = authForm(c); holder.appendChild(f); f.querySelector("input").focus();
+        holder.textContent = ""; var f = authForm(c); holder.appendChild(f); f.querySelector("input").focus(); postHeight();
       } } }));
     });
     authBox.appendChild(bar); authBox.appendChild(holder);
   }
 
   /* ---- your data: a copy of it (GDPR Art. 15/20) and deleting the account (Art. 17) ---- */
-  function renderAccount(panel) {
-    panel.textContent = "";
+  function renderAccount(box) {
+    box.textContent = "";
     var err = el("p", { "class": "civ-error", role: "alert" });
-    panel.appendChild(el("h3", { text: "Your account and data" }));
-    panel.appendChild(el("p", { text: "Download a copy of everything stored about you here: your profile, comments, likes and reports." }));
-    panel.appendChild(el("button", { type: "button", text: "Download my data", on: { click: function () {
+    box.appendChild(el("h3", { text: "Your account and data" }));
+    box.appendChild(el("p", { text: "Download a copy of everything stored about you here: your profile, comments, likes and reports." }));
+    box.appendChild(el("button", { type: "button", text: "Download my data", on: { click: function () {
       err.textContent = "";
       api("GET", "/me/export").then(function (data) {
         var blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
         var a = el("a", { href: URL.createObjectURL(blob), download: "civility-my-data.json", hidden: true });
         document.body.appendChild(a); a.click();
         setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-        say("Your data is downloading.");
+        toast("Your data is downloading.", "ok");
       }, function (x) { err.textContent = x.message; });
     } } }));
     var deleteBox = el("div", { "class": "civ-delete" });
     deleteBox.appendChild(el("button", { type: "button", "class": "civ-link civ-danger", text: "Delete my account", on: { click: function () {
       api("GET", "/me").then(function (me) { deleteForm(deleteBox, me.account); }, function (x) { err.textContent = x.message; });
     } } }));
-    panel.appendChild(deleteBox);
-    panel.appendChild(err);
+    box.appendChild(deleteBox);
+    box.appendChild(err);
   }
   function deleteForm(box, account) {
     box.textContent = "";
@@ -183,7 +229,7 @@
       e.preventDefault();
       var pw = f.querySelector("#civ-delete-password");
       api("DELETE", "/me", { confirm: tick.checked, password: pw ? pw.value : "" }).then(function (d) {
-        signOut(); say(d.message); load();
+        signOut(); toast(d.message, "ok"); load();
       }, function (x) { err.textContent = x.message; });
     });
     box.appendChild(f);
@@ -191,26 +237,132 @@
     postHeight();
   }
 
-  /* ---- posting ---- */
+  /* ---- avatars, names and times ---- */
+  function initials(name) {
+    var words = String(name || "?").trim().split(/\s+/).filter(Boolean);
+    var first = Array.from(words[0] || "?")[0] || "?";
+    var last = words.length > 1 ? Array.from(words[words.length - 1])[0] : "";
+    return (first + (last || "")).toUpperCase();
+  }
+  function avatar(author) {
+    var name = author ? author.name : "";
+    var h = 0; for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+    return el("span", { "class": "civ-avatar civ-av" + (h % 8), "aria-hidden": "true", text: initials(name) });
+  }
+  // Intl's formatters cost tens of milliseconds to build: English times are written here, and
+  // the formatters (other languages, the absolute date in the tooltip) come after the first paint.
+  var fmt = null, ENGLISH = /^en\b/i.test(LANG);
+  function formatters() {
+    if (!fmt) fmt = { rel: window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(LANG, { numeric: "auto" }) : null,
+                      abs: new Intl.DateTimeFormat(LANG, { dateStyle: "full", timeStyle: "short" }) };
+    return fmt;
+  }
+  function relTime(iso) {
+    var s = (new Date(iso).getTime() - Date.now()) / 1000, a = Math.abs(s);
+    if (a < 45) return "just now";
+    var steps = [[3600, 60, "minute"], [86400, 3600, "hour"], [604800, 86400, "day"], [2629800, 604800, "week"],
+                 [31557600, 2629800, "month"], [Infinity, 31557600, "year"]];
+    for (var i = 0; i < steps.length; i++) {
+      if (a < steps[i][0]) {
+        var n = Math.round(s / steps[i][1]), unit = steps[i][2];
+        if (!ENGLISH && formatters().rel) return fmt.rel.format(n, unit);
+        if (n === -1 && unit === "day") return "yesterday";
+        return n <= 0 ? plural(-n, unit, unit + "s") + " ago" : "in " + plural(n, unit, unit + "s");
+      }
+    }
+  }
+  function timeNode(iso) {
+    return el("time", { datetime: iso, title: fmt ? fmt.abs.format(new Date(iso)) : null, text: relTime(iso) });
+  }
+  setInterval(function () {
+    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (t) { t.textContent = relTime(t.getAttribute("datetime")); });
+  }, 60000);
+  function permalink(id) { return (story.url || "").split("#")[0] + "#comment-" + id; }
+  function excerpt(html, n) {
+    var t = new DOMParser().parseFromString(html || "", "text/html").body.textContent.replace(/\s+/g, " ").trim();
+    return t.length > n ? t.slice(0, n - 1) + "\u2026" : t;
+  }
+
+  /* ---- posting: counter, preview and the "are you sure?" nudge ---- */
   function editorForm(opts) {
     var id = "civ-body-" + (opts.key || "new");
-    var ta = el("textarea", { id: id, rows: 4, maxlength: cfg.maxLength, required: true });
+    var ta = el("textarea", { id: id, rows: 4, maxlength: cfg.maxLength, required: true, "aria-describedby": id + "-count" });
     ta.value = opts.value || "";
     var err = el("p", { "class": "civ-error", role: "alert" });
+    var counter = el("span", { "class": "civ-counter", id: id + "-count" });
+    var preview = el("div", { "class": "civ-preview", hidden: true, "aria-label": "Preview", role: "region" });
+    var nudge = el("div", { "class": "civ-nudge", hidden: true });
+    var previewBtn = el("button", { type: "button", "class": "civ-link", text: "Preview", "aria-pressed": "false" });
+    var submit = el("button", { type: "submit", text: opts.submit });
+    var confirmed = false;
+    function count() {
+      var left = cfg.maxLength - ta.value.length;
+      counter.textContent = ta.value.length + " / " + cfg.maxLength;
+      counter.setAttribute("aria-label", plural(left, "character", "characters") + " left");
+      counter.classList.toggle("civ-counter-warn", left < cfg.maxLength * 0.1);
+    }
+    count();
+    ta.addEventListener("input", function () {
+      count(); confirmed = false;
+      if (!nudge.hidden) { nudge.hidden = true; postHeight(); }
+      if (!preview.hidden) { preview.hidden = true; previewBtn.setAttribute("aria-pressed", "false"); postHeight(); }
+    });
+    function check() { return api("POST", "/stories/" + story.id + "/comments/check", { body: ta.value, parent_id: opts.parentId || null }); }
+    previewBtn.addEventListener("click", function () {
+      if (!preview.hidden) { preview.hidden = true; previewBtn.setAttribute("aria-pressed", "false"); postHeight(); return; }
+      err.textContent = "";
+      check().then(function (r) {
+        preview.textContent = "";
+        preview.appendChild(el("p", { "class": "civ-preview-label", text: "Preview" }));
+        var body = el("div", { "class": "civ-body" }); body.innerHTML = r.html || "";
+        if (!r.html) body.appendChild(el("p", { "class": "civ-hint", text: "Nothing to preview yet." }));
+        preview.appendChild(body);
+        preview.hidden = false; previewBtn.setAttribute("aria-pressed", "true");
+        if (r.nudge) showNudge(r);
+        postHeight();
+      }, function (x) { err.textContent = x.message; });
+    });
+    function showNudge(r) {
+      nudge.textContent = "";
+      var what = r.rejected ? "would not publish this comment" : "would hold this comment for a moderator";
+      nudge.appendChild(el("p", { "class": "civ-nudge-text", role: "alert" }, [
+        el("strong", { text: "Are you sure? " }),
+        "Our automatic check " + what + ": it " + r.reasons.join("; ") + ". You can edit it, or post it as it is."
+      ]));
+      nudge.appendChild(el("div", { "class": "civ-actions" }, [
+        el("button", { type: "button", text: "Edit my comment", on: { click: function () { nudge.hidden = true; ta.focus(); postHeight(); } } }),
+        el("button", { type: "button", "class": "civ-link", text: "Post anyway", on: { click: function () { confirmed = true; send(); } } })
+      ]));
+      nudge.hidden = false;
+      postHeight();
+    }
+    function send() {
+      submit.disabled = true;
+      opts.send(ta.value).then(function (data) {
+        ta.value = ""; err.textContent = ""; submit.disabled = false; nudge.hidden = true; preview.hidden = true;
+        confirmed = false; count(); opts.done(data);
+      }, function (x) { err.textContent = x.message; submit.disabled = false; });
+    }
     var f = el("form", { "class": "civ-form civ-editor" }, [
       el("label", { "for": id, text: opts.label }), ta,
-      el("p", { "class": "civ-hint", text: "**bold**, *italic*, > quote, links." }),
+      el("div", { "class": "civ-editor-bar" }, [
+        el("p", { "class": "civ-hint", text: "**bold**, *italic*, > quote, links." }), counter
+      ]),
+      preview, nudge,
       el("div", { "class": "civ-actions" }, [
-        el("button", { type: "submit", text: opts.submit }),
+        submit, previewBtn,
         opts.cancel ? el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: opts.cancel } }) : null
       ]), err
     ]);
     f.addEventListener("submit", function (e) {
       e.preventDefault();
-      var btn = f.querySelector("button[type=submit]"); btn.disabled = true;
-      opts.send(ta.value).then(function (data) {
-        ta.value = ""; err.textContent = ""; btn.disabled = false; opts.done(data);
-      }, function (x) { err.textContent = x.message; btn.disabled = false; });
+      if (confirmed) { send(); return; }
+      submit.disabled = true;
+      // Ask the checks first (a dry run: nothing stored); if they fail, post anyway.
+      check().then(function (r) {
+        submit.disabled = false;
+        if (r.nudge) showNudge(r); else send();
+      }, function () { submit.disabled = false; send(); });
     });
     return f;
   }
@@ -221,20 +373,29 @@
     composer.appendChild(editorForm({ label: "Add a comment", submit: "Post comment",
       send: function (body) { return api("POST", "/stories/" + story.id + "/comments", { body: body }); },
       done: posted }));
+    composer.appendChild(noteHost("composer"));
+  }
+  function outcome(data) {
+    var c = data.comment;
+    if (c.status === "pending") return [heldText(data.reasons), "warn"];
+    if (c.status === "rejected") return [rejectedText(c), "error"];
+    return [data.message || "Published.", "ok"];
   }
   function posted(data) {
-    var c = data.comment; c.replies = c.replies || [];
+    var c = data.comment; c.replies = c.replies || []; c.mine = true;
     if (c.status !== "deleted") insert(c, true);
-    say(data.message + (data.reasons && data.reasons.length && c.status !== "approved" ? " " + data.reasons.join(" ") : ""));
+    var o = outcome(data);
+    toast(o[0], o[1], byId[c.id] ? c.id : "composer");
   }
 
   /* ---- thread ---- */
   var byId = {};
   var roots = [];
+  function isMine(c) { return !!(state.user && (c.mine || (c.author && c.author.id === state.user.id))); }
   function index(c) { byId[c.id] = c; state.seen[c.id] = true; (c.replies || []).forEach(index); }
   function insert(c, mine) {
     if (byId[c.id]) { Object.assign(byId[c.id], c); render(); return; }
-    c.replies = c.replies || []; c.mine = mine || (state.user && c.author && c.author.id === state.user.id);
+    c.replies = c.replies || []; c.mine = mine || isMine(c);
     index(c);
     if (c.parent_id && byId[c.parent_id]) byId[c.parent_id].replies.push(c);
     else if (!c.parent_id) { if (state.sort === "oldest") roots.push(c); else roots.unshift(c); }
@@ -242,114 +403,155 @@
     if (c.status === "approved") state.total += 1;
     render();
   }
-  function load(append) {
+  function fetchPage(append) {
     var off = append ? state.nextOffset : 0;
-    return api("GET", "/stories/" + story.id + "/comments?sort=" + state.sort + "&offset=" + off + "&limit=50").then(function (data) {
-      if (!append) { roots = []; byId = {}; }
-      data.comments.forEach(function (c) { if (!byId[c.id]) { index(c); roots.push(c); } });
-      state.nextOffset = data.next_offset; state.total = data.total;
-      if (data.story.closed !== story.closed) { story.closed = data.story.closed; renderComposer(); }
+    return api("GET", "/stories/" + story.id + "/comments?sort=" + state.sort + "&offset=" + off + "&limit=50");
+  }
+  function usePage(data, append) {
+    if (!append) { roots = []; byId = {}; }
+    data.comments.forEach(function (c) { if (!byId[c.id]) { index(c); roots.push(c); } });
+    state.nextOffset = data.next_offset; state.total = data.total;
+    if (data.story.closed !== story.closed) { story.closed = data.story.closed; renderComposer(); }
+  }
+  function load(append, page) {
+    return (page || fetchPage(append)).then(function (data) {
+      usePage(data, append);
       return loadMine();
-    }).then(render, function (x) { say("Could not load comments: " + x.message); });
+    }).then(render, function (x) { toast("Could not load comments: " + x.message, "error"); });
   }
   function loadMine() {
     if (!state.token) return Promise.resolve();
     return api("GET", "/stories/" + story.id + "/me").then(function (data) {
       state.reacted = {}; data.reacted.forEach(function (id) { state.reacted[id] = true; });
-      data.pending.concat(data.rejected || []).forEach(function (c) { if (!byId[c.id]) { c.replies = []; insert(c, true); } });
+      data.pending.concat(data.rejected || []).forEach(function (c) {
+        if (byId[c.id]) Object.assign(byId[c.id], c); else { c.replies = []; insert(c, true); }
+      });
     }, function () { /* an expired token just means signed out */ });
   }
-  function timeText(iso) {
-    var d = new Date(iso);
-    return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  function loadFeatured() {
+    return api("GET", "/stories/" + story.id + "/featured").then(function (d) {
+      var before = state.featured.map(function (c) { return c.id; }).join();
+      state.featured = d.comments; if (!state.featured.length && state.tab === "featured") state.tab = "all";
+      if (before !== state.featured.map(function (c) { return c.id; }).join() || state.tab === "featured") render();
+    }, function () { /* the tab just stays hidden */ });
   }
   function withinWindow(c) { return Date.now() - new Date(c.created_at).getTime() < cfg.editWindowSeconds * 1000; }
 
-  function commentNode(c, depth) {
-    var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : ""), id: "c" + c.id, "data-id": c.id });
-    var art = el("article", { "aria-labelledby": "a" + c.id });
+  function commentNode(c, depth, flat) {
+    var mine = isMine(c);
+    var collapsed = !!state.collapsed[c.id] && !flat;
+    var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : "") + (state.target === c.id ? " civ-target" : "") +
+      (collapsed ? " civ-collapsed" : ""), id: "comment-" + c.id, "data-id": c.id, tabindex: state.target === c.id ? "-1" : null });
+    var art = el("article", { "aria-label": c.status === "deleted" || !c.author ? "Deleted comment" : "Comment by " + c.author.name });
     li.appendChild(art);
-    if (c.status === "deleted" || (c.status === "rejected" && !c.mine)) {
+    var reps = flat ? [] : (c.replies || []);
+    if (c.status === "deleted" || (c.status === "rejected" && !mine)) {
       art.appendChild(el("p", { "class": "civ-deleted", id: "a" + c.id,
         text: c.status === "deleted" ? "This comment was deleted." : "This comment was removed by a moderator." }));
     } else {
-      var name = el("span", { "class": "civ-author", text: c.author ? c.author.name : "" });
-      var head = el("header", { id: "a" + c.id }, [name]);
+      var who = c.author ? c.author.name : "";
+      var head = el("header", { id: "a" + c.id });
+      if (reps.length || c.more_replies) {
+        head.appendChild(el("button", { type: "button", "class": "civ-toggle", "aria-expanded": collapsed ? "false" : "true",
+          "aria-label": (collapsed ? "Expand" : "Collapse") + " the thread of " + who + "\u2019s comment",
+          text: collapsed ? "+" : "\u2212", on: { click: function () { toggleCollapse(c); } } }));
+      }
+      head.appendChild(avatar(c.author));
+      head.appendChild(c.author ? el("button", { type: "button", "class": "civ-author", "aria-expanded": "false",
+        title: "Comments by " + who, text: who, on: { click: function (e) { toggleProfile(c.author.id, slot(li, true), e.currentTarget); } } }) : null);
       (c.author && c.author.badges || []).forEach(function (b) { head.appendChild(el("span", { "class": "civ-badge", text: String(b) })); });
-      head.appendChild(el("time", { datetime: c.created_at, text: timeText(c.created_at) }));
+      head.appendChild(el("a", { "class": "civ-permalink", href: permalink(c.id), target: "_top",
+        on: { click: function (e) { e.preventDefault(); goTo(c.id, true); parent.postMessage({ civility: "permalink", id: c.id }, "*"); } } },
+        [timeNode(c.created_at)]));
       if (c.edited) head.appendChild(el("span", { "class": "civ-edited", text: "(edited)" }));
       if (c.featured) head.appendChild(el("span", { "class": "civ-badge civ-featured", text: "Featured" }));
       if (c.status === "pending") head.appendChild(el("span", { "class": "civ-pending-label", text: "Awaiting moderation" }));
-      // Only the author sees their rejected comment, with the reason the moderator gave.
-      if (c.status === "rejected") head.appendChild(el("span", { "class": "civ-pending-label civ-rejected-label",
-        text: "Rejected" + (c.rejection_reason ? ": " + c.rejection_reason : "") }));
+      // Only the author sees their rejected comment, with the reason in plain words.
+      if (c.status === "rejected") head.appendChild(el("span", { "class": "civ-pending-label civ-rejected-label", text: rejectedText(c) }));
       art.appendChild(head);
+      if (collapsed) {
+        art.appendChild(el("p", { "class": "civ-hint civ-collapsed-note", text: plural(countAll(c) || c.more_replies || 0, "reply", "replies") + " hidden" }));
+        li.appendChild(noteHost(c.id));
+        return li;
+      }
+      if (c.status === "pending" && mine) art.appendChild(el("p", { "class": "civ-held-why", text: heldText(c.reasons) }));
       var body = el("div", { "class": "civ-body" });
       body.innerHTML = c.html; // sanitized by the server (nh3 allow-list); CSP forbids inline script
       art.appendChild(body);
-      if (c.status !== "rejected") art.appendChild(actionsBar(c, li));
+      if (c.status !== "rejected") art.appendChild(actionsBar(c, li, mine));
     }
-    var reps = c.replies || [];
+    li.appendChild(noteHost(c.id));
+    if (collapsed) return li;
     if (reps.length && depth >= cfg.visualDepth && state.focus !== c.id) {
-      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + countAll(c) + " more)",
+      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + plural(countAll(c), "more reply", "more replies") + ")",
         on: { click: function () { focusOn(c.id); } } }));
     } else if (reps.length) {
-      var ol = el("ol", { "class": "civ-replies", "aria-label": "Replies" });
+      var ol = el("ol", { "class": "civ-replies", "aria-label": "Replies to " + (c.author ? c.author.name : "a deleted comment") });
       reps.forEach(function (r) { ol.appendChild(commentNode(r, depth + 1)); });
       li.appendChild(ol);
-    } else if (c.more_replies) {
-      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + c.more_replies + " more)",
+    } else if (c.more_replies && !flat) {
+      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + plural(c.more_replies, "more reply", "more replies") + ")",
         on: { click: function () { focusOn(c.id); } } }));
     }
     return li;
   }
   function countAll(c) { return (c.replies || []).reduce(function (n, r) { return n + 1 + countAll(r); }, 0); }
+  function toggleCollapse(c) {
+    state.collapsed[c.id] = !state.collapsed[c.id];
+    render();
+    var b = document.querySelector("#comment-" + c.id + " > article .civ-toggle"); if (b) b.focus();
+    say(state.collapsed[c.id] ? "Thread collapsed." : "Thread expanded.");
+  }
 
-  function actionsBar(c, li) {
+  function actionsBar(c, li, mine) {
     var bar = el("div", { "class": "civ-actions" });
-    if (c.status !== "approved" && !c.mine) return bar;
+    if (c.status !== "approved" && !mine) return bar;
     if (c.status === "approved") {
       var pressed = !!state.reacted[c.id];
+      // Named "Like, N": the heart is decoration, the visible count part of the name.
       bar.appendChild(el("button", { type: "button", "class": "civ-react", "aria-pressed": pressed ? "true" : "false",
-        "aria-label": "Like (" + c.reaction_count + ")", text: "\u2764 " + c.reaction_count,
-        on: { click: function () { react(c); } } }));
+        on: { click: function () { react(c); } } }, [el("span", { "class": "civ-sr", text: "Like, " }),
+        el("span", { "aria-hidden": "true", text: "\u2764 " }), String(c.reaction_count)]));
       if (state.user && !story.closed) bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Reply",
         on: { click: function () { openReply(c, li); } } }));
     }
-    if (state.user && c.mine && withinWindow(c)) {
+    if (state.user && mine && withinWindow(c)) {
       bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Edit", on: { click: function () { openEdit(c, li); } } }));
       bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Delete", on: { click: function () {
         if (!confirm("Delete your comment?")) return;
-        api("DELETE", "/comments/" + c.id).then(function () { c.status = "deleted"; render(); say("Comment deleted."); },
-                                                  function (x) { say(x.message); });
+        api("DELETE", "/comments/" + c.id).then(function () { c.status = "deleted"; render(); toast("Comment deleted.", "ok", c.id); },
+                                                  function (x) { toast(x.message, "error", c.id); });
       } } }));
     }
-    if (state.user && !c.mine && c.status === "approved") {
+    if (state.user && !mine && c.status === "approved") {
       bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Report", on: { click: function () { openReport(c, li); } } }));
     }
     return bar;
   }
-  function slot(li) {
+  function slot(li, keep) {
     var s = li.querySelector(":scope > .civ-slot");
     if (!s) { s = el("div", { "class": "civ-slot" }); li.insertBefore(s, li.children[1] || null); }
-    s.textContent = ""; return s;
+    if (!keep) s.textContent = "";
+    return s;
   }
   function openReply(c, li) {
     var s = slot(li);
-    if (!state.user) { say("Sign in to reply."); return; }
-    var f = editorForm({ key: "r" + c.id, label: "Reply to " + (c.author ? c.author.name : "comment"), submit: "Post reply",
-      cancel: function () { s.textContent = ""; },
+    var f = editorForm({ key: "r" + c.id, label: "Reply to " + (c.author ? c.author.name : "comment"), submit: "Post reply", parentId: c.id,
+      cancel: function () { s.textContent = ""; postHeight(); },
       send: function (body) { return api("POST", "/stories/" + story.id + "/comments", { body: body, parent_id: c.id }); },
       done: function (data) { s.textContent = ""; posted(data); } });
-    s.appendChild(f); f.querySelector("textarea").focus();
+    s.appendChild(f); f.querySelector("textarea").focus(); postHeight();
   }
   function openEdit(c, li) {
     var s = slot(li);
-    var f = editorForm({ key: "e" + c.id, label: "Edit your comment", submit: "Save", value: c.body || htmlToText(c.html),
-      cancel: function () { s.textContent = ""; },
+    var f = editorForm({ key: "e" + c.id, label: "Edit your comment", submit: "Save", value: c.body || htmlToText(c.html), parentId: c.parent_id,
+      cancel: function () { s.textContent = ""; postHeight(); },
       send: function (body) { return api("PATCH", "/comments/" + c.id, { body: body }); },
-      done: function (data) { Object.assign(c, data.comment, { replies: c.replies, mine: true }); render(); say(data.message); } });
-    s.appendChild(f); f.querySelector("textarea").focus();
+      done: function (data) {
+        s.textContent = ""; Object.assign(c, data.comment, { replies: c.replies, mine: true }); render();
+        var o = outcome(data); toast(o[1] === "ok" ? "Your comment is saved." : o[0], o[1], c.id);
+      } });
+    s.appendChild(f); f.querySelector("textarea").focus(); postHeight();
   }
   function htmlToText(h) { var d = document.createElement("div"); d.innerHTML = h.replace(/<\/p>/g, "\n\n"); return d.textContent.trim(); }
   function openReport(c, li) {
@@ -362,31 +564,126 @@
       el("label", { "for": sel.id, text: "Why are you reporting this comment?" }), sel,
       el("label", { "for": note.id, text: "Anything else (optional)" }), note,
       el("div", { "class": "civ-actions" }, [el("button", { type: "submit", text: "Send report" }),
-        el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: function () { s.textContent = ""; } } })]), err]);
+        el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: function () { s.textContent = ""; postHeight(); } } })]), err]);
     f.addEventListener("submit", function (e) {
       e.preventDefault();
       api("POST", "/comments/" + c.id + "/reports", { reason: sel.value, message: note.value })
-        .then(function (d) { s.textContent = ""; say(d.message); }, function (x) { err.textContent = x.message; });
+        .then(function (d) { s.textContent = ""; toast("Report sent. " + d.message, "ok", c.id); }, function (x) { err.textContent = x.message; });
     });
-    s.appendChild(f); sel.focus();
+    s.appendChild(f); sel.focus(); postHeight();
   }
   function react(c) {
-    if (!state.user) { say("Sign in to like comments."); return; }
+    if (!state.user) { toast("Sign in to like comments.", "info", c.id); return; }
     api("POST", "/comments/" + c.id + "/reactions", { kind: "like" }).then(function (d) {
       c.reaction_count = d.reaction_count; state.reacted[c.id] = d.reacted; render();
-      var b = document.querySelector("#c" + c.id + " .civ-react"); if (b) b.focus();
-    }, function (x) { say(x.message); });
+      var b = document.querySelector("#comment-" + c.id + " .civ-react"); if (b) b.focus();
+      say(d.reacted ? "Liked." : "Like removed.");
+    }, function (x) { toast(x.message, "error", c.id); });
   }
-  function focusOn(id) {
-    api("GET", "/comments/" + id + "/thread").then(function (d) {
-      state.focus = id; state.focusNode = d.comment; index(d.comment); render();
-      var first = list.querySelector(".civ-comment"); if (first) first.setAttribute("tabindex", "-1"), first.focus();
-    }, function (x) { say(x.message); });
+  function focusOn(id, target) {
+    return api("GET", "/comments/" + id + "/thread").then(function (d) {
+      state.focus = id; state.focusNode = d.comment; state.tab = "all"; index(d.comment); render();
+      var first = list.querySelector(".civ-comment"); if (first) { first.setAttribute("tabindex", "-1"); first.focus({ preventScroll: !!target }); }
+    }, function (x) { toast(x.message, "error"); });
+  }
+
+  /* ---- reader profiles and "My comments" ---- */
+  function toggleProfile(userId, host, btn) {
+    if (btn.getAttribute("aria-expanded") === "true") { host.textContent = ""; btn.setAttribute("aria-expanded", "false"); postHeight(); return; }
+    api("GET", "/stories/" + story.id + "/readers/" + userId).then(function (p) {
+      host.textContent = "";
+      var headId = "civ-profile-" + userId + "-" + (++noteSeq);
+      var box = el("section", { "class": "civ-profile", "aria-labelledby": headId });
+      box.appendChild(el("div", { "class": "civ-profile-head" }, [avatar(p.user), el("div", {}, [
+        el("h3", { id: headId, tabindex: "-1", text: p.own ? "My comments" : p.user.name }),
+        el("p", { "class": "civ-hint", text: plural(p.count, "published comment", "published comments") + " \u00b7 joined " +
+          new Date(p.joined).toLocaleDateString(LANG, { year: "numeric", month: "long" }) })
+      ])]));
+      var ul = el("ul", { "class": "civ-profile-list" });
+      p.comments.forEach(function (c) {
+        var status = c.status === "pending" ? heldText(c.reasons) : c.status === "rejected" ? rejectedText(c) : "";
+        ul.appendChild(el("li", {}, [
+          el("a", { href: (c.story.url || "").split("#")[0] + "#comment-" + c.id, target: "_top", text: excerpt(c.html, 140) || "(empty)" }),
+          el("span", { "class": "civ-hint" }, [" \u00b7 ", c.story.title || "this story", " \u00b7 ", timeNode(c.created_at)]),
+          status ? el("span", { "class": "civ-pending-label", text: status }) : null
+        ]));
+      });
+      if (!p.comments.length) ul.appendChild(el("li", { "class": "civ-empty", text: "No comments yet." }));
+      box.appendChild(ul);
+      box.appendChild(el("button", { type: "button", "class": "civ-link", text: "Close", on: { click: function () {
+        host.textContent = ""; btn.setAttribute("aria-expanded", "false"); btn.focus(); postHeight();
+      } } }));
+      host.appendChild(box);
+      btn.setAttribute("aria-expanded", "true");
+      box.querySelector("h3").focus({ preventScroll: true });
+      postHeight();
+    }, function (x) { toast(x.message, "error"); });
+  }
+
+  /* ---- permalinks: #comment-ID on the publisher's page ---- */
+  function goTo(id, quiet) {
+    id = +id;
+    var c = byId[id];
+    var shown = c && (function () { var n = c; while (n && n.parent_id) n = byId[n.parent_id]; return n && roots.indexOf(n) >= 0; })();
+    var after = Promise.resolve();
+    if (shown) {
+      state.focus = null; state.tab = "all";
+      for (var n = byId[c.parent_id]; n; n = byId[n.parent_id]) delete state.collapsed[n.id];
+    } else {
+      after = focusOn(id, true);
+    }
+    return after.then(function () {
+      // The whole page of comments is built before looking for the one asked for.
+      state.target = id; formatters(); state.painted = true; render();
+      var node = document.getElementById("comment-" + id);
+      if (!node) { if (!quiet) toast("That comment is not available.", "info"); return; }
+      node.setAttribute("tabindex", "-1"); node.focus({ preventScroll: true });
+      scrollParentTo(node);
+    });
+  }
+
+  /* ---- tabs: all comments and featured ---- */
+  function renderTabs() {
+    tabs.textContent = "";
+    var n = state.featured.length;
+    tabs.hidden = !n;
+    if (!n) { panel.removeAttribute("role"); panel.removeAttribute("aria-labelledby"); return; }
+    [["all", "All comments"], ["featured", "Featured (" + n + ")"]].forEach(function (t) {
+      var on = state.tab === t[0];
+      tabs.appendChild(el("button", { type: "button", role: "tab", id: "civ-tab-" + t[0], "aria-selected": on ? "true" : "false",
+        "aria-controls": "civ-panel", tabindex: on ? "0" : "-1", text: t[1], "class": "civ-tab",
+        on: { click: function () { selectTab(t[0]); }, keydown: function (e) {
+          if (e.key === "ArrowRight" || e.key === "ArrowLeft") { e.preventDefault(); selectTab(state.tab === "all" ? "featured" : "all"); }
+        } } }));
+    });
+    panel.setAttribute("role", "tabpanel"); panel.setAttribute("aria-labelledby", "civ-tab-" + state.tab);
+  }
+  var FIRST_PAINT = 12;
+  function paintRest() {
+    if (state.restPending) return;
+    state.restPending = true;
+    requestAnimationFrame(function () { setTimeout(function () {
+      formatters(); state.painted = true; state.restPending = false; render();
+    }, 0); });
+  }
+  function selectTab(tab) {
+    state.tab = tab; state.focus = null; render();
+    var b = document.getElementById("civ-tab-" + tab); if (b) b.focus();
   }
   function render() {
-    countEl.textContent = state.total === 1 ? "1 comment" : state.total + " comments";
+    countEl.textContent = plural(state.total, "comment", "comments");
+    renderTabs();
+    sortLabel.hidden = state.tab === "featured";
+    // Open forms (a reply being written, a report, a profile) survive a re-render, focus too.
+    var open = {}, active = document.activeElement;
+    Array.prototype.forEach.call(list.querySelectorAll(".civ-comment > .civ-slot"), function (s) {
+      if (s.childNodes.length) open[s.parentNode.getAttribute("data-id")] = s;
+    });
     list.textContent = "";
-    if (state.focus) {
+    if (state.tab === "featured") {
+      focusBar.hidden = true; more.hidden = true;
+      state.featured.forEach(function (c) { list.appendChild(commentNode(byId[c.id] || c, 0, true)); });
+    } else if (state.focus) {
       focusBar.hidden = false; focusBar.textContent = "";
       focusBar.appendChild(el("button", { type: "button", "class": "civ-link", text: "\u2190 Back to all comments",
         on: { click: function () { state.focus = null; render(); } } }));
@@ -394,10 +691,18 @@
       more.hidden = true;
     } else {
       focusBar.hidden = true;
-      roots.forEach(function (c) { list.appendChild(commentNode(c, 0)); });
+      // The first paint builds only the top of the thread; the rest follows right after it.
+      var upto = state.painted ? roots.length : Math.min(roots.length, FIRST_PAINT);
+      roots.slice(0, upto).forEach(function (c) { list.appendChild(commentNode(c, 0)); });
       if (!roots.length) list.appendChild(el("li", { "class": "civ-empty", text: "No comments yet." }));
       more.hidden = state.nextOffset === null || state.nextOffset === undefined;
     }
+    Object.keys(open).forEach(function (id) {
+      var li = document.getElementById("comment-" + id);
+      if (li) li.insertBefore(open[id], li.children[1] || null);
+    });
+    if (active && active !== document.body && document.contains(active) && document.activeElement !== active) active.focus({ preventScroll: true });
+    if (!state.painted) paintRest();
     postHeight();
   }
 
@@ -418,6 +723,8 @@
       es.addEventListener(kind, function (e) {
         var c = JSON.parse(e.data).comment;
         if (byId[c.id]) { Object.assign(byId[c.id], c); render(); } else if (c.status === "approved") insert(c, false);
+        if (kind === "comment.approved" && isMine(byId[c.id] || c)) toast("Your comment is published.", "ok", c.id);
+        if (kind === "comment.featured" || kind === "comment.unfeatured") loadFeatured();
       });
     });
     es.addEventListener("comment.deleted", function (e) {
@@ -449,25 +756,36 @@
     if (e.source !== parent || !e.data) return;
     if (e.data.civility === "sso" && e.data.token) ssoLogin(e.data.token);
     if (e.data.civility === "logout") signOut();
+    if (e.data.civility === "goto" && e.data.id) goTo(e.data.id);
   });
   function ssoLogin(jwt) {
     return api("POST", "/auth/sso", { site: cfg.site, token: jwt }).then(setSession, function (x) {
       // A token signs in once: the same page again (a reload) keeps the session it gave.
       if (x.code === "sso_replayed" && state.token) {
         return api("GET", "/auth/me").then(function (d) { state.user = d.user; }, function () {
-          signOut(); say("Sign-in failed: " + x.message);
+          signOut(); toast("Sign-in failed: " + x.message, "error");
         });
       }
       // The publisher vouches for nobody valid: drop any older session rather than keep it.
-      signOut(); say("Sign-in failed: " + x.message);
+      signOut(); toast("Sign-in failed: " + x.message, "error");
     });
   }
   var hash = new URLSearchParams(location.hash.slice(1));
+  var wanted = hash.get("comment");
   try { state.token = localStorage.getItem(TOKEN_KEY); } catch (e) { state.token = null; }
+  // The first page is asked for at once, alongside the session: the thread paints after one
+  // round trip, and a signed-in reader's own things are filled in when both are back.
+  var page = cfg.firstPage ? Promise.resolve(cfg.firstPage) : fetchPage(false);
+  delete cfg.firstPage;
   var start = Promise.resolve();
-  if (hash.get("sso")) { start = ssoLogin(hash.get("sso")); history.replaceState(null, "", location.pathname + location.search); }
-  else if (state.token) {
-    start = api("GET", "/auth/me").then(function (d) { state.user = d.user; }, function () { state.token = null; });
-  }
-  start.then(function () { renderAuth(); renderComposer(); return load(); }).then(connect);
+  if (hash.get("sso")) start = ssoLogin(hash.get("sso"));
+  else if (state.token) start = api("GET", "/auth/me").then(function (d) { state.user = d.user; }, function () { state.token = null; });
+  if (hash.get("sso") || wanted) history.replaceState(null, "", location.pathname + location.search);
+  page.then(function (data) {
+    usePage(data, false); render();
+    if (window.performance && performance.mark) performance.mark("civility:thread-rendered");
+  }, function () { /* load() below reports it */ });
+  start.then(function () { renderAuth(); renderComposer(); return load(false, page); })
+    .then(function () { if (wanted) return goTo(wanted); })
+    .then(function () { connect(); loadFeatured(); });
 })();
