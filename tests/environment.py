@@ -21,6 +21,10 @@ if "CIVILITY_DATA_DIR" not in os.environ:
     os.environ["CIVILITY_DATA_DIR"] = _data_dir
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 os.environ.setdefault("CIVILITY_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Tests score with the real model on machines that may be busy (CI, parallel workers): a post
+# waits for its score rather than being held "waiting for the model's score" when a run is slow.
+# Tests of the time budget set SCORING_TIMEOUT themselves.
+os.environ.setdefault("CIVILITY_SCORING_TIMEOUT", "30")
 # Names this run's PostgreSQL test databases (tests/conftest.py), so that two runs against one
 # server do not drop each other's.
 os.environ.setdefault("CIVILITY_TEST_RUN", secrets.token_hex(4))
