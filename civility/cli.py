@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": (
         "civility.imports.cli",
         "import_main",
-        "import Disqus, WordPress or Civility (`civility export`) comments",
+        "import Disqus, WordPress, Isso, Coral or Civility (`civility export`) comments",
     ),
     "export": ("civility.exports", "export_main", "export a site's comments: JSON Lines or Disqus"),
     "backup": ("civility.backup", "backup_main", "back up the database (safe while serving)"),

@@ -135,12 +135,14 @@ def store_comment(
     audit_action: str | None = "comment.created",
     audit_data: dict[str, Any] | None = None,
     announce: bool = True,
+    source_key: str | None = None,
 ) -> Comment:
     """The one place a comment row is created (posts, the demo seed, imports): write, audit and
     tell live readers on commit. Callers have validated and decided; call inside atomic().
 
     Bulk imports pass ``audit_action=None`` and ``announce=False``: the import is audited once
-    as a whole, and live readers are not sent years-old comments."""
+    as a whole, and live readers are not sent years-old comments; ``source_key`` is the
+    comment's id on the platform it came from (see Comment.source_key)."""
     reasons = reasons or []
     comment = Comment.objects.create(
         story=story,
@@ -154,6 +156,7 @@ def store_comment(
         moderation_reasons=reasons,
         scores=scores or {},
         depth=(parent.depth + 1) if parent else 0,
+        source_key=source_key,
     )
     if created_at is not None:  # created_at is auto_now_add: imports keep the original date
         Comment.objects.filter(pk=comment.pk).update(created_at=created_at)

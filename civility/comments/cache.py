@@ -65,6 +65,8 @@ def bump(story_id: int) -> None:
     raw_key = cache.make_and_validate_key(key)
     if not (_cache_is_events_redis() and after_commit_redis(lambda pipe: pipe.set(raw_key, value))):
         cache.set(key, value, timeout=None)
+    if len(_memo) > 10_000:  # bounded, as in version(): a long import bumps many stories
+        _memo.clear()
     _memo[story_id] = (value, time.monotonic() + VERSION_MEMO_SECONDS)
 
 

@@ -94,6 +94,10 @@ class Comment(models.Model):
     reaction_count = models.PositiveIntegerField(default=0)
     report_count = models.PositiveIntegerField(default=0)
     depth = models.PositiveSmallIntegerField(default=0)
+    # Imported comments only: "<site id>:<source>:<the source's own id>" (e.g. "3:disqus:4127"),
+    # so a re-run of an import finds what an earlier one wrote (civility.imports). Unique, so
+    # one comment of the source is one row per site; NULL for comments written here.
+    source_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
 
     class Meta:
         indexes = [

@@ -1,6 +1,7 @@
 """Comment formatting: a small Markdown-like subset rendered once, at write time.
 
-Readers get paragraphs, **bold**, *italic*, "> " quotes and links. Everything they type is escaped
+Readers get paragraphs, **bold**, *italic*, "> " quotes, links, `code` and code blocks between
+lines of three backticks (kept verbatim, indentation included). Everything they type is escaped
 first, so HTML in a comment shows as text; the few tags we generate then pass through nh3 (an
 allow-list sanitizer) as a second line of defence.
 """
@@ -12,7 +13,7 @@ import re
 
 import nh3
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "blockquote", "a"}
+ALLOWED_TAGS = {"p", "br", "strong", "em", "blockquote", "a", "code", "pre"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 LINK_REL = "nofollow ugc noopener"
 
@@ -24,6 +25,10 @@ _BARE_URL = re.compile(r"(?<![\"'=>])\bhttps?://" + _URL_CHAR + r"{1,1000}")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _ITALIC_US = re.compile(r"(?<![_\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![_\w])")
+_CODE = re.compile(r"`([^`\n]+)`")
+# A code block opens with a line of three or more backticks (a language name may follow) and
+# closes with a line of at least as many; an unclosed one runs to the end of the comment.
+_FENCE = re.compile(r"^ {0,3}(`{3,})[\w+.#-]*\s*$")
 
 
 def _link(url: str, text: str) -> str:
@@ -41,6 +46,9 @@ def _inline(escaped: str) -> str:
     def md_link(m: re.Match[str]) -> str:
         return keep(_link(m.group(2), m.group(1)))
 
+    def code(m: re.Match[str]) -> str:
+        return keep(f"<code>{m.group(1)}</code>")
+
     def bare(m: re.Match[str]) -> str:
         url = m.group(0)
         trail = ""
@@ -50,7 +58,8 @@ def _inline(escaped: str) -> str:
             url = url[:-1]
         return keep(_link(url, url)) + trail
 
-    text = _MD_LINK.sub(md_link, escaped)
+    text = _CODE.sub(code, escaped)
+    text = _MD_LINK.sub(md_link, text)
     text = _BARE_URL.sub(bare, text)
     text = _BOLD.sub(r"<strong>\1</strong>", text)
     text = _ITALIC.sub(r"<em>\1</em>", text)
@@ -76,7 +85,26 @@ def render(body: str) -> str:
     blocks: list[str] = []
     normal: list[str] = []
     quote: list[str] = []
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    fence: str | None = None  # inside a code block: its fence
+    code: list[str] = []
+    for line in lines:
+        if fence is not None:
+            if line.strip().startswith(fence) and set(line.strip()) == {"`"}:
+                blocks.append("<pre><code>" + html.escape("\n".join(code)) + "</code></pre>")
+                fence, code = None, []
+            else:
+                code.append(line.rstrip())
+            continue
+        opening = _FENCE.match(line)
+        if opening:
+            if quote:
+                blocks.append("<blockquote>" + "".join(_paragraphs(quote)) + "</blockquote>")
+                quote = []
+            blocks += _paragraphs(normal)
+            normal = []
+            fence = opening.group(1)
+            continue
         stripped = line.lstrip()
         if stripped.startswith(">"):
             if normal:
@@ -88,6 +116,8 @@ def render(body: str) -> str:
                 blocks.append("<blockquote>" + "".join(_paragraphs(quote)) + "</blockquote>")
                 quote = []
             normal.append(line)
+    if fence is not None:
+        blocks.append("<pre><code>" + html.escape("\n".join(code)) + "</code></pre>")
     if quote:
         blocks.append("<blockquote>" + "".join(_paragraphs(quote)) + "</blockquote>")
     blocks += _paragraphs(normal)

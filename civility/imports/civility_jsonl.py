@@ -1,43 +1,37 @@
-"""Parser for Civility's own export (`civility export SITE`, JSON Lines; see civility.exports).
+"""Civility's own export (`civility export SITE`, JSON Lines; see civility.exports), read back.
 
 It yields the importers' neutral records (civility.imports.parsers), so the one importer
-(civility.imports.actions) writes them: stories by URL, one account per exported author id,
-comments with their parents, statuses and dates. What the neutral record has no field for
+(civility.imports.actions) writes them: stories by URL, one account per exported author id
+(with its name, profile link and badges), comments with their parents, statuses and dates, under
+their exported id (so a re-run finds them again). What the neutral record has no field for
 (edited, featured, updated_at, reaction and report counts, the model's scores and the moderation
-reasons) travels in ``ImportedComment.extra`` and is written as exported."""
+reasons) travels in ``ImportedComment.extra`` and is written as exported.
+
+Our own format is read strictly: the scan checks every line, the header, that each comment's
+author came before it, and the end record's counts; anything off refuses the whole file."""
 
 from __future__ import annotations
 
-import gzip
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from civility.imports.parsers import (
     ImportData,
     ImportedComment,
     ImportedThread,
+    ImportedUser,
     ImportFormatError,
+    Record,
+    Source,
+    open_export,
 )
 
 FORMAT = "civility-site-export"
 SUPPORTED_VERSIONS = {1}
 STATUSES = {"approved", "pending", "rejected", "deleted"}
-
-
-def _lines(source: str | Path | IO[bytes]) -> Any:
-    if isinstance(source, str | Path):
-        path = Path(source)
-        if not path.is_file():
-            raise ImportFormatError(f"{path}: no such file")
-        with path.open("rb") as fh:
-            gzipped = fh.read(2) == b"\x1f\x8b"
-        opened = gzip.open(path, "rb") if gzipped else path.open("rb")
-        with opened as stream:
-            yield from stream
-    else:
-        yield from source
 
 
 def _date(value: Any, where: str) -> datetime:
@@ -56,96 +50,125 @@ def _require(record: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
         raise ImportFormatError(f"{where}: missing {', '.join(missing)}")
 
 
-def parse_civility(source: str | Path | IO[bytes]) -> ImportData:
-    data = ImportData(source="civility")
-    users: dict[str, dict[str, Any]] = {}
-    header = False
-    end: dict[str, Any] | None = None
-    counts = {"stories": 0, "users": 0, "comments": 0}
-    for lineno, raw in enumerate(_lines(source), 1):
-        where = f"line {lineno}"
-        if not raw.strip():
-            continue
-        if end is not None:
-            raise ImportFormatError(f"{where}: records after the end record")
+class CivilitySource(Source):
+    name, label = "civility", "Civility"
+    keeps_empty_threads = True
+
+    def _lines(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        stream = open_export(self.path)
         try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ImportFormatError(f"{where}: not JSON (is this a Civility export?)") from None
-        if not isinstance(record, dict):
-            raise ImportFormatError(f"{where}: not a JSON object")
-        kind = record.get("type")
+            for lineno, raw in enumerate(iter(stream.readline, b""), 1):
+                if not raw.strip():
+                    continue
+                where = f"line {lineno}"
+                try:
+                    record = json.loads(raw)
+                except (ValueError, UnicodeDecodeError):
+                    raise ImportFormatError(
+                        f"{where}: not JSON (is this a Civility export?)"
+                    ) from None
+                if not isinstance(record, dict):
+                    raise ImportFormatError(f"{where}: not a JSON object")
+                yield where, record
+        finally:
+            stream.close()
+
+    def records(self, *, scan: bool) -> Iterator[Record]:
+        header = False
+        end: dict[str, Any] | None = None
+        counts = {"stories": 0, "users": 0, "comments": 0}
+        authors: set[str] = set()  # the scan checks each comment's author came before it
+        for where, record in self._lines():
+            if end is not None:
+                raise ImportFormatError(f"{where}: records after the end record")
+            kind = record.get("type")
+            if not header:
+                if kind != "export" or record.get("format") != FORMAT:
+                    raise ImportFormatError(
+                        "the first line is not a Civility export header (civility export SITE)"
+                    )
+                if record.get("version") not in SUPPORTED_VERSIONS:
+                    raise ImportFormatError(f"export version {record.get('version')!r} is unknown")
+                header = True
+            elif kind == "story":
+                _require(record, ("id", "url"), where)
+                counts["stories"] += 1
+                if scan:
+                    yield ImportedThread(
+                        key=str(record["id"]),
+                        url=str(record["url"]),
+                        title=str(record.get("title") or ""),
+                        closed=bool(record.get("closed")),
+                    )
+            elif kind == "user":
+                _require(record, ("id",), where)
+                counts["users"] += 1
+                if scan:
+                    authors.add(str(record["id"]))
+                    badges = record.get("badges")
+                    yield ImportedUser(
+                        key=str(record["id"]),
+                        name=str(record.get("name") or ""),
+                        url=str(record.get("profile_url") or ""),
+                        badges=[str(b) for b in badges] if isinstance(badges, list) else [],
+                    )
+            elif kind == "comment":
+                counts["comments"] += 1
+                comment = _comment(record, where)
+                if scan:
+                    if comment.author_key not in authors:
+                        raise ImportFormatError(
+                            f"{where}: author {comment.author_key!r} has no user record before it"
+                        )
+                    yield None
+                else:
+                    yield comment
+            elif kind == "end":
+                end = record
+            else:
+                raise ImportFormatError(f"{where}: unknown record type {kind!r}")
         if not header:
-            if kind != "export" or record.get("format") != FORMAT:
-                raise ImportFormatError(
-                    "the first line is not a Civility export header (civility export SITE)"
-                )
-            if record.get("version") not in SUPPORTED_VERSIONS:
-                raise ImportFormatError(f"export version {record.get('version')!r} is unknown")
-            header = True
-            continue
-        if kind == "story":
-            _require(record, ("id", "url"), where)
-            counts["stories"] += 1
-            key = str(record["id"])
-            data.threads[key] = ImportedThread(
-                key=key,
-                url=str(record["url"]),
-                title=str(record.get("title") or ""),
-                closed=bool(record.get("closed")),
+            raise ImportFormatError("the file is empty (is this a Civility export?)")
+        if end is None:
+            raise ImportFormatError("the file stops before its end record (truncated?)")
+        if end.get("counts") != counts:
+            raise ImportFormatError(
+                f"the end record counts {end.get('counts')}, the file has {counts}"
             )
-        elif kind == "user":
-            _require(record, ("id",), where)
-            counts["users"] += 1
-            users[str(record["id"])] = record
-        elif kind == "comment":
-            data.comments.append(_comment(record, users, where))
-            counts["comments"] += 1
-        elif kind == "end":
-            end = record
-        else:
-            raise ImportFormatError(f"{where}: unknown record type {kind!r}")
-    if not header:
-        raise ImportFormatError("the file is empty (is this a Civility export?)")
-    if end is None:
-        raise ImportFormatError("the file stops before its end record (truncated?)")
-    if end.get("counts") != counts:
-        raise ImportFormatError(f"the end record counts {end.get('counts')}, the file has {counts}")
-    return data
 
 
-def _comment(record: dict[str, Any], users: dict[str, dict[str, Any]], where: str) -> Any:
+def _comment(record: dict[str, Any], where: str) -> ImportedComment:
     _require(record, ("id", "story", "author", "status", "body", "created_at"), where)
     status = record["status"]
     if status not in STATUSES:
         raise ImportFormatError(f"{where}: unknown status {status!r}")
-    author_key = str(record["author"])
-    author = users.get(author_key)
-    if author is None:
-        raise ImportFormatError(f"{where}: author {author_key!r} has no user record before it")
-    extra: dict[str, Any] = {
-        "edited": bool(record.get("edited")),
-        "featured": bool(record.get("featured")),
-        "reaction_count": max(0, int(record.get("reaction_count") or 0)),
-        "report_count": max(0, int(record.get("report_count") or 0)),
-        "scores": record.get("scores") or {},
-        "moderation_reasons": record.get("reasons") or [],
-        "rejection_reason": str(record.get("rejection_reason") or "")[:500],
-    }
+    try:
+        extra: dict[str, Any] = {
+            "edited": bool(record.get("edited")),
+            "featured": bool(record.get("featured")),
+            "reaction_count": max(0, int(record.get("reaction_count") or 0)),
+            "report_count": max(0, int(record.get("report_count") or 0)),
+            "scores": record.get("scores") or {},
+            "moderation_reasons": record.get("reasons") or [],
+            "rejection_reason": str(record.get("rejection_reason") or "")[:500],
+        }
+    except (TypeError, ValueError):
+        raise ImportFormatError(f"{where}: a count is not a number") from None
     if record.get("updated_at"):
         extra["updated_at"] = _date(record["updated_at"], where)
     parent = record.get("parent")
-    url = str(author.get("profile_url") or "")
     return ImportedComment(
         key=str(record["id"]),
         thread_key=str(record["story"]),
         parent_key=str(parent) if parent is not None else None,
-        author_name=str(author.get("name") or ""),
-        author_email=str(author.get("email") or ""),
-        author_url=url,
-        author_key=author_key,
-        body=str(record["body"]),
+        author_key=str(record["author"]),
+        author_name="",  # from its user record
+        body="" if status == "deleted" else str(record["body"]),
         created_at=_date(record["created_at"], where),
         status=status,
         extra=extra,
     )
+
+
+def parse_civility(source: str | Path) -> ImportData:
+    return CivilitySource(source).load()

@@ -24,3 +24,12 @@ def test_links_get_rel_and_trailing_punctuation_stays_out():
 def test_everything_else_is_escaped_not_dropped():
     assert render("1 < 2 & <b>x</b>") == "<p>1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt;</p>"
     assert render("snake_case_name and 2*3*4") == "<p>snake_case_name and 2*3*4</p>"
+
+
+def test_code_keeps_its_indentation_and_is_escaped():
+    body = "Try:\n```python\ndef f(x):\n    return x < 2  # <b>\n```\nthen `a_b*c*` here"
+    assert render(body) == (
+        "<p>Try:</p><pre><code>def f(x):\n    return x &lt; 2  # &lt;b&gt;</code></pre>"
+        "<p>then <code>a_b*c*</code> here</p>"
+    )
+    assert render("```\n  unclosed") == "<pre><code>  unclosed</code></pre>"
