@@ -32,6 +32,7 @@ mkdir -p test-output
 PARALLEL=(-n "${CIVILITY_TEST_WORKERS:-auto}" --dist loadgroup)
 echo "== pytest on SQLite"
 .venv/bin/pytest "${PARALLEL[@]}" "$@"
+.venv/bin/python tests/contract/run_schemathesis.py  # API contract: schemathesis vs civility serve
 
 PG_URL=${CIVILITY_TEST_PG:-postgres://postgres@127.0.0.1:5432/civility}
 PG_UP=0

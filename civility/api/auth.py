@@ -28,6 +28,10 @@ def optional_user(request: HttpRequest) -> Any | None:
 
 bearer = BearerAuth()
 
+# For operations that serve anonymous readers and say more to a signed-in one (optional_user):
+# the document lists the bearer scheme as optional there.
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{"BearerAuth": []}, {}]}
+
 
 def created(body: dict[str, Any]) -> Any:
     """A 201 answer (ninja >= 1.5 wants Status; older versions take a tuple)."""

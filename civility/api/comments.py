@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from civility.api.auth import bearer, created, optional_user
+from civility.api.auth import OPTIONAL_BEARER, bearer, created, optional_user
+from civility.api.schemas import (
+    NOT_BLANK,
+    WHITESPACE,
+    CheckOut,
+    CountsOut,
+    DeletedCommentOut,
+    FeaturedOut,
+    Id,
+    MaxItems,
+    MyViewOut,
+    Number,
+    OneOf,
+    PostedOut,
+    ReactedOut,
+    ReaderProfileOut,
+    ReportedOut,
+    StoryOut,
+    SubtreeOut,
+    Text,
+    ThreadPageOut,
+    answers,
+)
 from civility.clientip import client_ip
 from civility.comments import actions, queries
-from civility.comments.models import Comment, Site, Story
+from civility.comments.models import Comment, Report, Site, Story
 from civility.comments.serialize import comment_dict
 from civility.db.lookups import fetch_one
 from civility.errors import Refused
@@ -21,41 +43,92 @@ router = Router(tags=["comments"])
 
 # Bodies beyond this are refused before any parsing work (the site limit is checked later).
 HARD_MAX_BODY = 100_000
+TOO_LONG = ("too_long", "The comment is far over the length limit.")
+BODY = Text(
+    max_length=HARD_MAX_BODY,
+    too_long=TOO_LONG,
+    pattern=NOT_BLANK,
+    mismatch=("empty", "The comment is empty."),
+    description="Plain text with light markup; not blank. At most the site's own limit (5,000"
+    f" characters unless the site sets another: 400 too_long), never over {HARD_MAX_BODY:,}.",
+)
+# The story URL: an absolute http(s) URL (what comments.actions.normalize_url accepts; its host
+# spelled in ASCII, so that no URL parser can choke on it).
+STORY_URL = (
+    r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+" + f"(?:[/?#][^{WHITESPACE}]*)?$"
+)
+MAX_URLS = 200
+URLS = MaxItems(MAX_URLS, "too_many_urls", f"Ask for at most {MAX_URLS} URLs at once.")
+PAGE = f"offset must be >= 0 and limit 1..{queries.MAX_PAGE}."
 
 
 class StoryIn(Schema):
-    site: str
-    url: str
+    site: str = Field(description="The site's slug.", examples=["news"])
+    url: Annotated[
+        str,
+        Text(
+            max_length=1000,
+            too_long=("bad_url", "The story URL must be an absolute http(s) URL."),
+            pattern=STORY_URL,
+            mismatch=("bad_url", "The story URL must be an absolute http(s) URL."),
+            description="The article's URL; its origin must be one the site allows (else 403).",
+        ),
+    ]
     title: str = ""
 
 
 class CommentIn(Schema):
-    body: str
-    parent_id: int | None = None
+    body: Annotated[str, BODY]
+    parent_id: Id | None = Field(None, description="The published comment this one replies to.")
 
 
 class EditIn(Schema):
-    body: str
+    body: Annotated[str, BODY]
 
 
 class ReactionIn(Schema):
-    kind: str = "like"
+    kind: Annotated[
+        str, OneOf(actions.REACTION_KINDS, "bad_reaction", "Unknown reaction kind.")
+    ] = "like"
 
 
 class ReportIn(Schema):
-    reason: str
-    message: str = ""
+    reason: Annotated[
+        str,
+        OneOf(
+            Report.Reason.values,
+            "bad_reason",
+            f"Unknown report reason; use one of {', '.join(Report.Reason.values)}.",
+        ),
+    ]
+    message: Annotated[
+        str,
+        Text(
+            max_length=500,
+            too_long=("too_long", "The report message is longer than 500 characters."),
+        ),
+    ] = ""
 
 
 class CountsIn(Schema):
-    site: str
-    urls: list[str]
+    site: str = Field(description="The site's slug.", examples=["news"])
+    urls: Annotated[list[str], URLS]
+
+
+class CountsQuery(Schema):
+    site: str = Field(description="The site's slug.", examples=["news"])
+    url: Annotated[list[str], URLS]
 
 
 class ThreadQuery(Schema):
-    sort: str = "newest"
-    offset: int = 0
-    limit: int = 50
+    sort: Annotated[
+        str,
+        OneOf(
+            queries.SORTS, "bad_sort", f"sort must be one of {', '.join(sorted(queries.SORTS))}."
+        ),
+    ] = "newest"
+    offset: Annotated[int, Number("bad_page", PAGE, minimum=0)] = 0
+    limit: Annotated[int, Number("bad_page", PAGE, minimum=1, maximum=queries.MAX_PAGE)] = 50
 
 
 def _story(story_id: int) -> Story:
@@ -85,24 +158,21 @@ def story_dict(story: Story) -> dict[str, Any]:
     }
 
 
-@router.post("/stories")
+@router.post("/stories", response=answers({200: StoryOut}, 400, 403, 404, 413, 503))
 def resolve_story(request: HttpRequest, payload: StoryIn) -> dict[str, Any]:
     """The story for an article URL; created on first use if the URL's origin is allowed."""
     site = actions.get_site(payload.site)
     return story_dict(actions.get_or_create_story(site, payload.url, payload.title))
 
 
-@router.get("/stories/{story_id}")
-def get_story(request: HttpRequest, story_id: int) -> dict[str, Any]:
+@router.get("/stories/{story_id}", response=answers({200: StoryOut}, 400, 404))
+def get_story(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     return story_dict(_story(story_id))
 
 
-@router.get("/stories/{story_id}/comments")
-def thread(request: HttpRequest, story_id: int, q: Query[ThreadQuery]) -> HttpResponse:
-    if q.sort not in queries.SORTS:
-        raise Refused("bad_sort", f"sort must be one of {', '.join(sorted(queries.SORTS))}.")
-    if q.offset < 0 or not 1 <= q.limit <= queries.MAX_PAGE:
-        raise Refused("bad_page", f"offset must be >= 0 and limit 1..{queries.MAX_PAGE}.")
+@router.get("/stories/{story_id}/comments", response=answers({200: ThreadPageOut}, 400, 404))
+def thread(request: HttpRequest, story_id: Id, q: Query[ThreadQuery]) -> HttpResponse:
+    """One page of the story's published thread: top-level comments with their replies."""
     story = Story.objects.filter(pk=story_id).only("id", "url", "title", "closed").first()
     if story is None:
         raise Refused("unknown_story", f"There is no story {story_id}.", 404)
@@ -110,16 +180,20 @@ def thread(request: HttpRequest, story_id: int, q: Query[ThreadQuery]) -> HttpRe
     return HttpResponse(data, content_type="application/json")
 
 
-@router.get("/comments/{comment_id}/thread")
-def continue_thread(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+@router.get("/comments/{comment_id}/thread", response=answers({200: SubtreeOut}, 400, 404))
+def continue_thread(request: HttpRequest, comment_id: Id) -> dict[str, Any]:
     node = queries.subtree(_comment(comment_id))
     if node is None:
         raise Refused("unknown_comment", f"There is no comment {comment_id}.", 404)
     return {"comment": node, "max_depth": queries.MAX_DEPTH}
 
 
-@router.get("/stories/{story_id}/me")
-def my_view(request: HttpRequest, story_id: int) -> dict[str, Any]:
+@router.get(
+    "/stories/{story_id}/me",
+    response=answers({200: MyViewOut}, 400, 404),
+    openapi_extra=OPTIONAL_BEARER,
+)
+def my_view(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     """What only this reader sees: their held and rejected comments and what they reacted to."""
     story = _story(story_id)
     user = optional_user(request)
@@ -185,31 +259,39 @@ def create_comment(
     The ninja view below calls this.
     """
     if len(body) > HARD_MAX_BODY:
-        raise Refused("too_long", "The comment is far over the length limit.")
+        raise Refused(*TOO_LONG)
     comment = actions.post_comment(
         story=_story(story_id), author=author, body=body, parent_id=parent_id, ip=ip
     )
     return _posted(comment)
 
 
-@router.post("/stories/{story_id}/comments", auth=bearer, response={201: dict})
-def post_comment(request: HttpRequest, story_id: int, payload: CommentIn) -> Any:
+@router.post(
+    "/stories/{story_id}/comments",
+    auth=bearer,
+    response=answers({201: PostedOut}, 400, 401, 403, 404, 409, 413, 429, 503),
+)
+def post_comment(request: HttpRequest, story_id: Id, payload: CommentIn) -> Any:
     author = request.auth  # type: ignore[attr-defined]
     ip = client_ip(request.META)
     return created(create_comment(story_id, author, payload.body, payload.parent_id, ip))
 
 
 class CheckIn(Schema):
-    body: str
-    parent_id: int | None = None
+    body: Annotated[str, Text(max_length=HARD_MAX_BODY, too_long=TOO_LONG)]
+    parent_id: Id | None = None
 
 
 # Dry runs score the text: a reader may ask this often, but not without bound.
 CHECKS_PER_MINUTE = 30
 
 
-@router.post("/stories/{story_id}/comments/check", auth=bearer)
-def check_comment(request: HttpRequest, story_id: int, payload: CheckIn) -> dict[str, Any]:
+@router.post(
+    "/stories/{story_id}/comments/check",
+    auth=bearer,
+    response=answers({200: CheckOut}, 400, 401, 404, 413, 429),
+)
+def check_comment(request: HttpRequest, story_id: Id, payload: CheckIn) -> dict[str, Any]:
     """The "are you sure?" nudge and the preview: what the content checks would say about this
     text (`decide(..., dry_run=True)`: nothing stored, no rate-limit hit), in plain words, and
     the comment as it would render. Never scores or thresholds."""
@@ -218,8 +300,6 @@ def check_comment(request: HttpRequest, story_id: int, payload: CheckIn) -> dict
     from civility.ratelimit import count_hits, seconds_left
 
     user = request.auth  # type: ignore[attr-defined]
-    if len(payload.body) > HARD_MAX_BODY:
-        raise Refused("too_long", "The comment is far over the length limit.")
     story = _story(story_id)
     if count_hits([f"rl:check:{story.site_id}:{user.pk}"], 60)[0] > CHECKS_PER_MINUTE:
         raise Refused(
@@ -251,8 +331,8 @@ def check_comment(request: HttpRequest, story_id: int, payload: CheckIn) -> dict
     }
 
 
-@router.get("/stories/{story_id}/featured")
-def featured(request: HttpRequest, story_id: int) -> dict[str, Any]:
+@router.get("/stories/{story_id}/featured", response=answers({200: FeaturedOut}, 400, 404))
+def featured(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     """The story's featured comments (the widget's Featured tab), newest first."""
     story = _story(story_id)
     rows = (
@@ -263,8 +343,12 @@ def featured(request: HttpRequest, story_id: int) -> dict[str, Any]:
     return {"comments": [comment_dict(c) for c in rows]}
 
 
-@router.get("/stories/{story_id}/readers/{user_id}")
-def reader_profile(request: HttpRequest, story_id: int, user_id: int) -> dict[str, Any]:
+@router.get(
+    "/stories/{story_id}/readers/{user_id}",
+    response=answers({200: ReaderProfileOut}, 400, 404),
+    openapi_extra=OPTIONAL_BEARER,
+)
+def reader_profile(request: HttpRequest, story_id: Id, user_id: Id) -> dict[str, Any]:
     """A reader's profile on this story's site: their published comments (newest first); the
     reader themselves also sees their held and rejected ones ("My comments")."""
     from civility.accounts.models import User
@@ -293,10 +377,13 @@ def reader_profile(request: HttpRequest, story_id: int, user_id: int) -> dict[st
     }
 
 
-@router.patch("/comments/{comment_id}", auth=bearer)
-def edit_comment(request: HttpRequest, comment_id: int, payload: EditIn) -> dict[str, Any]:
-    if len(payload.body) > HARD_MAX_BODY:
-        raise Refused("too_long", "The comment is far over the length limit.")
+@router.patch(
+    "/comments/{comment_id}",
+    auth=bearer,
+    response=answers({200: PostedOut}, 400, 401, 403, 404, 409, 413, 503),
+)
+def edit_comment(request: HttpRequest, comment_id: Id, payload: EditIn) -> dict[str, Any]:
+    """Edit one's own comment within the site's edit window; it is decided again."""
     comment = actions.edit_comment(
         comment=_comment(comment_id),
         user=request.auth,  # type: ignore[attr-defined]
@@ -305,8 +392,12 @@ def edit_comment(request: HttpRequest, comment_id: int, payload: EditIn) -> dict
     return _posted(comment)
 
 
-@router.delete("/comments/{comment_id}", auth=bearer)
-def delete_comment(request: HttpRequest, comment_id: int) -> dict[str, Any]:
+@router.delete(
+    "/comments/{comment_id}",
+    auth=bearer,
+    response=answers({200: DeletedCommentOut}, 400, 401, 403, 404, 409, 503),
+)
+def delete_comment(request: HttpRequest, comment_id: Id) -> dict[str, Any]:
     comment = actions.delete_comment(
         comment=_comment(comment_id),
         user=request.auth,  # type: ignore[attr-defined]
@@ -314,8 +405,12 @@ def delete_comment(request: HttpRequest, comment_id: int) -> dict[str, Any]:
     return {"comment": comment_dict(comment)}
 
 
-@router.post("/comments/{comment_id}/reactions", auth=bearer)
-def react(request: HttpRequest, comment_id: int, payload: ReactionIn) -> dict[str, Any]:
+@router.post(
+    "/comments/{comment_id}/reactions",
+    auth=bearer,
+    response=answers({200: ReactedOut}, 400, 401, 404, 409, 413, 429, 503),
+)
+def react(request: HttpRequest, comment_id: Id, payload: ReactionIn) -> dict[str, Any]:
     reacted, count = actions.toggle_reaction(
         comment=_comment(comment_id),
         user=request.auth,  # type: ignore[attr-defined]
@@ -324,33 +419,39 @@ def react(request: HttpRequest, comment_id: int, payload: ReactionIn) -> dict[st
     return {"comment_id": comment_id, "reacted": reacted, "reaction_count": count}
 
 
-@router.post("/comments/{comment_id}/reports", auth=bearer, response={201: dict})
-def report(request: HttpRequest, comment_id: int, payload: ReportIn) -> Any:
+@router.post(
+    "/comments/{comment_id}/reports",
+    auth=bearer,
+    response=answers({201: ReportedOut}, 400, 401, 403, 404, 409, 413, 503),
+)
+def report(request: HttpRequest, comment_id: Id, payload: ReportIn) -> Any:
+    """Report a published comment of someone else's to the site's moderators."""
+    user = request.auth  # type: ignore[attr-defined]
+    comment = _comment(comment_id)
+    if comment.author_id == user.pk:  # a well-formed request the reader may not make
+        raise Refused("own_comment", "You cannot report your own comment.", 403)
     rep = actions.report_comment(
-        comment=_comment(comment_id),
-        user=request.auth,  # type: ignore[attr-defined]
+        comment=comment,
+        user=user,
         reason=payload.reason,
         message=payload.message,
     )
     return created({"report_id": rep.pk, "message": "Thank you; a moderator will look at it."})
 
 
-@router.post("/counts")
+@router.post("/counts", response=answers({200: CountsOut}, 400, 404, 413))
 def counts(request: HttpRequest, payload: CountsIn) -> dict[str, Any]:
-    if len(payload.urls) > 200:
-        raise Refused("too_many_urls", "Ask for at most 200 URLs at once.")
+    """Published-comment counts for up to 200 article URLs of a site."""
     site = actions.get_site(payload.site)
     return {"counts": queries.counts(site.pk, payload.urls)}
 
 
-@router.get("/counts")
-def counts_get(request: HttpRequest, site: str, url: Query[list[str]]) -> HttpResponse:
+@router.get("/counts", response=answers({200: CountsOut}, 400, 404))
+def counts_get(request: HttpRequest, q: Query[CountsQuery]) -> HttpResponse:
     """Counts for count.js on the publisher's listing pages: a simple cross-origin GET (no
     preflight), answered with CORS headers for the site's allowed origins only."""
-    if len(url) > 200:
-        raise Refused("too_many_urls", "Ask for at most 200 URLs at once.")
-    the_site = actions.get_site(site)
-    data = json.dumps({"counts": queries.counts(the_site.pk, url)})
+    the_site = actions.get_site(q.site)
+    data = json.dumps({"counts": queries.counts(the_site.pk, q.url)})
     response = HttpResponse(data, content_type="application/json")
     origin = request.headers.get("Origin", "")
     if origin and actions.origin_allowed(the_site, origin):

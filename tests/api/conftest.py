@@ -12,6 +12,7 @@ import tests.comments.conftest as reader_fixtures
 _clear_cache = reader_fixtures._clear_cache
 anon = reader_fixtures.anon
 make_reader = reader_fixtures.make_reader
+other_reader = reader_fixtures.other_reader
 reader = reader_fixtures.reader
 site = reader_fixtures.site
 story = reader_fixtures.story

@@ -157,7 +157,7 @@ def test_report_with_reason(story, reader, other_reader):
     assert again.status_code == 409 and again.json_body["error"]["code"] == "already_reported"
     bad = bob.post(f"/comments/{cid}/reports", {"reason": "ugly"})
     assert bad.status_code == 400 and bad.json_body["error"]["code"] == "bad_reason"
-    assert alice.post(f"/comments/{cid}/reports", {"reason": "spam"}).status_code == 400
+    assert alice.post(f"/comments/{cid}/reports", {"reason": "spam"}).status_code == 403
 
 
 def test_counts_for_a_list_of_urls(site, story, reader, anon):
