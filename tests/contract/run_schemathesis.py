@@ -252,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rc = subprocess.run(
                 command,
-                env={**env, "CIVILITY_FUZZ_TOKEN": fixtures["token"]},
+                env={
+                    **env,
+                    "CIVILITY_FUZZ_TOKEN": fixtures["token"],
+                    # Hypothesis's caches go with the run's data, not into the checkout.
+                    "HYPOTHESIS_STORAGE_DIRECTORY": str(data_dir / "hypothesis"),
+                },
                 cwd=ROOT,
                 check=False,
                 timeout=args.timeout,
