@@ -284,3 +284,34 @@ def test_publisher_sso_token_signs_the_reader_in(browser, setup, publisher, live
     )
     expect(frame.get_by_text("Signed in as")).to_have_count(0)
     ctx.close()
+
+
+def test_count_js_splits_long_listings_into_short_requests(browser, setup, live_server, publisher):
+    """A listing with 150 long article links: every link gets its count, and no request line
+    is longer than web servers accept (gunicorn refuses lines over 4 KB with an HTML 414)."""
+    from civility.comments.models import Comment, Story
+
+    origin, root = publisher
+    site, author = setup["site"], setup["seed"].author
+    urls = [
+        f"{origin}/2026/11/30/a-rather-long-article-slug-about-bus-lanes-{i:03d}"
+        for i in range(150)
+    ]
+    story = Story.objects.create(site=site, url=urls[-1], title="Last")
+    Comment.objects.create(story=story, author=author, body="x", html="<p>x</p>", status="approved")
+    links = "".join(f'<a data-civility-count="{u}">comments</a>' for u in urls)
+    (root / "listing.html").write_text(
+        f'<!doctype html><html lang="en"><body>{links}'
+        f'<script src="{live_server.url}/count.js" data-site="news" async></script></body></html>'
+    )
+    page = browser.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/counts" in r.url else None)
+    page.goto(f"{origin}/listing.html")
+    anchors = page.locator("a[data-civility-count]")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('a')].every(a => a.textContent !== 'comments')"
+    )
+    texts = anchors.all_text_contents()
+    assert texts[-1] == "1 comment" and set(texts[:-1]) == {"0 comments"}
+    assert len(asked) > 1 and max(len(u) for u in asked) < 3500
