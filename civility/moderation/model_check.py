@@ -151,8 +151,9 @@ def check_language(sub: Any, state: dict[str, Any]) -> list[Vote]:
 
 def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     """Score within the time budget. A dry run (Coral hook, nudge) waits for the score up to
-    SCORING_TIMEOUT. A post waits too while the batcher keeps up; when more than a batch is
-    already waiting, it does not wait: the comment is stored held (SCORING_PENDING) and decided
+    SCORING_TIMEOUT. A post waits too while the batcher keeps up (`scoring.post_wait`: alone in
+    the batcher up to SCORING_TIMEOUT; in a burst at most 100 ms, and only if the texts queued
+    will be scored by then); otherwise the comment is stored held (SCORING_PENDING) and decided
     when its score arrives, so a burst of posts is not slowed to the model's pace. A comment
     `check_language` found the model cannot read is not scored."""
     if state.get("unscored_language"):
@@ -161,9 +162,8 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
         scored = scoring.score_text(sub.body)
     else:
         future = scoring.submit(sub.body)
-        busy = scoring.backlog() > int(settings.BATCH_MAX)
         try:
-            scored = future.result(0.0 if busy else float(settings.SCORING_TIMEOUT))
+            scored = future.result(scoring.post_wait())
         except FutureTimeout:
             state["pending_score"] = future
             return [Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")]

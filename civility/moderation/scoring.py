@@ -5,6 +5,15 @@ scores through `submit` / `score_text`, so concurrent requests share batches and
 in memory once per process. Configuration comes from Django settings (civility.settings):
 SCORING_ARTIFACT, SCORING_STAGE2, SCORING_ROUTE_FROM, SCORING_TIMEOUT, SCORING_LOAD_TIMEOUT,
 ENCODER_THREADS, BATCH_MAX, BATCH_WAIT_MS.
+
+Scoring yields the CPU to requests: the batcher's thread runs at nice SCORING_NICE, so under a
+burst of posts the request threads are served first and scores come when they leave CPU over. A
+new comment in a burst waits for its score only while the batcher's recent pace says it comes
+within POST_WAIT_SECONDS (`post_wait`); otherwise it is stored held and decided when the score
+arrives (civility.comments.actions.apply_late_score). Measured (bench/RESULTS-comments.md, 2
+cores): the shipped model costs more CPU per comment than the rest of a post, so under a burst
+posts that waited for their scores were answered at the model's pace (the old rule, "more than a
+batch queued", never fired: a worker's 32 threads cannot queue more than 32 texts).
 """
 
 from __future__ import annotations
@@ -23,6 +32,14 @@ from civility.scoring.batcher import MicroBatcher
 class ScoringUnavailable(RuntimeError):
     """The model could not score in time (or at all): the comment waits for a human."""
 
+
+# The scoring thread's nice value (and its encoder threads', which inherit it): request threads
+# of the same process run first. 10 gives scoring about a tenth of a core that a request thread
+# wants, and all of an otherwise idle one.
+SCORING_NICE = 10
+# The longest a new comment waits for its score while other texts are being scored (alone, it
+# waits up to SCORING_TIMEOUT).
+POST_WAIT_SECONDS = 0.1
 
 _load_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
 
@@ -125,6 +142,7 @@ def get_batcher() -> MicroBatcher:
                     max_batch=int(settings.BATCH_MAX),
                     max_wait_ms=float(settings.BATCH_WAIT_MS),
                     name="civility-scoring",
+                    nice=SCORING_NICE,
                 )
                 _batchers[key] = batcher
     return batcher
@@ -158,6 +176,21 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
     except FutureTimeout as exc:
         future.cancel()
         raise ScoringUnavailable(f"scoring took longer than {limit:g} s") from exc
+
+
+def post_wait() -> float:
+    """Seconds a new comment (its text just submitted) may wait for its score now.
+
+    Alone in the batcher: SCORING_TIMEOUT, as long as any scoring may take. With other texts
+    queued or being scored (a burst): POST_WAIT_SECONDS, if everything queued will be scored
+    within that at the batcher's recent pace, else 0: the comment is stored held and decided
+    when its score arrives, and the post is answered at once."""
+    batcher = get_batcher()
+    timeout = float(settings.SCORING_TIMEOUT)
+    if batcher.unscored <= 1:
+        return timeout
+    limit = min(POST_WAIT_SECONDS, timeout)
+    return limit if batcher.queue_wait() <= limit else 0.0
 
 
 def backlog() -> int:

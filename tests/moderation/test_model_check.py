@@ -248,3 +248,31 @@ def test_routing_point_setting(scorer, site, story, commenter, settings):
         assert any(r["code"] == "model_unavailable" for r in decision.reasons)
     settings.SCORING_ROUTE_FROM = ""
     assert scoring.get_scorer().route_from == scorer.route_from
+
+
+def test_post_waits_for_its_score_while_the_batcher_keeps_up(
+    scorer, site, story, commenter, monkeypatch, settings
+):
+    settings.SCORING_TIMEOUT = 30.0  # alone in the batcher, a post waits up to this
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == "approve", decision.reasons
+    # In a burst it waits up to POST_WAIT_SECONDS while the queue's pace says that is enough.
+    monkeypatch.setattr(scoring.MicroBatcher, "unscored", property(lambda self: 40))
+    monkeypatch.setattr(scoring, "POST_WAIT_SECONDS", 30.0)  # any machine keeps up with this
+    assert scoring.post_wait() == 30.0
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert decision.action == "approve", decision.reasons
+    assert decision.pending_score is None and decision.scores["scores"]
+
+
+def test_post_does_not_wait_when_the_queue_ahead_is_longer_than_the_wait(
+    scorer, site, story, commenter, monkeypatch
+):
+    # The batcher's recent pace says the texts queued ahead take longer than a post may wait:
+    # the comment is held pending at once (decided when its score arrives), not slowed down.
+    monkeypatch.setattr(scoring.MicroBatcher, "unscored", property(lambda self: 40))
+    monkeypatch.setattr(scoring.MicroBatcher, "queue_wait", lambda self: 60.0)
+    assert scoring.post_wait() == 0.0
+    decision = decide(sub(site, story, commenter, CLEAN))
+    assert [r["code"] for r in decision.reasons] == ["model_pending"]
+    assert decision.pending_score.result(30)["scores"]

@@ -1,0 +1,67 @@
+"""The micro-batcher yields the CPU to requests and says how long its queue will take."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from civility.scoring.batcher import MicroBatcher
+
+
+def _nice_of(native_id: int) -> int:
+    # Field 19 of /proc/PID/task/TID/stat is the nice value (after "pid (comm)").
+    stat = open(f"/proc/{os.getpid()}/task/{native_id}/stat").read()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_scoring_thread_and_the_threads_it_starts_run_niced_callers_do_not() -> None:
+    seen: dict[str, int] = {}
+
+    def score(texts: list[str]) -> list[str]:
+        seen["scorer"] = _nice_of(threading.get_native_id())
+        child = threading.Thread(
+            target=lambda: seen.update(child=_nice_of(threading.get_native_id()))
+        )
+        child.start()  # like the encoder's pool, started from the scoring thread
+        child.join()
+        return texts
+
+    caller = _nice_of(threading.get_native_id())
+    batcher = MicroBatcher(score, max_batch=4, max_wait_ms=0, nice=10)
+    assert batcher.score("x") == "x"
+    assert seen["scorer"] == min(caller + 10, 19)
+    assert seen["child"] == seen["scorer"]
+    assert _nice_of(threading.get_native_id()) == caller  # the caller's thread is untouched
+
+
+def test_queue_wait_follows_the_pace_of_recent_batches() -> None:
+    release = threading.Event()
+
+    def slow(texts: list[str]) -> list[str]:
+        if texts == ["block"]:
+            release.wait(5)
+        else:
+            time.sleep(0.02 * len(texts))
+        return texts
+
+    batcher = MicroBatcher(slow, max_batch=1, max_wait_ms=0)
+    assert batcher.queue_wait() == 0.0  # no pace yet: nothing says the caller should not wait
+    for i in range(3):
+        batcher.score(f"warm {i}")
+    pace = batcher.queue_wait()
+    assert pace == 0.0  # queue empty, nothing running
+    blocked = batcher.submit("block")  # a batch that does not finish
+    queued = [batcher.submit(f"t{i}") for i in range(5)]
+    time.sleep(0.3)
+    assert batcher.unscored == 6
+    # Five texts queued behind a batch already running longer than the recent pace: the
+    # estimate grows with both.
+    assert batcher.queue_wait() >= 5 * 0.3
+    release.set()
+    assert blocked.result(5) == "block"
+    assert [f.result(5) for f in queued] == [f"t{i}" for i in range(5)]
+    assert batcher.unscored == 0
