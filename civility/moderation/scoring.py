@@ -18,9 +18,10 @@ batch queued", never fired: a worker's 32 threads cannot queue more than 32 text
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -155,10 +156,16 @@ def submit(text: str) -> Future[dict[str, Any]]:
     outer: Future[dict[str, Any]] = Future()
 
     def done(f: Future[Any]) -> None:
+        if outer.done():  # the waiter gave up and cancelled it: nobody to tell
+            return
         try:
-            outer.set_result(as_scored(scorer, f.result()))
+            scored = as_scored(scorer, f.result())
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            outer.set_exception(exc)
+            with contextlib.suppress(InvalidStateError):
+                outer.set_exception(exc)
+        else:
+            with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+                outer.set_result(scored)
 
     inner.add_done_callback(done)
     return outer
