@@ -77,12 +77,14 @@ INSTALLED_APPS = [
     "civility.api",
     "civility.perspective",
     "civility.imports",
+    "civility.ops",  # /healthz, /readyz, /metrics, request ids (civility/ops)
     "axes",  # login lock-out (civility/accounts/lockout.py)
     "django_otp",  # second factor for staff (civility/moderation/second_factor.py)
     "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
+    "civility.ops.requests.RequestMiddleware",  # first: request id, metrics, the request's log line
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,12 +240,32 @@ SIGNUPS_PER_HOUR = _env_int("CIVILITY_SIGNUPS_PER_HOUR", 10)  # local accounts p
 GUESTS_PER_HOUR = _env_int("CIVILITY_GUESTS_PER_HOUR", 20)  # guest identities per address
 REACTIONS_PER_MINUTE = _env_int("CIVILITY_REACTIONS_PER_MINUTE", 30)  # per reader
 
+# Logs (civility/ops/logs.py): one JSON object a line with the request id ("text": readable
+# lines), and one line per request on the civility.request logger unless CIVILITY_REQUEST_LOG=0.
+LOG_FORMAT = "text" if os.environ.get("CIVILITY_LOG_FORMAT", "").strip() == "text" else "json"
+REQUEST_LOG = _env_bool("CIVILITY_REQUEST_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "civility.ops.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "civility.ops.logs.JsonFormatter"},
+        "text": {"()": "civility.ops.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CIVILITY_LOG_LEVEL", "WARNING")},
+    "loggers": {"civility.request": {"level": "INFO" if REQUEST_LOG else "WARNING"}},
 }
+# /metrics (civility/ops/views.py): client addresses or networks allowed, and a bearer token
+# that is allowed from anywhere ("" = none).
+METRICS_ALLOW = os.environ.get("CIVILITY_METRICS_ALLOW", "127.0.0.1,::1")
+METRICS_TOKEN = os.environ.get("CIVILITY_METRICS_TOKEN", "")
 
 # --- the scoring model (civility.moderation.scoring) --------------------------------------------
 # Another artifact folder instead of the bundled model ("" = bundled).

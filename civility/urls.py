@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("civility.api.urls")),
     path("", include("civility.perspective.urls")),
     path("", include("civility.imports.urls")),
+    path("", include("civility.ops.urls")),  # /healthz, /readyz, /metrics
 ]
 
 # JSON errors under the API paths, Django's pages elsewhere (civility/errors.py).

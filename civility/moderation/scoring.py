@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 
+from civility import metrics
 from civility.scoring.batcher import MicroBatcher
 
 
@@ -135,8 +136,9 @@ def get_batcher() -> MicroBatcher:
                 scorer_key = key[:4]
 
                 def score_batch(texts: list[str]) -> list[Any]:
-                    scorer = _scorers.get(scorer_key) or get_scorer()
-                    return scorer.score(texts)
+                    with metrics.scoring_batch(len(texts), backlog):
+                        scorer = _scorers.get(scorer_key) or get_scorer()
+                        return scorer.score(texts)
 
                 batcher = MicroBatcher(
                     score_batch,
@@ -182,6 +184,7 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
         return future.result(limit)
     except FutureTimeout as exc:
         future.cancel()
+        metrics.SCORING_FAILURES.labels("timeout").inc()
         raise ScoringUnavailable(f"scoring took longer than {limit:g} s") from exc
 
 
@@ -204,3 +207,11 @@ def backlog() -> int:
     """Texts waiting for a batch in this process."""
     batcher = _batchers.get((*_key(), int(settings.BATCH_MAX), float(settings.BATCH_WAIT_MS)))
     return 0 if batcher is None else batcher.backlog
+
+
+def model_loaded() -> bool:
+    """Whether this process has the configured model in memory (for /readyz; loads nothing)."""
+    try:
+        return _key() in _scorers
+    except ScoringUnavailable:
+        return False

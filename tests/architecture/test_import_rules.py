@@ -87,3 +87,18 @@ def test_the_task_layer_imports_no_app() -> None:
     # path only (civility/tasks/maintenance.py), so any app may queue tasks.
     allowed = {None, "tasks", "cli"} | LEAVES
     assert not _violations({"tasks"}, lambda m: _room(m) in allowed)
+
+
+def test_metrics_import_no_app() -> None:
+    # Any app records through civility.metrics, so it must pull in none of them.
+    assert not _violations({"metrics"}, lambda m: _room(m) is None)
+
+
+def test_only_the_assembly_imports_ops() -> None:
+    # civility/ops (probes, /metrics, request ids) plugs into the settings, the URL conf and
+    # `civility serve`; apps record metrics through civility.metrics instead.
+    allowed = {"ops", "serve", "urls", "settings"}
+    bad = [
+        f"{f} imports {m}" for room, f, m in IMPORTS if _room(m) == "ops" and room not in allowed
+    ]
+    assert not bad

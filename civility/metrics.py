@@ -1,0 +1,78 @@
+"""Prometheus metrics every process records; `/metrics` (civility.ops.views) serves them.
+
+Counters, histograms and gauges here are written by the process where the event happens. Under
+`civility serve` (gunicorn, several worker processes) prometheus_client runs in multiprocess
+mode: `civility serve` points PROMETHEUS_MULTIPROC_DIR at a folder of its own before anything
+imports prometheus_client, each worker writes its values to memory-mapped files there, and a
+scrape adds them up (civility.ops.views). Without it (the demo, tests) the process's default
+registry is served. Cluster-wide state (task queue depth, webhook deliveries failing) is read
+from the database at scrape time instead (civility.ops.collectors): workers may run elsewhere.
+
+Like events.py this imports no Civility app, so any app may record here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+disable_created_metrics()  # no *_created series: multiprocess mode has none either
+
+# Seconds. Fine steps below 100 ms (reads from the page cache take a few ms), coarse above.
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter(
+    "civility_http_requests",
+    "HTTP requests answered, by route (the URL pattern, not the URL), method and status",
+    ["route", "method", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "civility_http_request_duration_seconds",
+    "Time to the response's headers, by route and method (a live stream counts until it starts)",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+COMMENTS = Counter(
+    "civility_comments",
+    "New comments by decision (approve, hold, reject) and stage: 'post' when decided on the"
+    " request, 'late_score' when a comment held for its score was decided when it arrived",
+    ["decision", "stage"],
+)
+SCORING_SECONDS = Histogram(
+    "civility_scoring_batch_duration_seconds",
+    "Time the model took per micro-batch",
+    buckets=LATENCY_BUCKETS,
+)
+SCORED_TEXTS = Counter("civility_scored_texts", "Texts the model scored (all callers)")
+SCORING_FAILURES = Counter(
+    "civility_scoring_failures",
+    "Texts not scored: 'error' (the model raised), 'timeout' (a caller stopped waiting)",
+    ["reason"],
+)
+for _reason in ("error", "timeout"):
+    SCORING_FAILURES.labels(_reason)  # exported as 0 before the first failure
+SCORING_BACKLOG = Gauge(
+    "civility_scoring_backlog",
+    "Texts waiting for the model's next batch (summed over the server's live processes)",
+    multiprocess_mode="livesum",
+)
+
+
+@contextmanager
+def scoring_batch(size: int, backlog: Callable[[], int]) -> Iterator[None]:
+    """Time one micro-batch of ``size`` texts; ``backlog()`` is read before and after it."""
+    SCORING_BACKLOG.set(backlog())
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException:
+        SCORING_FAILURES.labels("error").inc(size)
+        raise
+    else:
+        SCORED_TEXTS.inc(size)
+    finally:
+        SCORING_SECONDS.observe(time.perf_counter() - started)
+        SCORING_BACKLOG.set(backlog())
