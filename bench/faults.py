@@ -127,8 +127,9 @@ class Postgres:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], workers: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
         self.port, self.env, self.workers, self.proc = free_port(), env, workers, None
+        self.log = log
 
     def start(self, extra_env: dict[str, str] | None = None) -> None:
         env = {**self.env, **(extra_env or {})}
@@ -137,7 +138,7 @@ class Server:
              str(self.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(self.log, "ab"),  # noqa: SIM115 - the server's own log, kept
             start_new_session=True,
         )  # fmt: skip
         wait_port(self.port, 120)
@@ -247,7 +248,10 @@ def main() -> int:
         "CIVILITY_SECRET_KEY": "drill-secret-key-not-for-production-0123456789",
         "CIVILITY_LOG_LEVEL": "ERROR",
     }
-    server = Server(env, args.workers)
+    OUT.mkdir(exist_ok=True)
+    server_log = OUT / "faults-server.log"
+    server_log.write_bytes(b"")
+    server = Server(env, args.workers, server_log)
     phases: list[tuple[str, float]] = []
     repairs: dict[str, float] = {}
     try:
@@ -263,9 +267,9 @@ def main() -> int:
         load.start()
 
         def phase(name: str, action: Any = None) -> None:
+            load.phase = name  # what fails while the fault or repair happens counts here
             if action is not None:
                 action()
-            load.phase = name
             phases.append((name, time.time()))
             print(f"  {time.strftime('%H:%M:%S')} {name}", flush=True)
             time.sleep(args.phase)
@@ -273,10 +277,10 @@ def main() -> int:
         phase("baseline")
         phase("redis killed", redis.kill)
         phase("redis restarted", redis.start)
-        repairs["redis restarted"] = time.time()
+        repairs["redis restarted"] = phases[-1][1]  # when the repair was done
         phase("postgres stopped", pg.stop)
         phase("postgres started", pg.start)
-        repairs["postgres started"] = time.time()
+        repairs["postgres started"] = phases[-1][1]  # when the repair was done
 
         def broken_model() -> None:
             server.stop()
@@ -287,9 +291,9 @@ def main() -> int:
             server.start()
 
         phase("broken model", broken_model)
-        repairs["broken model"] = time.time()
+        repairs["broken model"] = phases[-1][1]  # when the repair was done
         phase("model restored", good_model)
-        repairs["model restored"] = time.time()
+        repairs["model restored"] = phases[-1][1]  # when the repair was done
         load.stop_event.set()
         load.join(30)
         time.sleep(3)  # let late decisions land
@@ -372,6 +376,15 @@ def main() -> int:
         f"{held_while_broken}"
     )
     print("recovery after repair (s): " + ", ".join(f"{k} {v}" for k, v in recovery.items()))
+    kinds: dict[str, dict[str, int]] = {}
+    for r in load.records:
+        if r["status"] != 201:
+            kind = str(r["status"]) if r["status"] else r.get("error", "no answer")
+            by_phase = kinds.setdefault(r["phase"], {})
+            by_phase[kind] = by_phase.get(kind, 0) + 1
+    print("failures by kind: " + "; ".join(f"{p}: {k}" for p, k in kinds.items()))
+    result["failure_kinds"] = kinds
+    (OUT / "faults.json").write_text(json.dumps(result, indent=2))
     return 1 if lost or unscored_published else 0
 
 

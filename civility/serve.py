@@ -23,11 +23,23 @@ def load_model() -> None:
     try:
         from civility.moderation.scoring import get_scorer
 
-        # Load and run once, with no per-comment timeout: a busy machine at boot is no reason
-        # to start without the model. Stage 2's thread pool starts lazily, in each worker.
-        get_scorer().score_one("warm up")
+        # Load, with no per-comment timeout: a busy machine at boot is no reason to start
+        # without the model. Its arrays are then shared by the forked workers; stage 2's ORT
+        # session and threads are made in each worker (see `warm_up`): shared across a fork,
+        # they crashed workers on exit.
+        get_scorer()
     except Exception as exc:  # the pipeline holds comments while scoring is unavailable
         print(f"civility serve: scoring model not loaded at start: {exc}", file=sys.stderr)
+
+
+def warm_up(worker: Any = None) -> None:
+    """Score once in a new worker, so its first reader does not pay for stage 2's session."""
+    try:
+        from civility.moderation.scoring import get_scorer
+
+        get_scorer().score_one("warm up")
+    except Exception as exc:  # the pipeline holds comments while scoring is unavailable
+        print(f"civility serve: scoring model not ready in a worker: {exc}", file=sys.stderr)
 
 
 def resume_scoring(worker: Any = None) -> None:
@@ -60,6 +72,7 @@ def end_streams_on_exit(worker: Any = None) -> None:
 
 def after_worker_start(worker: Any = None) -> None:
     end_streams_on_exit(worker)
+    warm_up(worker)
     if worker is not None and getattr(worker, "age", 0) == 1:
         resume_scoring(worker)  # one worker is enough
 
@@ -75,8 +88,6 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     from django.db import connections
     from django.urls import get_resolver
 
-    from civility.ops.logs import gunicorn_logconfig
-    from civility.ops.multiproc import child_exit
     from civility.wsgi import application
 
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in racing requests
@@ -92,8 +103,6 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "keepalive": 5,
         "accesslog": settings.ACCESS_LOG or None,
         "errorlog": "-",
-        "logconfig_dict": gunicorn_logconfig(settings.LOGGING),  # JSON lines like the app's
-        "child_exit": child_exit,  # a dead worker's gauges leave /metrics
         "post_worker_init": after_worker_start,
         "preload_app": True,  # the model once per server: loaded above, shared by the fork
         **(extra or {}),
@@ -128,9 +137,6 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--migrate", action="store_true", help="apply migrations first")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
-    from civility.ops.multiproc import prepare_metrics_dir
-
-    prepare_metrics_dir()  # before prometheus_client is imported: metrics of all the workers
     import django
 
     django.setup()

@@ -11,9 +11,11 @@ to it.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
 from ninja import NinjaAPI
@@ -25,6 +27,8 @@ from civility.api.schemas import ERROR_PREFIX
 from civility.errors import Refused, json_error, refusal_response
 from civility.sqlite_backend.base import WriteQueueBusy
 from civility.textcheck import check_json_value, loads_checked
+
+log = logging.getLogger(__name__)
 
 
 class GuardedParser(Parser):
@@ -118,6 +122,18 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 @api.exception_handler(WriteQueueBusy)
 def _busy(request: HttpRequest, exc: WriteQueueBusy) -> HttpResponse:
     return json_error("busy", exc.advice, 503, exc.retry_after)
+
+
+@api.exception_handler(DatabaseError)
+def _database_down(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database cannot be reached (stopped, restarting, failing over): nothing was stored,
+    and the client is told to retry rather than shown a server error."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        raise exc
+    log.warning("database unavailable: %s", exc)
+    return json_error(
+        "unavailable", "The database is unavailable; nothing was stored. Retry shortly.", 503, 5
+    )
 
 
 @api.exception_handler(ValidationError)

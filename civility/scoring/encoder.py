@@ -86,6 +86,7 @@ class EncoderStage:
         max_len: int = DEFAULT_MAX_LEN,
         blind_version: int = 0,
         workers: int = 0,
+        outputs: int | None = None,
     ):
         import onnxruntime as ort
 
@@ -100,15 +101,32 @@ class EncoderStage:
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(onnx_path), opts, providers=["CPUExecutionProvider"]
-        )
+        self._onnx_path, self._opts = str(onnx_path), opts
+        # The ORT session is made per process on first use: a server that loads the model and
+        # then forks (gunicorn preload) must not share one (onnxruntime does not support using
+        # a session across fork); the numpy arrays of stage 1 are what the fork shares.
+        self._session: Any = None
+        self._session_pid = 0
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.tokenizer = load_tokenizer(tokenizer_path)
-        self.outputs = int(self.session.get_outputs()[0].shape[1])  # attributes
+        self.outputs = int(self.session.get_outputs()[0].shape[1]) if outputs is None else outputs
         self.max_len = max_len
         self.blind_version = blind_version  # identity terms -> placeholder, as in training
+
+    @property
+    def session(self) -> Any:
+        """This process's ORT session (made on first use, and again after a fork)."""
+        if self._session is None or self._session_pid != os.getpid():
+            import onnxruntime as ort
+
+            with self._pool_lock:
+                if self._session is None or self._session_pid != os.getpid():
+                    self._session = ort.InferenceSession(
+                        self._onnx_path, self._opts, providers=["CPUExecutionProvider"]
+                    )
+                    self._session_pid = os.getpid()
+        return self._session
 
     def _executor(self) -> ThreadPoolExecutor:
         # Made on first use, so a server that forks after loading the model starts its threads

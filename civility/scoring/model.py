@@ -82,6 +82,7 @@ class Scorer:
                 int(self.cascade["max_len"]),
                 int(self.cascade.get("blind_version", 0)),
                 workers=encoder_threads,
+                outputs=len(self.attributes),
             )
             self.alpha = np.array(
                 [float(self.cascade["alpha"].get(a, 0.0)) for a in self.attributes], np.float32
