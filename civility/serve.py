@@ -88,6 +88,8 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     from django.db import connections
     from django.urls import get_resolver
 
+    from civility.ops.logs import gunicorn_logconfig
+    from civility.ops.multiproc import child_exit
     from civility.wsgi import application
 
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in racing requests
@@ -103,6 +105,8 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "keepalive": 5,
         "accesslog": settings.ACCESS_LOG or None,
         "errorlog": "-",
+        "logconfig_dict": gunicorn_logconfig(settings.LOGGING),  # JSON lines like the app's
+        "child_exit": child_exit,  # a dead worker's gauges leave /metrics
         "post_worker_init": after_worker_start,
         "preload_app": True,  # the model once per server: loaded above, shared by the fork
         **(extra or {}),
@@ -137,6 +141,9 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--migrate", action="store_true", help="apply migrations first")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civility.settings")
+    from civility.ops.multiproc import prepare_metrics_dir
+
+    prepare_metrics_dir()  # before prometheus_client is imported: metrics of all the workers
     import django
 
     django.setup()
