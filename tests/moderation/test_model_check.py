@@ -73,7 +73,9 @@ def test_posted_comment_keeps_scores_and_reasons(scorer, site, story, commenter)
     assert any(r["code"].startswith("model_") for r in comment.moderation_reasons)
 
 
-def test_missing_artifact_holds_with_scoring_unavailable(site, story, commenter, settings, tmp_path):
+def test_missing_artifact_holds_with_scoring_unavailable(
+    site, story, commenter, settings, tmp_path
+):
     settings.SCORING_ARTIFACT = str(tmp_path / "no-such-artifact")
     decision = decide(sub(site, story, commenter, CLEAN))
     assert decision.action == HOLD
@@ -157,7 +159,9 @@ def test_late_score_does_not_override_a_moderator(scorer, site, story, commenter
     assert comment.status == Comment.Status.REJECTED
 
 
-def test_post_with_broken_scorer_is_stored_held_not_lost(site, story, commenter, settings, tmp_path):
+def test_post_with_broken_scorer_is_stored_held_not_lost(
+    site, story, commenter, settings, tmp_path
+):
     from civility.comments.actions import post_comment
 
     settings.SCORING_ARTIFACT = str(tmp_path / "missing")
