@@ -7,6 +7,7 @@ what another worker wrote. Either way, the write has already landed: live delive
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -48,9 +49,14 @@ class Listener:
         self.channels = channels
         self._queue: queue.Queue = queue.Queue(maxsize=1000)
         self._pubsub: Any = None
+        self.lost = False  # Redis went away: this stream should end so the reader reconnects
         if settings.REDIS_URL:
-            self._pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
-            self._pubsub.subscribe(*[f"civility:{c}" for c in channels])
+            try:
+                self._pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+                self._pubsub.subscribe(*[f"civility:{c}" for c in channels])
+            except Exception as exc:  # noqa: BLE001 - Redis down: the reader gets its catch-up
+                log.warning("live events: Redis unavailable (%s); stream ends early", exc)
+                self._pubsub, self.lost = None, True
         else:
             with _lock:
                 for channel in channels:
@@ -58,8 +64,16 @@ class Listener:
 
     def get(self, timeout: float) -> dict[str, Any] | None:
         """The next event, or None after `timeout` seconds."""
+        if self.lost:
+            time.sleep(min(timeout, 1.0))
+            return None
         if self._pubsub is not None:
-            msg = self._pubsub.get_message(timeout=timeout)
+            try:
+                msg = self._pubsub.get_message(timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - the reader reconnects (Last-Event-ID)
+                log.warning("live events: Redis connection lost (%s); stream ends", exc)
+                self.lost = True
+                return None
             if msg and msg.get("type") == "message":
                 return json.loads(msg["data"])
             return None
@@ -70,7 +84,8 @@ class Listener:
 
     def close(self) -> None:
         if self._pubsub is not None:
-            self._pubsub.close()
+            with contextlib.suppress(Exception):  # a dead connection closes anyway
+                self._pubsub.close()
         with _lock:
             for channel in self.channels:
                 _subscribers[channel].discard(self._queue)
@@ -184,6 +199,11 @@ def _give_back_stream_slot(token: object) -> None:
         _open_streams.discard(token)
 
 
+# While Redis is down a stream sends its catch-up and ends; the browser reconnects after this
+# long (with Last-Event-ID, so nothing is missed) and gets live events again once Redis is back.
+REDIS_LOST_RETRY_MS = 5000
+
+
 def sse_response(
     channels: list[str],
     render: Callable[[dict[str, Any]], bytes],
@@ -209,6 +229,9 @@ def sse_response(
         try:
             with listen(channels) as listener:
                 yield from preamble()
+                if listener.lost:  # Redis down: catch-up only; the browser comes back later
+                    yield f"retry: {REDIS_LOST_RETRY_MS}\n\n".encode()
+                    return
                 deadline = time.monotonic() + max_seconds
                 next_beat = time.monotonic() + SSE_HEARTBEAT
                 while time.monotonic() < deadline and not _closing.is_set():
@@ -216,6 +239,9 @@ def sse_response(
                     until = min(deadline, next_beat, time.monotonic() + 1)
                     wait = max(0.05, until - time.monotonic())
                     payload = listener.get(timeout=wait)
+                    if listener.lost:
+                        yield f"retry: {REDIS_LOST_RETRY_MS}\n\n".encode()
+                        return
                     if payload is not None:
                         yield render(payload)
                     elif time.monotonic() >= next_beat:

@@ -157,3 +157,22 @@ def test_posts_and_reads_survive_redis_going_down(settings: Any, own_redis, site
         assert alice.post(f"/stories/{story.pk}/comments", {"body": "back"}).status_code == 201
     finally:
         events._redis_client = None
+
+
+def test_live_events_without_redis_send_the_catch_up_and_a_retry(
+    settings: Any, own_redis, site, story, reader, client
+) -> None:
+    from civility import events
+
+    port, state, _start = own_redis
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    events._redis_client = None
+    try:
+        state["proc"].kill()
+        state["proc"].wait()
+        resp = client.get(f"/api/v1/stories/{story.pk}/events")
+        assert resp.status_code == 200 and resp["Content-Type"] == "text/event-stream"
+        body = b"".join(resp.streaming_content)  # ends by itself: no live source to wait on
+        assert f"retry: {events.REDIS_LOST_RETRY_MS}".encode() in body
+    finally:
+        events._redis_client = None
