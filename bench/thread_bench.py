@@ -937,6 +937,9 @@ def main() -> int:
         if not args.skip_isso:
             bench.measure("counts", "isso", f"{isso}/count", isso_counts, [])
 
+        mem["after_reads"] = {"civility": memory(civ.pid)}
+        if not args.skip_isso:
+            mem["after_reads"]["isso"] = memory(bench.servers["isso"].pid)
         if not args.only or "post" in args.only:
             db = CivilityDB(args.db, tmp / "civility", pg_url)
             post_url = f"{base}/api/v1/stories/{info['story']}/comments"
@@ -989,9 +992,15 @@ def main() -> int:
                 con = sqlite3.connect(str(tmp / "isso" / "isso.db"))
                 ids = {r[0] for r in con.execute("SELECT id FROM comments")}
                 con.close()
+                # Isso answers a post with its thread's newest comment (SELECT *, MAX(c.id)), so
+                # concurrent posts can name the same id: count stored rows against the 201s.
+                answered = sum(n for code, n in statuses.items() if code.startswith("2"))
+                stored = len(ids) - len(thread)
                 results["post"]["isso"]["decisions"] = {
-                    "acknowledged": len(acked),
-                    "lost": len(acked - ids),
+                    "acknowledged": answered,
+                    "stored": stored,
+                    "lost": max(answered - stored, 0) + len(acked - ids),
+                    "distinct_ids_answered": len(acked),
                     "http_statuses": dict(statuses),
                 }
                 mem["after_posts"]["isso"] = memory(bench.servers["isso"].pid)
