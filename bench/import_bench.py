@@ -18,9 +18,11 @@ For each size it:
    token, unique bodies), first --baseline seconds without an import, then during it;
 4. runs `civility import disqus FILE --site bench` and samples its resident memory (VmRSS)
    every 0.2 s, with the import's own progress (a line per 10%);
-5. reports comments/s (whole command, and the import phase after the scan), the importer's peak
-   RSS (VmHWM) and its RSS at each 10%, and the posts' p50/p99/max latency and failures before
-   and during the import; checks every comment and every acknowledged post is in the database.
+5. reports comments/s (whole command, and the import phase after the scan), the importer's CPU
+   time (user + system, from wait4: a figure that does not depend on what else the machine
+   runs), its peak RSS and its RSS at each 10%, the longest batch transaction, and the posts'
+   p50/p99/max latency and failures before and during the import; checks every comment and
+   every acknowledged post is in the database.
 
 Writes bench/out/import_bench-<N>-<db>.json. Not a test: the figures depend on the machine and
 on what else runs on it (the report names both).
@@ -353,16 +355,22 @@ def run_size(args: argparse.Namespace, comments: int, work: Path) -> dict[str, A
 
         reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
-        while proc.poll() is None:
+        usage = None
+        while usage is None:
+            # wait4: the importer's own CPU time and peak RSS from the kernel when it ends,
+            # whatever else the machine runs.
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                usage, proc.returncode = rusage, os.waitstatus_to_exitcode(status)
+                break
             try:
                 rss, hwm = rss_kib(proc.pid)
             except (FileNotFoundError, ProcessLookupError):
-                break
+                continue
             samples.append((time.monotonic() - started, rss))
             peak = max(peak, hwm)
             time.sleep(0.2)
         stdout = proc.stdout.read() if proc.stdout else ""
-        proc.wait()
         reader.join(10)
         elapsed = time.monotonic() - started
         poster.phase = "after"
@@ -382,7 +390,11 @@ def run_size(args: argparse.Namespace, comments: int, work: Path) -> dict[str, A
             scan_seconds=round(scan_done or 0, 1),
             comments_per_second=round(comments / elapsed, 1),
             comments_per_second_after_scan=round(comments / import_seconds, 1),
-            importer_peak_rss_mib=round(peak / 1024, 1),
+            importer_peak_rss_mib=round(max(peak, usage.ru_maxrss) / 1024, 1),
+            importer_cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
+            importer_cpu_ms_per_comment=round(
+                1000 * (usage.ru_utime + usage.ru_stime) / comments, 2
+            ),
             batches=int(batches.group(1).replace(",", "")) if batches else None,
             longest_write_transaction_s=float(batches.group(2)) if batches else None,
             importer_rss_by_progress=progress,
@@ -491,6 +503,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
                 "comments_per_second": r["comments_per_second"],
                 "comments_per_second_after_scan": r["comments_per_second_after_scan"],
                 "importer_peak_rss_mib": r["importer_peak_rss_mib"],
+                "importer_cpu_seconds": r["importer_cpu_seconds"],
+                "importer_cpu_ms_per_comment": r["importer_cpu_ms_per_comment"],
                 "batches": r["batches"],
                 "longest_write_transaction_s": r["longest_write_transaction_s"],
                 "rss_mib_at": {p["percent"]: p["rss_mib"] for p in r["importer_rss_by_progress"]},

@@ -461,3 +461,23 @@ def test_a_reader_erased_here_is_not_brought_back_by_a_rerun(site, tmp_path):
     assert result.created == 0 and result.updated == 0 and result.unchanged == 3
     ann.refresh_from_db()
     assert ann.status == "deleted" and ann.body == "" and ann.html == ""
+
+
+def test_a_progress_bar_on_a_terminal(site, tmp_path):
+    import io
+
+    from civility.imports.cli import TerminalProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    progress = TerminalProgress(out)
+    progress.label = "Disqus export"
+    _import(site, _write(tmp_path, "export.xml", DISQUS), progress=progress)
+    progress.end_line()
+    text = out.getvalue()
+    assert text.startswith("Disqus export: 4 comments in 2 threads\n")
+    assert "\r[##############################] 100%  4/4" in text and "ETA" in text
+    assert text.endswith("\n")

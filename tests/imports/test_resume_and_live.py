@@ -224,17 +224,19 @@ def test_the_site_takes_comments_through_the_api_during_an_import(site, tmp_path
     proc = _start(path, "--batch-size", "100")
     _wait_for_progress(proc, 100)
     answers: list[tuple[int, float]] = []
+    while_importing = 0  # posts answered while the import was still running
     n = 0
     while proc.poll() is None and n < 60:
         n += 1
         answers.append(post(n))
+        while_importing += proc.poll() is None
         time.sleep(0.05)
-    during = ImportRun.objects.get().position
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    assert len(answers) >= 5 and during < 2500, "the import ended before the posts"
+    assert while_importing >= 5, "the import ended before the posts"
     assert [code for code, _ in answers] == [201] * len(answers)
-    assert max(seconds for _, seconds in answers) < 3.0
+    # None waited for its turn anywhere near the write queue's bound (5 s, then 503).
+    assert max(seconds for _, seconds in answers) < 4.0
     assert Comment.objects.filter(story=story).count() == len(answers) + 1
     assert Comment.objects.filter(source_key__isnull=False).count() == 2500
     # A post whose score came late was decided on the late-score thread: let it finish and
