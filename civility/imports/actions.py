@@ -966,6 +966,12 @@ class _Importer:
     # --- 3. the end ---------------------------------------------------------------------------
     def finish(self, state: str) -> None:
         r = self.result
+        if state != ImportRun.State.FINISHED:
+            # Ctrl-C can land between a batch's commit and its tally here: the run's row, written
+            # in the batch's own transaction, is what was done.
+            row = ImportRun.objects.get(pk=self.run.pk)
+            r.restore(row.counts or {})
+            r.position, r.warnings = row.position, list(row.warnings or [])
         if state == ImportRun.State.FINISHED:
             imported = Comment.objects.filter(source_key__startswith=self.prefix).count()
             r.not_in_file = max(0, imported - (r.created + r.updated + r.unchanged))
