@@ -6,9 +6,27 @@ app and every app may import it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.apps import apps
+
+# Entries written inside `collecting()`: how the desk learns which entries one request made, so
+# it can offer to undo exactly those (civility.moderation.actions.undo).
+_collected: ContextVar[list[Any] | None] = ContextVar("audit_collected", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Any]]:
+    """Collect the entries that `record` writes in this block (this thread or task only)."""
+    entries: list[Any] = []
+    token = _collected.set(entries)
+    try:
+        yield entries
+    finally:
+        _collected.reset(token)
 
 
 def record(
@@ -26,7 +44,7 @@ def record(
     if site is None and comment is not None:
         site = comment.story.site
     entry_model = apps.get_model("moderation", "AuditEntry")
-    return entry_model.objects.create(
+    entry = entry_model.objects.create(
         action=action,
         site=site,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -37,3 +55,7 @@ def record(
         reason=reason,
         data=data or {},
     )
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(entry)
+    return entry
