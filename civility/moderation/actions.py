@@ -22,6 +22,11 @@ from civility.moderation.permissions import is_global_admin, require_moderator
 from civility.webhooks.outbox import webhook_event
 
 DECISIONS = ("comment.approved", "comment.rejected")
+# An undo is audited as the undone entry's action + UNDONE, with data {"undoes": <entry id>}.
+UNDONE = ".undone"
+DECISION_UNDOS = tuple(a + UNDONE for a in DECISIONS)
+# The desk's toast offers undo for a few seconds; the server allows slack for a slow network.
+UNDO_WINDOW = timedelta(seconds=60)
 MAX_REASON = 500
 MAX_NOTE = 2000
 MAX_BULK = 200
@@ -76,13 +81,14 @@ def _lock_comment(pk: int) -> Comment:
 
 
 def last_decision(comment: Comment) -> AuditEntry | None:
-    """The latest moderator decision on ``comment`` (approve/reject), if any."""
-    return (
-        AuditEntry.objects.filter(comment=comment, action__in=DECISIONS)
+    """The latest decision on ``comment`` (approve/reject) that stands: an undone one does not."""
+    entries = list(
+        AuditEntry.objects.filter(comment=comment, action__in=(*DECISIONS, *DECISION_UNDOS))
         .select_related("actor")
-        .order_by("-created_at", "-id")
-        .first()
+        .order_by("-created_at", "-id")[:200]
     )
+    undone = {e.data.get("undoes") for e in entries if e.action in DECISION_UNDOS}
+    return next((e for e in entries if e.action in DECISIONS and e.pk not in undone), None)
 
 
 def _already_handled(comment: Comment) -> Refused:
@@ -131,6 +137,8 @@ def _set_status_locked(
         last = last_decision(comment)
         if before == target and last is not None and last.after == target:
             raise _already_handled(comment)
+        # What an undo restores besides the status.
+        previous = {"previous_reason": comment.rejection_reason, "was_featured": comment.featured}
         comment.status = target
         comment.rejection_reason = reason if target == Comment.Status.REJECTED else ""
         if target == Comment.Status.REJECTED:
@@ -146,6 +154,7 @@ def _set_status_locked(
             before=before,
             after=target,
             reason=reason,
+            data=previous,
         )
         webhook_event(
             f"comment.{verb}",
@@ -153,28 +162,28 @@ def _set_status_locked(
             comment=comment,
             extra={"decided_by": actor_name(actor)},
         )
-        site_id, story_id = comment.story.site_id, comment.story_id
-        if (before == Comment.Status.APPROVED) != (target == Comment.Status.APPROVED):
-            _bump_thread_cache(story_id)
-            if target == Comment.Status.APPROVED:
-                emit(
-                    f"story:{story_id}",
-                    {"type": "comment.approved", "comment": _comment_payload(comment)},
-                )
-            else:
-                emit(
-                    f"story:{story_id}",
-                    {"type": "comment.removed", "comment": {"id": comment.pk, "status": target}},
-                )
-        _queue_event(
-            site_id,
-            f"comment.{verb}",
-            actor,
-            comment_id=comment.pk,
-            status=target,
-            before=before,
-        )
+        _announce_status(actor, comment, before, f"comment.{verb}")
     return comment
+
+
+def _announce_status(actor: Any, comment: Comment, before: str, kind: str) -> None:
+    """Tell live readers (when the comment appeared or went) and the desk of a status change."""
+    target, story_id = comment.status, comment.story_id
+    if (before == Comment.Status.APPROVED) != (target == Comment.Status.APPROVED):
+        _bump_thread_cache(story_id)
+        if target == Comment.Status.APPROVED:
+            emit(
+                f"story:{story_id}",
+                {"type": "comment.approved", "comment": _comment_payload(comment)},
+            )
+        else:
+            emit(
+                f"story:{story_id}",
+                {"type": "comment.removed", "comment": {"id": comment.pk, "status": target}},
+            )
+    _queue_event(
+        comment.story.site_id, kind, actor, comment_id=comment.pk, status=target, before=before
+    )
 
 
 def approve(actor: Any, comment_id: Any, *, expected_status: str | None = None) -> Comment:
@@ -228,7 +237,12 @@ def remove_reports(actor: Any, comment_id: Any) -> int:
     """Dismiss every open report on a comment; returns how many were dismissed."""
     comment = _get_comment(actor, comment_id)
     with transaction.atomic():
-        count = Report.objects.filter(comment=comment, resolved=False).update(resolved=True)
+        open_ids = list(
+            Report.objects.select_for_update()
+            .filter(comment=comment, resolved=False)
+            .values_list("pk", flat=True)
+        )
+        count = Report.objects.filter(pk__in=open_ids, resolved=False).update(resolved=True)
         if count == 0:
             raise _no_open_reports(comment)
         record(
@@ -237,7 +251,7 @@ def remove_reports(actor: Any, comment_id: Any) -> int:
             actor=actor,
             comment=comment,
             target_user=comment.author,
-            data={"count": count},
+            data={"count": count, "report_ids": open_ids},  # an undo reopens exactly these
         )
         _queue_event(
             comment.story.site_id, "reports.dismissed", actor, comment_id=comment.pk, count=count
@@ -301,6 +315,14 @@ def _suspension_running(ban: SiteBan | None) -> bool:
     return ban is not None and ban.until is not None and ban.until > timezone.now()
 
 
+def _ban_state(ban: SiteBan | None) -> dict[str, Any] | None:
+    """A running suspension as an undo restores it (None: no ban or suspension in force)."""
+    if not _suspension_running(ban):
+        return None
+    assert ban is not None and ban.until is not None
+    return {"until": ban.until.isoformat(), "reason": ban.reason}
+
+
 def _locked_ban(site: Site, user: User) -> SiteBan | None:
     return SiteBan.objects.select_for_update().filter(site=site, user=user).first()
 
@@ -355,6 +377,7 @@ def ban_user(
             who = actor_name(last.actor) if last else "someone"
             raise Refused("already_handled", f"Already banned by {who}.", 409)
         before = "suspended" if _suspension_running(ban) else "active"
+        previous = _ban_state(ban)
         _save_ban(ban, site, user, actor, until=None, reason=reason)
         record(
             "user.banned",
@@ -364,6 +387,7 @@ def ban_user(
             before=before,
             after="banned",
             reason=reason,
+            data={"previous": previous},
         )
         if reject_pending:
             _reject_pending(actor, site, user, "banned", reason)
@@ -393,6 +417,7 @@ def suspend_user(
         if ban is not None and ban.until is None:
             raise Refused("already_banned", "This user is banned already.", 409)
         before = "suspended" if _suspension_running(ban) else "active"
+        previous = _ban_state(ban)
         _save_ban(ban, site, user, actor, until=until, reason=reason)
         record(
             "user.suspended",
@@ -402,7 +427,7 @@ def suspend_user(
             before=before,
             after="suspended",
             reason=reason,
-            data={"hours": hours, "until": until.isoformat()},
+            data={"hours": hours, "until": until.isoformat(), "previous": previous},
         )
         if reject_pending:
             _reject_pending(actor, site, user, "suspended", reason)
@@ -537,3 +562,205 @@ def bulk_reject(actor: Any, comment_ids: Any, reason: str) -> dict[int, dict[str
         raise Refused("login_required", "Sign in as a moderator to do this.", 403)
     reason = _clean_reason(reason, required=True)
     return _bulk(actor, ids, lambda pk: reject(actor, pk, reason))
+
+
+# --- undo --------------------------------------------------------------------------------------
+# Every desk action can be taken back for a moment (a toast with Undo, the `u` key): a real
+# action that restores what the entry's `before` says and is audited as "<action>.undone", never
+# a request held back on the client. Only the moderator who acted, only within UNDO_WINDOW, only
+# while nobody changed the thing since.
+
+
+def _undo_decision(actor: Any, entry: AuditEntry) -> None:
+    if entry.comment_id is None:
+        raise Refused("not_found", "The comment no longer exists.", 404)
+    comment = _lock_comment(entry.comment_id)
+    standing = last_decision(comment)
+    if comment.status != entry.after or standing is None or standing.pk != entry.pk:
+        raise _already_handled(comment)
+    target = entry.before
+    if target not in Comment.Status.values or target == Comment.Status.DELETED:
+        raise Refused("not_undoable", "This decision cannot be undone.", 409)
+    comment.status = target
+    comment.rejection_reason = (
+        str(entry.data.get("previous_reason", "")) if target == Comment.Status.REJECTED else ""
+    )
+    comment.featured = target == Comment.Status.APPROVED and bool(entry.data.get("was_featured"))
+    comment.save(update_fields=["status", "rejection_reason", "featured", "updated_at"])
+    record(
+        entry.action + UNDONE,
+        site=comment.story.site,
+        actor=actor,
+        comment=comment,
+        target_user=comment.author,
+        before=entry.after,
+        after=target,
+        data={"undoes": entry.pk},
+    )
+    if target in (Comment.Status.APPROVED, Comment.Status.REJECTED) and target != entry.after:
+        verb = "approved" if target == Comment.Status.APPROVED else "rejected"
+        webhook_event(
+            f"comment.{verb}",
+            site=comment.story.site,
+            comment=comment,
+            extra={"decided_by": actor_name(actor), "undo": True},
+        )
+    _announce_status(actor, comment, entry.after, entry.action + UNDONE)
+
+
+def _undo_featured(actor: Any, entry: AuditEntry) -> None:
+    if entry.comment_id is None:
+        raise Refused("not_found", "The comment no longer exists.", 404)
+    comment = _lock_comment(entry.comment_id)
+    featured = entry.action == "comment.unfeatured"  # what the undo makes it
+    if comment.featured == featured or comment.status != Comment.Status.APPROVED:
+        raise Refused("already_handled", "This comment has changed since; not undone.", 409)
+    comment.featured = featured
+    comment.save(update_fields=["featured", "updated_at"])
+    record(
+        entry.action + UNDONE,
+        actor=actor,
+        comment=comment,
+        target_user=comment.author,
+        data={"undoes": entry.pk},
+    )
+    _bump_thread_cache(comment.story_id)
+    verb = "featured" if featured else "unfeatured"
+    emit(
+        f"story:{comment.story_id}",
+        {"type": f"comment.{verb}", "comment": _comment_payload(comment)},
+    )
+    _queue_event(comment.story.site_id, entry.action + UNDONE, actor, comment_id=comment.pk)
+
+
+def _undo_dismissal(actor: Any, entry: AuditEntry) -> None:
+    if entry.comment_id is None:
+        raise Refused("not_found", "The comment no longer exists.", 404)
+    comment = _lock_comment(entry.comment_id)
+    ids = [int(i) for i in entry.data.get("report_ids") or []]
+    count = Report.objects.filter(pk__in=ids, comment=comment, resolved=True).update(resolved=False)
+    if count == 0:
+        raise Refused("already_handled", "These reports have changed since; not undone.", 409)
+    record(
+        entry.action + UNDONE,
+        actor=actor,
+        comment=comment,
+        target_user=comment.author,
+        data={"undoes": entry.pk, "count": count},
+    )
+    _queue_event(
+        comment.story.site_id, entry.action + UNDONE, actor, comment_id=comment.pk, count=count
+    )
+
+
+def _undo_ban(actor: Any, entry: AuditEntry) -> None:
+    from datetime import datetime
+
+    site, user = entry.site, entry.target_user
+    if site is None or user is None:
+        raise Refused("not_found", "The account no longer exists.", 404)
+    ban = _locked_ban(site, user)
+    until = entry.data.get("until")
+    as_left = ban is not None and (
+        ban.until is None
+        if entry.action == "user.banned"
+        else ban.until is not None and ban.until.isoformat() == until
+    )
+    if not as_left:
+        raise Refused("already_handled", "This ban has changed since; not undone.", 409)
+    assert ban is not None
+    previous = entry.data.get("previous")
+    if previous:
+        ban.until = datetime.fromisoformat(previous["until"])
+        ban.reason = previous.get("reason", "")
+        ban.save(update_fields=["until", "reason"])
+    else:
+        ban.delete()
+    record(
+        entry.action + UNDONE,
+        site=site,
+        actor=actor,
+        target_user=user,
+        before=entry.after,
+        after=entry.before,
+        data={"undoes": entry.pk},
+    )
+    _queue_event(site.pk, entry.action + UNDONE, actor, user_id=user.pk)
+
+
+def _undo_story(actor: Any, entry: AuditEntry) -> None:
+    closed = entry.action == "story.closed"  # what the entry made it
+    story = Story.objects.filter(pk=entry.data.get("story_id")).first()
+    if story is None:
+        raise Refused("not_found", "The story no longer exists.", 404)
+    if Story.objects.filter(pk=story.pk, closed=closed).update(closed=not closed) == 0:
+        raise Refused("already_handled", "This story has changed since; not undone.", 409)
+    record(
+        entry.action + UNDONE,
+        site=story.site,
+        actor=actor,
+        before=entry.after,
+        after=entry.before,
+        data={"undoes": entry.pk, "story_id": story.pk},
+    )
+    _bump_thread_cache(story.pk)
+    verb = "closed" if not closed else "opened"
+    emit(f"story:{story.pk}", {"type": f"story.{verb}", "story": {"id": story.pk}})
+    _queue_event(story.site_id, entry.action + UNDONE, actor, story_id=story.pk)
+
+
+_UNDOERS = {
+    "comment.approved": _undo_decision,
+    "comment.rejected": _undo_decision,
+    "comment.featured": _undo_featured,
+    "comment.unfeatured": _undo_featured,
+    "reports.dismissed": _undo_dismissal,
+    "user.banned": _undo_ban,
+    "user.suspended": _undo_ban,
+    "story.closed": _undo_story,
+    "story.opened": _undo_story,
+}
+UNDOABLE = frozenset(_UNDOERS)
+
+
+def undo(actor: Any, site: Any, entry_ids: Any) -> dict[int, dict[str, Any]]:
+    """Undo ``actor``'s own recent actions on ``site``: the audit entries one desk request wrote
+    (a bulk action or a ban writes several), newest first. Per-entry results, like bulk actions:
+    another moderator may have acted on one of them meanwhile."""
+    site = _get_site(site)
+    require_moderator(actor, site)
+    if not isinstance(entry_ids, list | tuple) or not entry_ids:
+        raise Refused("bad_ids", "Give a non-empty list of action ids.")
+    if len(entry_ids) > 2 * MAX_BULK:
+        raise Refused("too_many", f"At most {2 * MAX_BULK} actions at once.")
+    try:
+        ids = sorted({int(i) for i in entry_ids}, reverse=True)
+    except (TypeError, ValueError):
+        raise Refused("bad_ids", "Action ids must be numbers.") from None
+    results: dict[int, dict[str, Any]] = {}
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                entry = AuditEntry.objects.select_for_update().filter(pk=pk, site=site).first()
+                if entry is None:
+                    raise Refused("not_found", "No such action on this site.", 404)
+                if entry.actor_id != actor.pk:
+                    raise Refused("not_yours", "Only the moderator who acted can undo it.", 403)
+                if entry.action not in UNDOABLE:
+                    raise Refused("not_undoable", "This action cannot be undone.", 409)
+                if timezone.now() - entry.created_at > UNDO_WINDOW:
+                    raise Refused("too_late", "Too late to undo; act on it again instead.", 409)
+                if AuditEntry.objects.filter(
+                    action=entry.action + UNDONE, site=site, data__undoes=entry.pk
+                ).exists():
+                    raise Refused("already_undone", "This action was undone already.", 409)
+                _UNDOERS[entry.action](actor, entry)
+            results[pk] = {"ok": True}
+        except Refused as exc:
+            results[pk] = {
+                "ok": False,
+                "code": exc.code,
+                "message": exc.message,
+                "status": exc.status,
+            }
+    return results

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.html import escape
 
 from civility.comments.models import Comment, Report, Site
-from civility.moderation.actions import DECISIONS, actor_name
+from civility.moderation.actions import DECISION_UNDOS, DECISIONS, actor_name
 from civility.moderation.bans import standing_json
 from civility.moderation.models import AuditEntry, UserNote
 
@@ -29,8 +31,14 @@ def _open_reports() -> Exists:
 
 
 def _moderated() -> Exists:
+    """A moderator's decision on the comment that was not undone."""
+    undone = AuditEntry.objects.annotate(undoes=Cast(KT("data__undoes"), BigIntegerField())).filter(
+        action__in=DECISION_UNDOS, comment=OuterRef("comment"), undoes=OuterRef("pk")
+    )
     return Exists(
-        AuditEntry.objects.filter(comment=OuterRef("pk"), action__in=DECISIONS, actor__isnull=False)
+        AuditEntry.objects.filter(
+            comment=OuterRef("pk"), action__in=DECISIONS, actor__isnull=False
+        ).exclude(Exists(undone))
     )
 
 

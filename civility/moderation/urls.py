@@ -51,6 +51,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(api + "queue", views.queue_api, name="moderation-api-queue"),
     path(api + "events", views.queue_events, name="moderation-api-events"),
     path(api + "bulk", views.bulk_action, name="moderation-api-bulk"),
+    path(api + "undo", views.undo_action, name="moderation-api-undo"),
     path(
         api + "comments/<int:comment_id>/audit",
         views.comment_audit,

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civility import events
+from civility.audit import collecting
 from civility.comments.models import Comment, Site, Story
 from civility.errors import Refused, json_error, refusal_response
 from civility.moderation import actions, queries, second_factor
@@ -192,6 +193,11 @@ def comment_page(request: HttpRequest, site: Site, role: str, comment_id: int) -
             "role": role,
             "card": card,
             "audit": queries.audit_entries(comment=comment),
+            "config": {
+                "site": site.slug,
+                "api": reverse("moderation-queue", args=[site.slug]) + "api/",
+                "comment": card,
+            },
         },
     )
 
@@ -305,6 +311,19 @@ def comment_action(
     comment = _comment_of(site, comment_id)
     expected = data.get("expected_status") or None
     user = request.user
+    with collecting() as entries:
+        result = _comment_action(user, comment, action, data, expected)
+    return JsonResponse({"ok": True, **result, "undo": _undo_ids(entries)})
+
+
+def _undo_ids(entries: list[Any]) -> list[int]:
+    """The audit entries of this request an undo takes back (actions.undo)."""
+    return [e.pk for e in entries if e.action in actions.UNDOABLE]
+
+
+def _comment_action(
+    user: Any, comment: Comment, action: str, data: dict[str, Any], expected: str | None
+) -> dict[str, Any]:
     if action == "approve":
         comment = actions.approve(user, comment.pk, expected_status=expected)
     elif action == "reject":
@@ -316,11 +335,8 @@ def comment_action(
     elif action == "unfeature":
         comment = actions.unfeature(user, comment.pk)
     else:
-        count = actions.remove_reports(user, comment.pk)
-        return JsonResponse({"ok": True, "dismissed": count})
-    return JsonResponse(
-        {"ok": True, "comment": {"id": comment.pk, "status": comment.status}},
-    )
+        return {"dismissed": actions.remove_reports(user, comment.pk)}
+    return {"comment": {"id": comment.pk, "status": comment.status}}
 
 
 @require_POST
@@ -339,13 +355,35 @@ def bulk_action(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             raise Refused("bad_ids", "Comment ids must be numbers.") from None
         if len(known) != len({int(i) for i in ids}):
             raise Refused("not_found", "Some of these comments are not on this site.", 404)
-    if data.get("action") == "approve":
-        results = actions.bulk_approve(request.user, ids)
-    elif data.get("action") == "reject":
-        results = actions.bulk_reject(request.user, ids, str(data.get("reason", "")))
-    else:
-        raise Refused("bad_action", 'The action must be "approve" or "reject".')
-    return JsonResponse({"ok": True, "results": {str(k): v for k, v in results.items()}})
+    with collecting() as entries:
+        if data.get("action") == "approve":
+            results = actions.bulk_approve(request.user, ids)
+        elif data.get("action") == "reject":
+            results = actions.bulk_reject(request.user, ids, str(data.get("reason", "")))
+        else:
+            raise Refused("bad_action", 'The action must be "approve" or "reject".')
+    return JsonResponse(
+        {
+            "ok": True,
+            "results": {str(k): v for k, v in results.items()},
+            "undo": _undo_ids(entries),
+        }
+    )
+
+
+@require_POST
+@staff_api
+def undo_action(request: HttpRequest, site: Site, role: str) -> HttpResponse:
+    """Take back this moderator's own last action: {"undo": [ids]} from an action's answer."""
+    data = _json_body(request)
+    results = actions.undo(request.user, site, data.get("undo"))
+    done = [pk for pk, r in results.items() if r["ok"]]
+    if not done:
+        first = next(iter(results.values()))
+        raise Refused(first["code"], first["message"], first["status"])
+    return JsonResponse(
+        {"ok": True, "undone": len(done), "results": {str(k): v for k, v in results.items()}}
+    )
 
 
 USER_ACTIONS = {"ban", "suspend", "unban", "note"}
@@ -363,22 +401,26 @@ def user_action(
     reject_pending = data.get("reject_pending", True)
     if not isinstance(reject_pending, bool):
         raise Refused("bad_request", "reject_pending must be true or false.")
-    if action == "ban":
-        user = actions.ban_user(request.user, site, user_id, reason, reject_pending=reject_pending)
-    elif action == "suspend":
-        hours = data.get("hours")
-        user = actions.suspend_user(
-            request.user, site, user_id, hours, reason, reject_pending=reject_pending
-        )
-    elif action == "unban":
-        user = actions.unban_user(request.user, site, user_id)
-    else:
-        note = actions.add_user_note(request.user, site, user_id, str(data.get("text", "")))
-        return JsonResponse({"ok": True, "note": {"id": note.pk, "text": note.text}})
+    with collecting() as entries:
+        if action == "ban":
+            user = actions.ban_user(
+                request.user, site, user_id, reason, reject_pending=reject_pending
+            )
+        elif action == "suspend":
+            hours = data.get("hours")
+            user = actions.suspend_user(
+                request.user, site, user_id, hours, reason, reject_pending=reject_pending
+            )
+        elif action == "unban":
+            user = actions.unban_user(request.user, site, user_id)
+        else:
+            note = actions.add_user_note(request.user, site, user_id, str(data.get("text", "")))
+            return JsonResponse({"ok": True, "note": {"id": note.pk, "text": note.text}})
     return JsonResponse(
         {
             "ok": True,
             "user": {"id": user.pk, **standing_json(site, user)},
+            "undo": _undo_ids(entries),
         }
     )
 
@@ -390,13 +432,20 @@ def story_action(
 ) -> HttpResponse:
     if not Story.objects.filter(pk=story_id, site=site).exists():
         raise Refused("not_found", "No such story on this site.", 404)
-    if action == "close":
-        story = actions.close_story(request.user, story_id)
-    elif action == "open":
-        story = actions.open_story(request.user, story_id)
-    else:
-        raise Refused("bad_action", f"Unknown action {action!r}.", 404)
-    return JsonResponse({"ok": True, "story": {"id": story.pk, "closed": story.closed}})
+    with collecting() as entries:
+        if action == "close":
+            story = actions.close_story(request.user, story_id)
+        elif action == "open":
+            story = actions.open_story(request.user, story_id)
+        else:
+            raise Refused("bad_action", f"Unknown action {action!r}.", 404)
+    return JsonResponse(
+        {
+            "ok": True,
+            "story": {"id": story.pk, "closed": story.closed},
+            "undo": _undo_ids(entries),
+        }
+    )
 
 
 @require_GET
