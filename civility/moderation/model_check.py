@@ -82,10 +82,18 @@ def thresholds_for(site: Any) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def model_votes(site: Any, scored: dict[str, Any], text: str) -> list[Vote]:
-    """A vote for every attribute at or above its hold/reject threshold, with its spans."""
+def model_votes(
+    site: Any,
+    scored: dict[str, Any],
+    text: str,
+    thresholds: dict[str, dict[str, float | None]] | None = None,
+) -> list[Vote]:
+    """A vote for every attribute at or above its hold/reject threshold, with its spans.
+
+    ``thresholds`` (default: the site's, `thresholds_for`) lets the settings page's preview ask
+    what values an admin has not saved yet would do, through this same rule."""
     votes: list[Vote] = []
-    for attr, limits in thresholds_for(site).items():
+    for attr, limits in (thresholds if thresholds is not None else thresholds_for(site)).items():
         score = scored["scores"].get(attr)
         if score is None:
             continue
@@ -99,7 +107,7 @@ def model_votes(site: Any, scored: dict[str, Any], text: str) -> list[Vote]:
             continue
         spans = [
             {**s, "text": text[s["start"] : s["end"]]}
-            for s in scored["spans"]
+            for s in scored.get("spans", [])
             if s["attribute"] == attr
         ]
         detail = {"attribute": attr, "score": score, "threshold": limit, "spans": spans}

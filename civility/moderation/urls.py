@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.static import serve
 
-from civility.moderation import data_rights_views, ops_views, signin, views
+from civility.moderation import data_rights_views, ops_views, settings_views, signin, views
 
 api = "moderate/<slug:slug>/api/"
 
@@ -11,7 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("moderate/", views.index, name="moderation-index"),
     # The desk's own script and styles (no build step), served by Django like the widget's.
     re_path(
-        r"^moderate/assets/(?P<path>moderation\.(?:js|css))$",
+        r"^moderate/assets/(?P<path>(?:moderation|settings)\.(?:js|css))$",
         serve,
         {"document_root": settings.BASE_DIR / "static" / "civility"},
         name="moderation-assets",
@@ -25,7 +25,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="moderation-logout",
     ),
     path("moderate/<slug:slug>/", views.queue_page, name="moderation-queue"),
-    path("moderate/<slug:slug>/settings/", views.settings_page, name="moderation-settings"),
+    path(
+        "moderate/<slug:slug>/settings/",
+        settings_views.settings_page,
+        name="moderation-settings",
+    ),
+    path("moderate/<slug:slug>/members/", settings_views.members_page, name="moderation-members"),
     path(
         "moderate/<slug:slug>/settings/webhooks/",
         ops_views.webhooks_page,
@@ -49,6 +54,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="moderation-user-erase",
     ),
     path(api + "queue", views.queue_api, name="moderation-api-queue"),
+    path(
+        api + "settings/preview",
+        settings_views.settings_preview,
+        name="moderation-api-settings-preview",
+    ),
     path(api + "events", views.queue_events, name="moderation-api-events"),
     path(api + "bulk", views.bulk_action, name="moderation-api-bulk"),
     path(api + "undo", views.undo_action, name="moderation-api-undo"),

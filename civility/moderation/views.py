@@ -21,7 +21,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from civility import events
 from civility.audit import collecting
@@ -29,7 +29,7 @@ from civility.comments.models import Comment, Site, Story
 from civility.errors import Refused, json_error, refusal_response
 from civility.moderation import actions, queries, second_factor
 from civility.moderation.bans import standing_json
-from civility.moderation.models import UserNote, WordRule
+from civility.moderation.models import UserNote
 from civility.moderation.permissions import moderated_sites, site_role
 from civility.sqlite_backend.base import WriteQueueBusy
 from civility.textcheck import loads_checked
@@ -169,6 +169,7 @@ def queue_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
         "api": reverse("moderation-queue", args=[site.slug]) + "api/",
         "queues": queries.QUEUES,
         "role": role,
+        "grounds": queries.moderator_grounds(),
     }
     return render(
         request,
@@ -197,6 +198,7 @@ def comment_page(request: HttpRequest, site: Site, role: str, comment_id: int) -
                 "site": site.slug,
                 "api": reverse("moderation-queue", args=[site.slug]) + "api/",
                 "comment": card,
+                "grounds": queries.moderator_grounds(),
             },
         },
     )
@@ -232,40 +234,6 @@ def user_page(request: HttpRequest, site: Site, role: str, user_id: int) -> Http
                 "api": reverse("moderation-queue", args=[site.slug]) + "api/",
             },
         },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@staff_page
-def settings_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
-    from civility.moderation import site_settings
-
-    if role != "admin":
-        return _forbidden_page(request, "Only this site's admins can change its rules.")
-    errors: list[str] = []
-    saved = False
-    if request.method == "POST":
-        try:
-            site_settings.update_settings(request.user, site, request.POST)
-            saved = True
-        except Refused as exc:
-            errors.append(exc.message)
-        site.refresh_from_db()
-    return render(
-        request,
-        "moderation/settings.html",
-        {
-            "site": site,
-            "role": role,
-            "errors": errors,
-            "saved": saved,
-            "rules": WordRule.objects.filter(site=site).order_by("action", "phrase"),
-            "thresholds": site_settings.threshold_rows(site),
-            "require_staff_2fa": second_factor.site_requires(site),
-            "premoderation_choices": Site.PreModeration.choices,
-            "audit": queries.audit_entries(site=site, action="site.settings"),
-        },
-        status=400 if errors else 200,
     )
 
 
