@@ -339,3 +339,19 @@ WEBHOOK_MAX_ATTEMPTS = _env_int("CIVILITY_WEBHOOK_MAX_ATTEMPTS", 16)
 WEBHOOK_TIMEOUT = _env_float("CIVILITY_WEBHOOK_TIMEOUT", 10.0)
 WEBHOOK_SECRET_GRACE_HOURS = _env_float("CIVILITY_WEBHOOK_SECRET_GRACE_HOURS", 24.0)
 WEBHOOK_LOG_DAYS = _env_int("CIVILITY_WEBHOOK_LOG_DAYS", 30)
+
+# --- EU Digital Services Act (civility/moderation/dsa.py, appeals.py, campaigns.py) ---------------
+# A held comment gets a statement of reasons once held this long (a site may set its own,
+# Site.settings["statement_hold_hours"]); authors may appeal a removal or ban for APPEAL_DAYS
+# (the DSA asks for at least six months). Statements are e-mailed to authors with an address
+# STATEMENT_EMAIL_DELAY seconds after the decision, unless it was undone meanwhile.
+STATEMENT_HOLD_HOURS = _env_float("CIVILITY_STATEMENT_HOLD_HOURS", 24.0)
+APPEAL_DAYS = _env_int("CIVILITY_APPEAL_DAYS", 183)
+STATEMENT_EMAILS = _env_bool("CIVILITY_STATEMENT_EMAILS", True)
+STATEMENT_EMAIL_DELAY = _env_float("CIVILITY_STATEMENT_EMAIL_DELAY", 60.0)
+# Campaign view: near-same comments (word-shingle Jaccard >= CAMPAIGN_SIMILARITY after
+# normalizing case, whitespace, punctuation and digits) from at least CAMPAIGN_MIN_ACCOUNTS
+# accounts within CAMPAIGN_WINDOW_MINUTES are one card in the queue.
+CAMPAIGN_WINDOW_MINUTES = _env_float("CIVILITY_CAMPAIGN_WINDOW_MINUTES", 60.0)
+CAMPAIGN_MIN_ACCOUNTS = _env_int("CIVILITY_CAMPAIGN_MIN_ACCOUNTS", 3)
+CAMPAIGN_SIMILARITY = _env_float("CIVILITY_CAMPAIGN_SIMILARITY", 0.7)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("civility.accounts.urls")),
     path("", include("civility.comments.urls")),
     path("", include("civility.moderation.urls")),
+    path("", include("civility.moderation.dsa_urls")),  # appeals, transparency, guidelines
     path("", include("civility.api.urls")),
     path("", include("civility.perspective.urls")),
     path("", include("civility.imports.urls")),

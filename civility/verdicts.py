@@ -123,3 +123,91 @@ def reader_reasons(reasons: Iterable[dict[str, Any]], only: Verdict | None = Non
 def editable(reasons: Iterable[dict[str, Any]]) -> bool:
     """Whether editing the text could change the outcome (a word, a link, the model's view)."""
     return any(r.get("action") != APPROVE and r.get("code") in EDITABLE_REASONS for r in reasons)
+
+
+# --- grounds of a decision (statements of reasons, EU DSA Art. 17) ------------------------------
+# The fixed codes a statement of reasons may cite as its ground. Each site maps every code to a
+# sentence of its own community guidelines (Site.settings["guidelines"]; these are the defaults,
+# see civility/moderation/dsa.py). The pipeline's own codes are grounds as they are; a
+# moderator's rejection cites one (preselected from what the checks flagged).
+GROUND_GUIDELINES: dict[str, str] = {
+    "model_toxicity": "Be respectful: no rude, disrespectful or unreasonable comments.",
+    "model_severe_toxicity": "No hateful or abusive language.",
+    "model_insult": "No insults or personal attacks, on readers or on people in the news.",
+    "model_profanity": "Keep it clean: no profanity or obscenity.",
+    "model_threat": "No threats of violence or harm against anyone.",
+    "model_identity_attack": (
+        "No attacks on people for who they are: their religion, ethnicity, nationality, gender,"
+        " sexuality or disability."
+    ),
+    "model_dehumanization": "Never describe people or groups of people as less than human.",
+    ReasonCode.BANNED_WORD: "Words and phrases this site does not allow are not published.",
+    ReasonCode.SUSPECT_WORD: "Some words are read by a moderator before a comment is published.",
+    "too_many_links": "Comments may carry only a few links, to keep out spam.",
+    "spam": (
+        "No spam, advertising, or the same message posted from several accounts (coordinated"
+        " campaigns)."
+    ),
+    "off_topic": "Stay on the topic of the article.",
+    "personal_data": "Do not publish anyone's private information.",
+    "illegal": "Nothing unlawful: no defamation, incitement or other illegal content.",
+    "premoderation": "This site reviews comments before it publishes them.",
+    "new_commenter": "A new commenter's first comments are reviewed before they are published.",
+    ReasonCode.LANGUAGE_UNSUPPORTED: (
+        "Comments in a language our automatic check cannot read are reviewed by a person."
+    ),
+    ReasonCode.MODEL_UNAVAILABLE: (
+        "Comments are reviewed by a person while the automatic check is unavailable."
+    ),
+    "guidelines": "Comments must follow this site's community guidelines.",
+}
+# Short names for the desk's pickers and the transparency report.
+GROUND_LABELS: dict[str, str] = {
+    "model_toxicity": "Rude or disrespectful",
+    "model_severe_toxicity": "Hateful or abusive",
+    "model_insult": "Insult",
+    "model_profanity": "Profanity",
+    "model_threat": "Threat",
+    "model_identity_attack": "Attack on a group",
+    "model_dehumanization": "Dehumanization",
+    ReasonCode.BANNED_WORD: "Banned word",
+    ReasonCode.SUSPECT_WORD: "Suspect word",
+    "too_many_links": "Too many links",
+    "spam": "Spam or campaign",
+    "off_topic": "Off topic",
+    "personal_data": "Private information",
+    "illegal": "Unlawful content",
+    "premoderation": "Pre-moderation",
+    "new_commenter": "New commenter",
+    ReasonCode.LANGUAGE_UNSUPPORTED: "Language not read",
+    ReasonCode.MODEL_UNAVAILABLE: "Check unavailable",
+    "guidelines": "Community guidelines",
+}
+DEFAULT_GROUND = "guidelines"
+# Grounds a moderator may pick when rejecting or banning (hold-only grounds are the pipeline's).
+MODERATOR_GROUNDS: tuple[str, ...] = tuple(
+    c
+    for c in GROUND_GUIDELINES
+    if c
+    not in {
+        ReasonCode.SUSPECT_WORD,
+        "premoderation",
+        "new_commenter",
+        ReasonCode.LANGUAGE_UNSUPPORTED,
+        ReasonCode.MODEL_UNAVAILABLE,
+    }
+)
+
+
+def ground_of(reasons: Iterable[dict[str, Any]]) -> str:
+    """The ground a decision by the checks cites: the code of the strictest vote that objected
+    (the first of equals), DEFAULT_GROUND when none is a known ground."""
+    objecting = [r for r in reasons if r.get("action") in (HOLD, REJECT)]
+    objecting.sort(key=lambda r: -_RANK[Verdict(r["action"])])
+    for r in objecting:
+        code = str(r.get("code", ""))
+        if code.endswith("_unavailable"):
+            return ReasonCode.MODEL_UNAVAILABLE
+        if code in GROUND_GUIDELINES:
+            return code
+    return DEFAULT_GROUND

@@ -113,6 +113,13 @@ def export_user_data(user: Any, *, site: Site | None = None) -> dict[str, Any]:
     bans = SiteBan.objects.filter(site_q, user=user).select_related("site").order_by("id")
     memberships = SiteMembership.objects.filter(site_q, user=user).select_related("site")
     notes = UserNote.objects.filter(site_q, user=user).select_related("site").order_by("id")
+    from civility.moderation import dsa
+
+    statements = [
+        dsa.statement_dict(st)
+        for st in dsa.user_statements(user)
+        if site is None or st.site_id == site.pk
+    ]
     audit = (
         AuditEntry.objects.filter(site_q)
         .filter(Q(actor=user) | Q(target_user=user))
@@ -200,6 +207,8 @@ def export_user_data(user: Any, *, site: Site | None = None) -> dict[str, Any]:
         "moderator_notes": [
             {"site": n.site.slug, "text": n.text, "created_at": _iso(n.created_at)} for n in notes
         ],
+        # Statements of reasons (EU DSA Art. 17) about the reader, with their appeals.
+        "statements": statements,
         # Civility sends no e-mail or push notifications, so it stores no settings for them.
         "notification_settings": {},
         "activity_log": [
@@ -374,7 +383,14 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
 
     Callers have checked who may do this; ``actor`` is recorded (the reader themself for a
     self-service deletion, so that entry, too, carries only the pseudonym)."""
-    from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
+    from civility.moderation.models import (
+        Appeal,
+        AuditEntry,
+        SiteBan,
+        SiteMembership,
+        Statement,
+        UserNote,
+    )
 
     now = timezone.now()
     with transaction.atomic():
@@ -408,6 +424,9 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
         notes = UserNote.objects.filter(user=user).delete()[0]
         bans = SiteBan.objects.filter(user=user).delete()[0]
         roles = SiteMembership.objects.filter(user=user).delete()[0]
+        # Statements of reasons stay (the site's record of its decisions), without the words.
+        Statement.objects.filter(user=user).update(text="", spans=[], explanation="")
+        Appeal.objects.filter(author=user).update(text="")
         scrubbed = _scrub_audit(user, AuditEntry)
         # Django admin's own log names the account in object_repr (e.g. "alice@example.org").
         LogEntry.objects.filter(

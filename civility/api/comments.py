@@ -37,6 +37,8 @@ from civility.comments.models import Comment, Report, Site, Story
 from civility.comments.serialize import comment_dict
 from civility.db.lookups import fetch_one
 from civility.errors import Refused
+from civility.moderation import dsa
+from civility.moderation.models import Statement
 from civility.verdicts import REJECT, editable, reader_reasons
 
 router = Router(tags=["comments"])
@@ -199,7 +201,7 @@ def my_view(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     user = optional_user(request)
     if user is None:
         return {"user": None, "pending": [], "rejected": [], "reacted": []}
-    own = (
+    own = list(
         Comment.objects.filter(
             story=story,
             author=user,
@@ -211,12 +213,14 @@ def my_view(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     reacted = Comment.objects.filter(story=story, reactions__user=user).values_list("id", flat=True)
     from civility.comments.serialize import author_dict
 
+    statements = dsa.latest_for_comments([c.pk for c in own])
+
     return {
         "user": author_dict(user),
         # Only the author learns why, in plain words (civility.verdicts): never scores.
-        "pending": [_own(c) for c in own if c.status == Comment.Status.PENDING],
+        "pending": [_own(c, statements) for c in own if c.status == Comment.Status.PENDING],
         "rejected": [
-            {**_own(c), "rejection_reason": c.rejection_reason}
+            {**_own(c, statements), "rejection_reason": c.rejection_reason}
             for c in own
             if c.status == Comment.Status.REJECTED
         ],
@@ -224,9 +228,10 @@ def my_view(request: HttpRequest, story_id: Id) -> dict[str, Any]:
     }
 
 
-def _own(comment: Comment) -> dict[str, Any]:
+def _own(comment: Comment, statements: dict[int, Any] | None = None) -> dict[str, Any]:
     """A comment as its author sees it: with the plain-language reasons it was held or
-    rejected (a rejection by the checks: their reasons; by a moderator: rejection_reason)."""
+    rejected (a rejection by the checks: their reasons; by a moderator: rejection_reason), and
+    the statement of reasons of a rejected or long-held comment (the widget's "Why?")."""
     reasons = comment.moderation_reasons or []
     if comment.status == Comment.Status.REJECTED:
         plain = reader_reasons(reasons, only=REJECT)
@@ -234,7 +239,15 @@ def _own(comment: Comment) -> dict[str, Any]:
         plain = reader_reasons(reasons)
     else:
         plain = []
-    return {**comment_dict(comment), "reasons": plain}
+    if statements is None and comment.status in (Comment.Status.PENDING, Comment.Status.REJECTED):
+        statements = dsa.latest_for_comments([comment.pk])
+    st = (statements or {}).get(comment.pk)
+    wanted = {
+        Comment.Status.REJECTED: Statement.Decision.REMOVAL,
+        Comment.Status.PENDING: Statement.Decision.VISIBILITY,
+    }.get(comment.status)  # type: ignore[call-overload]
+    statement = dsa.statement_dict(st) if st is not None and st.decision == wanted else None
+    return {**comment_dict(comment), "reasons": plain, "statement": statement}
 
 
 def _posted(comment: Comment) -> dict[str, Any]:
@@ -364,14 +377,18 @@ def reader_profile(request: HttpRequest, story_id: Id, user_id: Id) -> dict[str,
     if itself:
         shown += [Comment.Status.PENDING, Comment.Status.REJECTED]
     mine = Comment.objects.filter(author=who, story__site_id=story.site_id, status__in=shown)
-    rows = mine.select_related("author", "story").order_by("-created_at")[:50]
+    rows = list(mine.select_related("author", "story").order_by("-created_at")[:50])
+    statements = dsa.latest_for_comments([c.pk for c in rows]) if itself else {}
     return {
         "user": author_dict(who),
         "joined": who.date_joined.isoformat(),
         "own": itself,
         "count": mine.filter(status=Comment.Status.APPROVED).count(),
         "comments": [
-            {**_own(c), "story": {"id": c.story_id, "title": c.story.title, "url": c.story.url}}
+            {
+                **_own(c, statements),
+                "story": {"id": c.story_id, "title": c.story.title, "url": c.story.url},
+            }
             for c in rows
         ],
     }

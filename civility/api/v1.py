@@ -22,7 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from civility.api import accounts, comments, me
+from civility.api import accounts, comments, dsa, me
 from civility.api.schemas import ERROR_PREFIX
 from civility.errors import Refused, json_error, refusal_response
 from civility.sqlite_backend.base import WriteQueueBusy
@@ -176,3 +176,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", comments.router)
 api.add_router("/auth/", accounts.router)
 api.add_router("/", me.router)
+api.add_router("/", dsa.router)

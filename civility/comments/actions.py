@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from civility.accounts import notifications
 from civility.audit import record
 from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, Story
@@ -25,6 +26,7 @@ from civility.comments.render import render
 from civility.comments.serialize import comment_dict
 from civility.errors import Refused
 from civility.events import emit, redis_batch
+from civility.moderation import dsa
 from civility.moderation.pipeline import Decision, Submission, decide
 from civility.ratelimit import seconds_left, window_hits
 from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Vote, strictest
@@ -171,9 +173,14 @@ def store_comment(
             reason="; ".join(str(r.get("message", "")) for r in reasons),
             data=audit_data if audit_data is not None else {"reasons": reasons},
         )
+        if comment.status == Comment.Status.REJECTED:
+            # The author's statement of reasons (EU DSA Art. 17): decided by the checks alone.
+            dsa.for_pipeline_rejection(comment)
     if announce:
         _after_change(comment, "comment.created")
         webhook_event("comment.created", site=story.site, comment=comment)
+        if comment.status == Comment.Status.APPROVED:
+            notifications.comment_published(comment)  # a reply: its parent's author may be told
     return comment
 
 
@@ -351,7 +358,11 @@ def apply_late_score(comment_id: int, future: Future[dict[str, Any]]) -> Comment
                 after=comment.status,
                 data={"decision": str(action), "reasons": comment.moderation_reasons},
             )
+            if comment.status == Comment.Status.REJECTED:
+                dsa.for_pipeline_rejection(comment)
             _after_change(comment, "comment.created")
+            if comment.status == Comment.Status.APPROVED:
+                notifications.comment_published(comment)
             if comment.status != Comment.Status.PENDING:
                 webhook_event(f"comment.{comment.status}", site=comment.story.site, comment=comment)
         return comment
@@ -431,6 +442,8 @@ def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
             after=comment.status,
             data={"decision": str(decision.action), "reasons": decision.reasons},
         )
+        if comment.status == Comment.Status.REJECTED:
+            dsa.for_pipeline_rejection(comment)
         _after_change(comment, "comment.edited")
         _decide_later(comment, decision)
     return comment

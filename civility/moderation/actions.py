@@ -17,6 +17,7 @@ from civility.audit import record
 from civility.comments.models import Comment, Report, Site, Story
 from civility.errors import Refused
 from civility.events import emit
+from civility.moderation import dsa
 from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
 from civility.moderation.permissions import is_global_admin, require_moderator
 from civility.webhooks.outbox import webhook_event
@@ -117,15 +118,24 @@ def _set_status(
     *,
     reason: str = "",
     expected_status: str | None = None,
+    ground: str | None = None,
 ) -> Comment:
     if expected_status is not None and expected_status not in Comment.Status.values:
         raise Refused("bad_status", f"Unknown status {expected_status!r}.")
     pk = _get_comment(actor, comment_id).pk
-    return _set_status_locked(actor, pk, target, reason, expected_status)
+    return _set_status_locked(actor, pk, target, reason, expected_status, ground=ground)
 
 
 def _set_status_locked(
-    actor: Any, pk: int, target: str, reason: str, expected_status: str | None
+    actor: Any,
+    pk: int,
+    target: str,
+    reason: str,
+    expected_status: str | None,
+    *,
+    ground: str | None = None,
+    facts: str = "",
+    automated_detection: bool | None = None,
 ) -> Comment:
     with transaction.atomic():
         comment = _lock_comment(pk)
@@ -156,6 +166,16 @@ def _set_status_locked(
             reason=reason,
             data=previous,
         )
+        if target == Comment.Status.REJECTED:
+            # The author's statement of reasons (EU DSA Art. 17), in this transaction.
+            dsa.for_moderator_rejection(
+                comment,
+                actor,
+                reason,
+                ground,
+                facts=facts,
+                automated_detection=automated_detection,
+            )
         webhook_event(
             f"comment.{verb}",
             site=comment.story.site,
@@ -192,12 +212,25 @@ def approve(actor: Any, comment_id: Any, *, expected_status: str | None = None) 
 
 
 def reject(
-    actor: Any, comment_id: Any, reason: str, *, expected_status: str | None = None
+    actor: Any,
+    comment_id: Any,
+    reason: str,
+    *,
+    expected_status: str | None = None,
+    ground: str | None = None,
 ) -> Comment:
-    """Reject a comment; ``reason`` is shown to its author."""
+    """Reject a comment; ``reason`` is shown to its author. ``ground`` is the guideline code
+    its statement of reasons cites (civility.verdicts.GROUND_GUIDELINES); by default what the
+    checks flagged."""
     reason = _clean_reason(reason, required=True)
+    ground = dsa.clean_ground(ground, fallback="") or None
     return _set_status(
-        actor, comment_id, Comment.Status.REJECTED, reason=reason, expected_status=expected_status
+        actor,
+        comment_id,
+        Comment.Status.REJECTED,
+        reason=reason,
+        expected_status=expected_status,
+        ground=ground,
     )
 
 
@@ -345,7 +378,9 @@ def _save_ban(ban: SiteBan | None, site: Site, user: User, actor: Any, **fields:
         raise Refused("already_handled", f"Already handled by {who}.", 409) from None
 
 
-def _reject_pending(actor: Any, site: Site, user: User, why: str, reason: str) -> int:
+def _reject_pending(
+    actor: Any, site: Site, user: User, why: str, reason: str, ground: str | None = None
+) -> int:
     """Reject the user's comments still awaiting review on this site (inside the ban's
     transaction): a banned author's queue should not outlive the ban. The author reads
     "The author was <why>: <reason>". Returns how many."""
@@ -354,20 +389,37 @@ def _reject_pending(actor: Any, site: Site, user: User, why: str, reason: str) -
         author=user, story__site=site, status=Comment.Status.PENDING
     ).values_list("pk", flat=True)
     ids = list(pending)
+    facts = f"A moderator {why} the author; their comments awaiting review were removed with it."
     for pk in ids:
-        _set_status_locked(actor, pk, Comment.Status.REJECTED, reason, Comment.Status.PENDING)
+        _set_status_locked(
+            actor,
+            pk,
+            Comment.Status.REJECTED,
+            reason,
+            Comment.Status.PENDING,
+            ground=ground,
+            facts=facts,
+        )
     return len(ids)
 
 
 def ban_user(
-    actor: Any, site: Any, user_id: Any, reason: str, *, reject_pending: bool = True
+    actor: Any,
+    site: Any,
+    user_id: Any,
+    reason: str,
+    *,
+    reject_pending: bool = True,
+    ground: str | None = None,
 ) -> User:
     """Ban a commenter from this site: the decision pipeline refuses every later post here, and
-    (unless ``reject_pending`` is False) their comments awaiting review are rejected."""
+    (unless ``reject_pending`` is False) their comments awaiting review are rejected. ``ground``
+    is the guideline code the statement of reasons cites."""
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
     reason = _clean_reason(reason, required=True)
+    ground = dsa.clean_ground(ground)
     with transaction.atomic():
         ban = _locked_ban(site, user)
         if ban is not None and ban.until is None:
@@ -389,15 +441,23 @@ def ban_user(
             reason=reason,
             data={"previous": previous},
         )
+        dsa.for_account(site, user, actor, reason, None, ground)
         if reject_pending:
-            _reject_pending(actor, site, user, "banned", reason)
+            _reject_pending(actor, site, user, "banned", reason, ground)
         _queue_event(site.pk, "user.banned", actor, user_id=user.pk)
         webhook_event("user.banned", site=site, user=user, extra={"reason": reason, "until": None})
     return user
 
 
 def suspend_user(
-    actor: Any, site: Any, user_id: Any, hours: Any, reason: str, *, reject_pending: bool = True
+    actor: Any,
+    site: Any,
+    user_id: Any,
+    hours: Any,
+    reason: str,
+    *,
+    reject_pending: bool = True,
+    ground: str | None = None,
 ) -> User:
     """Suspend a commenter on this site for ``hours`` (1 hour to 1 year); like a ban, their
     comments awaiting review are rejected unless ``reject_pending`` is False."""
@@ -411,6 +471,7 @@ def suspend_user(
     if not 1 <= hours <= MAX_SUSPEND_HOURS:
         raise Refused("bad_period", f"Suspend for 1 to {MAX_SUSPEND_HOURS} hours.")
     reason = _clean_reason(reason, required=True)
+    ground = dsa.clean_ground(ground)
     until = timezone.now() + timedelta(hours=hours)
     with transaction.atomic():
         ban = _locked_ban(site, user)
@@ -429,8 +490,9 @@ def suspend_user(
             reason=reason,
             data={"hours": hours, "until": until.isoformat(), "previous": previous},
         )
+        dsa.for_account(site, user, actor, reason, until, ground)
         if reject_pending:
-            _reject_pending(actor, site, user, "suspended", reason)
+            _reject_pending(actor, site, user, "suspended", reason, ground)
         _queue_event(site.pk, "user.suspended", actor, user_id=user.pk, until=until.isoformat())
         ending = {"reason": reason, "until": until.isoformat()}
         webhook_event("user.banned", site=site, user=user, extra=ending)
@@ -556,12 +618,14 @@ def bulk_approve(actor: Any, comment_ids: Any) -> dict[int, dict[str, Any]]:
     return _bulk(actor, ids, lambda pk: approve(actor, pk))
 
 
-def bulk_reject(actor: Any, comment_ids: Any, reason: str) -> dict[int, dict[str, Any]]:
+def bulk_reject(
+    actor: Any, comment_ids: Any, reason: str, *, ground: str | None = None
+) -> dict[int, dict[str, Any]]:
     ids = _ids(comment_ids)
     if not getattr(actor, "is_authenticated", False):
         raise Refused("login_required", "Sign in as a moderator to do this.", 403)
     reason = _clean_reason(reason, required=True)
-    return _bulk(actor, ids, lambda pk: reject(actor, pk, reason))
+    return _bulk(actor, ids, lambda pk: reject(actor, pk, reason, ground=ground))
 
 
 # --- undo --------------------------------------------------------------------------------------

@@ -168,3 +168,92 @@ class CommentRescore(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.comment_id} in re-score {self.run_id}"
+
+
+class Statement(models.Model):
+    """A statement of reasons (EU DSA Art. 17): written, in the same transaction, for every
+    rejection, every ban or suspension, and every hold that outlasts the site's hold time.
+    Stored as it was said: a later change of the site's guidelines does not rewrite it."""
+
+    class Decision(models.TextChoices):
+        REMOVAL = "removal", "Removal of the comment"
+        VISIBILITY = "visibility_restriction", "Restriction of visibility (held for review)"
+        SUSPENSION = "account_suspension", "Suspension of the account"
+
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="statements")
+    comment = models.ForeignKey(
+        "comments.Comment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="statements",
+    )
+    # Whom the decision is about (the author, or the banned account).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="statements"
+    )
+    decision = models.CharField(max_length=24, choices=Decision.choices)
+    # For an account: until when (None with an account decision: indefinitely, a ban).
+    until = models.DateTimeField(null=True, blank=True)
+    # The facts: the text as it stood and the spans that were flagged ({start, end, label}).
+    text = models.TextField(blank=True)
+    spans = models.JSONField(default=list, blank=True)
+    facts = models.TextField(blank=True)  # what happened, in a sentence
+    ground = models.CharField(max_length=40)  # a code of civility.verdicts.GROUND_GUIDELINES
+    guideline = models.TextField()  # the site's sentence for that code, when decided
+    explanation = models.TextField(blank=True)  # the moderator's own words, if any
+    automated_detection = models.BooleanField()
+    automated_decision = models.BooleanField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )  # None: the automatic moderation
+    redress = models.TextField()
+    appeal_until = models.DateTimeField(null=True, blank=True)  # None: not open to appeal
+    # When the content was posted (or the account acted on): for the time to decision.
+    subject_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "created_at"])]
+        constraints = [
+            # The hold sweep writes a comment's visibility statement once.
+            models.UniqueConstraint(
+                fields=["comment"],
+                condition=models.Q(decision="visibility_restriction"),
+                name="one_hold_statement_per_comment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"statement {self.pk} ({self.decision}, {self.ground})"
+
+
+class Appeal(models.Model):
+    """An author's complaint against a decision (EU DSA Art. 20), decided by a person."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Decision upheld"
+        REVERSED = "reversed", "Decision reversed"
+
+    statement = models.OneToOneField(Statement, on_delete=models.CASCADE, related_name="appeal")
+    site = models.ForeignKey("comments.Site", on_delete=models.CASCADE, related_name="appeals")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="appeals"
+    )
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["site", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} ({self.status})"
