@@ -355,3 +355,80 @@ STATEMENT_EMAIL_DELAY = _env_float("CIVILITY_STATEMENT_EMAIL_DELAY", 60.0)
 CAMPAIGN_WINDOW_MINUTES = _env_float("CIVILITY_CAMPAIGN_WINDOW_MINUTES", 60.0)
 CAMPAIGN_MIN_ACCOUNTS = _env_int("CIVILITY_CAMPAIGN_MIN_ACCOUNTS", 3)
 CAMPAIGN_SIMILARITY = _env_float("CIVILITY_CAMPAIGN_SIMILARITY", 0.7)
+
+
+# --- e-mail (civility/accounts/mail.py) ---------------------------------------------------------
+# CIVILITY_EMAIL_URL picks Django's e-mail backend: smtp://user:pass@host:port (plain, or STARTTLS
+# with ?tls=1), smtp+tls:// (STARTTLS, port 587), smtps:// or smtp+ssl:// (TLS from the start,
+# port 465), console:// (print each message: the demo's), file:///folder, memory:// (Django's
+# locmem, for tests) or dummy:// (drop). Unset: the usual EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL variables when EMAIL_HOST is set, else the
+# console. User and password are percent-decoded (a "@" in a password is %40).
+def _email_settings(url: str) -> dict[str, object]:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    simple = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "memory": "django.core.mail.backends.locmem.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if scheme in simple:
+        return {"EMAIL_BACKEND": simple[scheme]}
+    if scheme == "file":
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": unquote(parts.path) or str(DATA_DIR / "mail"),
+        }
+    tls_schemes, ssl_schemes = {"smtp+tls", "submission"}, {"smtps", "smtp+ssl"}
+    if scheme not in {"smtp"} | tls_schemes | ssl_schemes:
+        raise SystemExit(
+            f"CIVILITY_EMAIL_URL: unknown scheme {scheme!r} (smtp, smtp+tls, smtps, console,"
+            " file, memory or dummy)"
+        )
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        port = parts.port
+    except ValueError:
+        raise SystemExit("CIVILITY_EMAIL_URL: the port is not a number") from None
+    use_ssl = scheme in ssl_schemes or query.get("ssl", "") in {"1", "true", "yes"}
+    use_tls = scheme in tls_schemes or query.get("tls", "") in {"1", "true", "yes"}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": port or (465 if use_ssl else 587 if use_tls else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls and not use_ssl,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": float(query.get("timeout", 10)),
+    }
+
+
+EMAIL_URL = os.environ.get("CIVILITY_EMAIL_URL", "").strip()
+if EMAIL_URL:
+    globals().update(_email_settings(EMAIL_URL))
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = _env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = _env_float("EMAIL_TIMEOUT", 10.0)
+else:  # nothing configured: print messages (the demo's), never a silent drop
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The sender of every message Civility sends (reset, verification, notifications).
+DEFAULT_FROM_EMAIL = os.environ.get("CIVILITY_EMAIL_FROM", "Civility <civility@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Password reset and e-mail verification links stay valid this long (Django's token generator).
+PASSWORD_RESET_TIMEOUT = int(_env_float("CIVILITY_EMAIL_LINK_HOURS", 24.0) * 3600)
+# Reset and verification requests: at most this many an hour per address asked for and per
+# client address (answered alike whether or not an account exists).
+EMAIL_REQUESTS_PER_HOUR = _env_int("CIVILITY_EMAIL_REQUESTS_PER_HOUR", 5)
+# Notification e-mail (replies, moderators' decisions) for readers who opt in: at most one
+# message per reader every NOTIFY_EVERY_MINUTES; what happens meanwhile goes in the next one.
+NOTIFY_EVERY_MINUTES = _env_float("CIVILITY_NOTIFY_EVERY_MINUTES", 15.0)

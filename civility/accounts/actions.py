@@ -1,4 +1,5 @@
-"""Account actions: local sign-up and login, guest identities, publisher SSO (Coral-style JWT)."""
+"""Account actions: local sign-up and login, guest identities, publisher SSO (Coral-style JWT);
+password reset and change, address verification, signing out, notification preferences."""
 
 from __future__ import annotations
 
@@ -12,17 +13,20 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from civility.accounts import lockout
+from civility.accounts import lockout, tokens
+from civility.accounts import mail as account_mail
 from civility.accounts.models import UsedSsoToken
 from civility.audit import record
 from civility.errors import Refused
 from civility.ratelimit import seconds_left, window_hits
+from civility.tasks.base import enqueue_on_commit
 from civility.textcheck import check_json_value
 
 User = get_user_model()
@@ -75,6 +79,7 @@ def signup(email: str, password: str, display_name: str = "", *, ip: str = "") -
                 username=email, email=email, password=password, display_name=display_name
             )
             record("user.signup", actor=user, target_user=user, after="active")
+            enqueue_on_commit(account_mail.send_verification, user.pk)
     except IntegrityError:
         raise Refused("email_taken", "An account with this email already exists.", 409) from None
     return user
@@ -152,6 +157,8 @@ def sso_login(site: Any, token: str) -> Any:
             sso_id=sso_id,
             defaults={"username": f"sso-{site.pk}-{secrets.token_hex(6)}"},
         )
+        if email != user.email or user.email_verified_at is None:  # the publisher vouches
+            user.email_verified_at = timezone.now() if email else None
         user.display_name, user.email, user.badges, user.profile_url = name, email, badges, url
         if created:
             user.set_unusable_password()
@@ -219,3 +226,209 @@ def _sync_sso_role(site: Any, user: Any, role: str) -> None:
             after="",
             reason="single sign-on role",
         )
+
+
+# --- recovery, verification, signing out ---------------------------------------------------------
+
+RESET_SENT = (
+    "If an account uses this address, we have sent it a link to choose a new password. "
+    "It may take a few minutes to arrive; check the spam folder too."
+)
+
+
+def _email_limit(kind: str, email: str, ip: str) -> None:
+    """At most EMAIL_REQUESTS_PER_HOUR requests of ``kind`` an hour for one address, and four
+    times that from one client address (a household or office shares one). Counted whether or
+    not an account has the address: a 429 tells nothing about who has an account."""
+    limit = settings.EMAIL_REQUESTS_PER_HOUR
+    salt = settings.IP_HASH_SALT
+    keys = {f"{kind}:email:" + hashlib.sha256(f"{salt}:{email}".encode()).hexdigest()[:32]: limit}
+    if ip:
+        from civility.comments.actions import hash_ip
+
+        keys[f"{kind}:ip:{hash_ip(ip)}"] = 4 * limit
+    over = [window_hits(key, HOUR) > most for key, most in keys.items()]  # count every key
+    if any(over):
+        raise Refused(
+            "rate_limited",
+            f"Too many requests for e-mail: at most {limit} an hour. Try again later.",
+            429,
+            retry_after=seconds_left(HOUR),
+        )
+
+
+def request_password_reset(*, email: str, ip: str = "") -> str:
+    """Queue a reset link for the local accounts with ``email`` (the worker looks them up), and
+    answer the same words whether or not there is one: nobody learns who has an account."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise Refused("invalid_email", "That is not a valid email address.") from None
+    _email_limit("reset", email, ip)
+    with transaction.atomic():
+        enqueue_on_commit(account_mail.send_password_reset, email)
+    return RESET_SENT
+
+
+def _check_new_password(user: Any, password: str) -> None:
+    try:
+        validate_password(password or "", user)
+    except ValidationError as exc:
+        raise Refused("weak_password", " ".join(exc.messages)) from None
+
+
+def reset_password(*, uidb64: str, token: str, new_password: str) -> Any:
+    """Set a new password with a mailed link (Django's token). Every bearer token and session
+    of the account signs out (the password is part of them); the link then no longer works."""
+    user = account_mail.user_for_uid(uidb64)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise Refused(
+            "invalid_link",
+            "This link is invalid or has expired: ask for a new one.",
+            400,
+        )
+    _check_new_password(user, new_password)
+    with transaction.atomic():
+        user.set_password(new_password)
+        # The link reached the address: it is the reader's.
+        if user.email_verified_at is None:
+            user.email_verified_at = timezone.now()
+        user.save(update_fields=["password", "email_verified_at"])
+        record("user.password_reset", actor=user, target_user=user)
+    return user
+
+
+def reset_link_user(uidb64: str, token: str) -> Any | None:
+    """The account a reset link names while it is still valid (for the reset page)."""
+    user = account_mail.user_for_uid(uidb64)
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def change_password(*, user: Any, old_password: str, new_password: str) -> Any:
+    """A signed-in reader's new password. Other devices sign out; the caller issues this one a
+    new token."""
+    if not user.has_usable_password():
+        raise Refused(
+            "no_password", "This account signs in through the site: it has no password here.", 409
+        )
+    if not user.check_password(old_password or ""):
+        raise Refused("wrong_password", "Your current password is not right.", 403)
+    _check_new_password(user, new_password)
+    if old_password == new_password:
+        raise Refused("same_password", "The new password is the same as the current one.")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        record("user.password_changed", actor=user, target_user=user)
+    return user
+
+
+def sign_out(*, user: Any, token: str) -> None:
+    """Revoke this bearer token on the server: it no longer works anywhere, even if copied."""
+    with transaction.atomic():
+        if tokens.revoke(token):
+            record("user.signed_out", actor=user, target_user=user)
+
+
+def request_verification(*, user: Any, ip: str = "") -> str:
+    """Mail a link proving the reader's address (again)."""
+    if user.is_guest or not user.email:
+        raise Refused("no_email", "This account has no e-mail address.", 409)
+    if user.email_verified_at is not None:
+        return "Your e-mail address is already confirmed."
+    _email_limit("verify", user.email.lower(), ip)
+    with transaction.atomic():
+        enqueue_on_commit(account_mail.send_verification, user.pk)
+    return f"We have sent a confirmation link to {user.email}."
+
+
+def verify_email(*, uidb64: str, token: str) -> Any:
+    """Mark the address verified with the mailed link."""
+    user = account_mail.user_for_uid(uidb64)
+    if user is None or not account_mail.verification_tokens.check_token(user, token):
+        raise Refused("invalid_link", "This link is invalid or has expired: ask for a new one.")
+    if user.email_verified_at is not None:
+        return user  # a second click (or a mail scanner's visit) on the link
+    with transaction.atomic():
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        record("user.email_verified", actor=user, target_user=user, after=user.email)
+    return user
+
+
+# --- notification preferences --------------------------------------------------------------------
+
+
+def notification_settings(user: Any) -> dict[str, Any]:
+    return {
+        "replies": user.notify_replies,
+        "moderation": user.notify_moderation,
+        "email": user.email,
+        "email_verified": user.email_verified_at is not None,
+        "every_minutes": settings.NOTIFY_EVERY_MINUTES,
+    }
+
+
+def set_notifications(
+    *, user: Any, replies: bool | None = None, moderation: bool | None = None, ip: str = ""
+) -> dict[str, Any]:
+    """Opt in or out of notification e-mail. Opting in with an address not yet confirmed sends
+    the confirmation link: nothing is mailed to an unconfirmed address."""
+    wants_mail = bool(replies) or bool(moderation)
+    if wants_mail and (user.is_guest or not user.email):
+        raise Refused(
+            "no_email", "Guest accounts have no e-mail address: create an account first.", 409
+        )
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = f"replies={user.notify_replies},moderation={user.notify_moderation}"
+        if replies is not None:
+            user.notify_replies = bool(replies)
+        if moderation is not None:
+            user.notify_moderation = bool(moderation)
+        user.save(update_fields=["notify_replies", "notify_moderation"])
+        after = f"replies={user.notify_replies},moderation={user.notify_moderation}"
+        if before != after:
+            record("user.notifications", actor=user, target_user=user, before=before, after=after)
+    answer = notification_settings(user)
+    answer["message"] = "Your notification settings are saved."
+    if wants_mail and user.email_verified_at is None:
+        try:
+            answer["message"] = (
+                "Saved. " + request_verification(user=user, ip=ip) + " Notifications start "
+                "once you confirm it."
+            )
+        except Refused as exc:
+            if exc.status != 429:
+                raise
+            answer["message"] = (
+                "Saved. Confirm your e-mail address with the link we sent you: notifications "
+                "start once you do."
+            )
+    return answer
+
+
+def unsubscribe(*, token: str) -> Any:
+    """The one-click unsubscribe of a notification e-mail (RFC 8058): no sign-in, the signed
+    link names the reader."""
+    from civility.accounts.notifications import user_for_unsubscribe
+
+    user = user_for_unsubscribe(token)
+    if user is None:
+        raise Refused("invalid_link", "This unsubscribe link is not valid.", 400)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.notify_replies or user.notify_moderation:
+            user.notify_replies = user.notify_moderation = False
+            user.save(update_fields=["notify_replies", "notify_moderation"])
+            record(
+                "user.notifications",
+                actor=None,
+                target_user=user,
+                after="replies=False,moderation=False",
+                reason="one-click unsubscribe",
+            )
+    return user

@@ -40,7 +40,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from civility.accounts.models import User
+from civility.accounts.models import Notification, User
 from civility.audit import record
 from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, body_digest
@@ -424,6 +424,7 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
         notes = UserNote.objects.filter(user=user).delete()[0]
         bans = SiteBan.objects.filter(user=user).delete()[0]
         roles = SiteMembership.objects.filter(user=user).delete()[0]
+        Notification.objects.filter(user=user).delete()  # e-mail still to send them
         # Statements of reasons stay (the site's record of its decisions), without the words.
         Statement.objects.filter(user=user).update(text="", spans=[], explanation="")
         Appeal.objects.filter(author=user).update(text="")
@@ -445,6 +446,8 @@ def erase_user(*, user: Any, actor: Any, reason: str, site: Site | None) -> dict
         user.role = User.Role.COMMENTER
         user.banned, user.banned_reason, user.suspended_until = False, "", None
         user.last_login = None
+        user.email_verified_at = user.last_notified_at = None
+        user.notify_replies = user.notify_moderation = False
         user.save()
 
         summary = {

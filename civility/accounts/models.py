@@ -24,6 +24,14 @@ class User(AbstractUser):
     sso_id = models.CharField(max_length=200, blank=True)
     profile_url = models.URLField(blank=True)
     badges = models.JSONField(default=list, blank=True)
+    # When the reader proved the address is theirs (a link mailed to it); SSO addresses are the
+    # publisher's word and count as verified. Notifications go only to verified addresses.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Notification e-mail is opt-in (civility.accounts.notifications), at most one message per
+    # NOTIFY_EVERY_MINUTES: last_notified_at is when the last one went.
+    notify_replies = models.BooleanField(default=False)
+    notify_moderation = models.BooleanField(default=False)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -58,3 +66,38 @@ class UsedSsoToken(models.Model):
 
     def __str__(self) -> str:
         return f"used sign-on token {self.jti_digest[:12]}"
+
+
+class RevokedToken(models.Model):
+    """A widget bearer token signed out before it expired (civility.accounts.tokens), by the
+    SHA-256 of the token; kept until the token would have expired anyway."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"revoked token {self.digest[:12]}"
+
+
+class Notification(models.Model):
+    """Something to tell a reader who opted in, waiting for (or included in) their next e-mail."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        FEATURED = "featured", "Featured"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The reply (kind reply) or the reader's own comment (a moderator's decision).
+    comment = models.ForeignKey("comments.Comment", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)  # a rejection's reason, as shown
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "sent_at"]), models.Index(fields=["sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notification for {self.user_id} ({self.comment_id})"

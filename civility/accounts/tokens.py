@@ -3,17 +3,23 @@
 The thread runs in an iframe on the publisher's page, where our cookies are third-party (often
 blocked, and SameSite=Lax withholds them anyway). So the widget authenticates with a signed token
 kept in the iframe's own storage and sent as `Authorization: Bearer ...`; being no ambient
-credential, it needs no CSRF token either. Changing the password invalidates old tokens.
+credential, it needs no CSRF token either. Changing the password invalidates old tokens;
+signing out (`revoke`) invalidates the one token, by its digest, until it would have expired.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from civility.db.lookups import fetch_one
+from civility.db.lookups import fetch_one, fetch_values
 
 SALT = "civility.api.token"
 MAX_AGE = 60 * 60 * 24 * 30  # 30 days
@@ -24,7 +30,10 @@ def _fingerprint(user: Any) -> str:
 
 
 def issue(user: Any) -> str:
-    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=SALT, compress=True)
+    # "n": two sign-ins in the same second get different tokens, so signing one out leaves
+    # the other signed in.
+    claims = {"u": user.pk, "f": _fingerprint(user), "n": secrets.token_urlsafe(6)}
+    return signing.dumps(claims, salt=SALT, compress=True)
 
 
 def verify(token: str) -> Any | None:
@@ -39,4 +48,33 @@ def verify(token: str) -> Any | None:
     user = fetch_one(get_user_model(), pk=pk, is_active=True)  # on every write: no ORM compile
     if user is None or _fingerprint(user) != data.get("f"):
         return None
+    if is_revoked(token):
+        return None
     return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_revoked(token: str) -> bool:
+    from civility.accounts.models import RevokedToken
+
+    return bool(fetch_values(RevokedToken, ("id",), digest=_digest(token)))
+
+
+def revoke(token: str) -> bool:
+    """Sign this token out for good; False if it was revoked already. Rows of tokens that have
+    expired anyway are pruned on the way. Call inside the caller's transaction or alone."""
+    from civility.accounts.models import RevokedToken
+
+    now = timezone.now()
+    # The token dies within MAX_AGE of now whenever it was issued: keep its row that long.
+    expires = now + timedelta(seconds=MAX_AGE)
+    RevokedToken.objects.filter(expires_at__lt=now).delete()
+    try:
+        with transaction.atomic():
+            RevokedToken.objects.create(digest=_digest(token), expires_at=expires)
+    except IntegrityError:
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""Sign-up, login, guest and SSO endpoints. Each answers with a bearer token for the widget."""
+"""Sign-up, login, guest and SSO endpoints (each answers with a bearer token for the widget);
+signing out, password reset and address verification."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from civility.accounts import actions, tokens
-from civility.api.auth import bearer, created
-from civility.api.schemas import NOT_BLANK, SessionOut, Text, UserOut, answers
+from civility.api.auth import accepted, bearer, created
+from civility.api.schemas import NOT_BLANK, Out, SessionOut, Text, UserOut, answers
 from civility.clientip import client_ip
 from civility.comments.actions import get_site
 from civility.comments.serialize import author_dict
@@ -73,6 +74,45 @@ class SsoIn(Schema):
     token: str = Field(description="The publisher's signed JWT (HS256, with jti, iat and exp).")
 
 
+class PasswordResetIn(Schema):
+    email: Annotated[
+        str, Text(max_length=254, too_long=BAD_EMAIL, pattern=EMAIL, mismatch=BAD_EMAIL)
+    ]
+
+
+LINK_PART = Text(
+    max_length=200,
+    too_long=("invalid_link", "This link is invalid or has expired: ask for a new one."),
+)
+
+
+class PasswordResetConfirmIn(Schema):
+    uid: Annotated[str, LINK_PART] = Field(description="The `uid` part of the mailed link.")
+    token: Annotated[str, LINK_PART] = Field(description="The `token` part of the mailed link.")
+    new_password: Annotated[
+        str,
+        Text(
+            min_length=8,
+            too_short=("weak_password", "This password is too short: at least 8 characters."),
+            max_length=4096,
+            too_long=("weak_password", "This password is longer than 4096 characters."),
+        ),
+    ]
+
+
+class VerifyEmailIn(Schema):
+    uid: Annotated[str, LINK_PART] = Field(description="The `uid` part of the mailed link.")
+    token: Annotated[str, LINK_PART] = Field(description="The `token` part of the mailed link.")
+
+
+class MessageOut(Out):
+    message: str
+
+
+class SignedOutOut(Out):
+    signed_out: bool
+
+
 def _session(user: Any) -> dict[str, Any]:
     return {"token": tokens.issue(user), "user": author_dict(user)}
 
@@ -105,3 +145,36 @@ def sso(request: HttpRequest, payload: SsoIn) -> dict[str, Any]:
 @router.get("/me", auth=bearer, response=answers({200: UserOut}, 401))
 def me(request: HttpRequest) -> dict[str, Any]:
     return {"user": author_dict(request.auth)}  # type: ignore[attr-defined]
+
+
+@router.post("/logout", auth=bearer, response=answers({200: SignedOutOut}, 401, 503))
+def logout(request: HttpRequest) -> dict[str, Any]:
+    """Sign out on the server: this bearer token stops working everywhere, at once."""
+    token = request.headers.get("Authorization", "")[7:].strip()
+    actions.sign_out(user=request.auth, token=token)  # type: ignore[attr-defined]
+    return {"signed_out": True}
+
+
+@router.post("/password-reset", response=answers({202: MessageOut}, 400, 413, 429, 503))
+def password_reset(request: HttpRequest, payload: PasswordResetIn) -> Any:
+    """Mail a link for choosing a new password. The answer is the same whether or not the
+    address has an account; at most CIVILITY_EMAIL_REQUESTS_PER_HOUR an hour per address and
+    per client."""
+    message = actions.request_password_reset(email=payload.email, ip=client_ip(request.META))
+    return accepted({"message": message})
+
+
+@router.post("/password-reset/confirm", response=answers({200: SessionOut}, 400, 413, 429, 503))
+def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn) -> Any:
+    """Set the new password with the mailed link's uid and token; every earlier sign-in ends,
+    and this answer signs the reader in."""
+    user = actions.reset_password(
+        uidb64=payload.uid, token=payload.token, new_password=payload.new_password
+    )
+    return _session(user)
+
+
+@router.post("/verify-email", response=answers({200: UserOut}, 400, 413, 503))
+def verify_email(request: HttpRequest, payload: VerifyEmailIn) -> dict[str, Any]:
+    """Confirm the address with the mailed link's uid and token."""
+    return {"user": author_dict(actions.verify_email(uidb64=payload.uid, token=payload.token))}

@@ -40,3 +40,12 @@ def created(body: dict[str, Any]) -> Any:
     except ImportError:  # pragma: no cover - old ninja
         return 201, body
     return Status(201, body)
+
+
+def accepted(body: dict[str, Any]) -> Any:
+    """A 202 answer: the work (an e-mail) is queued."""
+    try:
+        from ninja import Status
+    except ImportError:  # pragma: no cover - old ninja
+        return 202, body
+    return Status(202, body)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from civility.accounts import notifications
 from civility.accounts.models import User
 from civility.audit import record
 from civility.comments.models import Comment, Report, Site, Story
@@ -182,6 +183,7 @@ def _set_status_locked(
             comment=comment,
             extra={"decided_by": actor_name(actor)},
         )
+        notifications.comment_decided(comment, before, reason)  # e-mail for those who opted in
         _announce_status(actor, comment, before, f"comment.{verb}")
     return comment
 
@@ -249,6 +251,8 @@ def _set_featured(actor: Any, comment_id: Any, featured: bool) -> Comment:
         comment = _lock_comment(comment.pk)
         verb = "featured" if featured else "unfeatured"
         record(f"comment.{verb}", actor=actor, comment=comment, target_user=comment.author)
+        if featured:
+            notifications.comment_moderated(comment, "featured")
         _bump_thread_cache(comment.story_id)
         emit(
             f"story:{comment.story_id}",

@@ -1,16 +1,16 @@
-"""E-mail as background tasks: the shape reply and moderation e-mails will take.
+"""E-mail as background tasks.
 
-Civility sends no e-mail yet (the reader-experience work adds the settings, templates and
-opt-outs). `send_mail` is the one task they will queue: idempotent by ``key`` (a message with a
-key already sent is not sent again), retried with backoff and parked like every durable task.
-`reply_notification` and `moderation_notification` are the stubs the actions will queue with
-`enqueue_on_commit(...)`; until e-mail exists they only say so.
+`send_mail` sends one message through Django's e-mail backend (CIVILITY_EMAIL_URL), idempotent
+by ``key`` (a message with a key already sent is not sent again), retried with backoff and
+parked like every durable task. The account and notification e-mail are tasks of the apps that
+know what to say: civility/accounts/mail.py (password reset, address verification) and
+civility/accounts/notifications.py (replies and moderators' decisions, batched per reader), all
+on the ``mail`` queue.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from civility.tasks.base import already_done, durable, mark_done
 
@@ -29,17 +29,3 @@ def send_mail(key: str, to: list[str], subject: str, body: str) -> str:
     django_send_mail(subject, body, None, to)
     mark_done(f"mail:{key}")
     return "sent"
-
-
-@durable(queue="mail")
-def reply_notification(comment_id: int) -> dict[str, Any]:
-    """Tell the parent comment's author about a reply (stub until e-mail settings exist)."""
-    log.info("reply e-mail for comment %s: e-mail is not set up yet", comment_id)
-    return {"comment": comment_id, "sent": False, "why": "e-mail is not set up"}
-
-
-@durable(queue="mail")
-def moderation_notification(comment_id: int, decision: str) -> dict[str, Any]:
-    """Tell an author their comment was approved or rejected (stub until e-mail exists)."""
-    log.info("moderation e-mail (%s) for comment %s: not set up yet", decision, comment_id)
-    return {"comment": comment_id, "decision": decision, "sent": False, "why": "no e-mail yet"}

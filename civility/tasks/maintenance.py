@@ -29,6 +29,7 @@ SWEEPS = [
     ("webhook log", "civility.webhooks.delivery.prune_log"),
     ("pending scores", "civility.comments.tasks.sweep_pending_scores"),
     ("re-scoring", "civility.moderation.rescore.sweep"),
+    ("notification e-mail", "civility.accounts.notifications.sweep"),
     ("statements for long holds", "civility.moderation.dsa.sweep_long_holds"),
 ]
 

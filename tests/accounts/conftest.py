@@ -4,6 +4,7 @@ tests/comments, for the data-rights tests."""
 from __future__ import annotations
 
 import tests.comments.conftest as reader_fixtures
+import tests.mailserver
 
 # pytest finds fixtures by their names in this module.
 _clear_cache = reader_fixtures._clear_cache
@@ -13,3 +14,4 @@ reader = reader_fixtures.reader
 other_reader = reader_fixtures.other_reader
 site = reader_fixtures.site
 story = reader_fixtures.story
+mailbox = tests.mailserver.mailbox  # a real SMTP server (aiosmtpd) the test starts

@@ -94,12 +94,12 @@ def test_a_comment_left_waiting_for_its_score_is_scored_by_a_task(
 
 def test_queue_depth_counts_waiting_tasks_per_queue(transactional_db):
     from civility.tasks.base import queue_depth
-    from civility.tasks.mail import reply_notification
+    from civility.tasks.mail import send_mail
     from tests.tasks.sample_tasks import flaky
 
     flaky.enqueue("c", 0)
-    reply_notification.enqueue(1)
-    reply_notification.enqueue(2)
+    send_mail.enqueue("depth:1", ["a@example.org"], "One", "Body.")
+    send_mail.enqueue("depth:2", ["b@example.org"], "Two", "Body.")
     depth = queue_depth()
     assert depth["default"] == 1 and depth["mail"] == 2 and depth["webhooks"] == 0
     drain()
