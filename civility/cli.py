@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("civility.backup", "backup_main", "back up the database (safe while serving)"),
     "restore": ("civility.backup", "restore_main", "restore the database from a backup"),
     "worker": ("civility.tasks.worker", "worker_main", "run background tasks (webhooks, scoring)"),
+    "compilemessages": (
+        "civility.i18n",
+        "compile_main",
+        "compile the translation catalogues (serve and demo do it at start)",
+    ),
     "rescore": (
         "civility.cli",
         "rescore_main",

@@ -144,11 +144,17 @@ def serve_main(argv: list[str]) -> int:
     from civility.ops.multiproc import prepare_metrics_dir
 
     prepare_metrics_dir()  # before prometheus_client is imported: metrics of all the workers
+    from civility.i18n import compile_catalogs
+
+    compile_catalogs()  # before Django loads translations; unchanged catalogues are skipped
     import django
 
     django.setup()
     from django.conf import settings
 
+    from civility.staticfiles import collect_static
+
+    collect_static()  # hashed, compressed copies that WhiteNoise serves with a year's caching
     if args.live_streams is not None:
         settings.LIVE_STREAMS = args.live_streams
     args.bind = args.bind or settings.BIND

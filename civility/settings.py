@@ -13,6 +13,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from civility.i18n import LANGUAGES as I18N_LANGUAGES
+from civility.i18n import LOCALE_DIR
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CIVILITY_DATA_DIR", Path.cwd() / "civility-data"))
 
@@ -71,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # Swagger UI's files for /api/v1/docs, served from here (no CDN)
     "civility.accounts",
     "civility.comments",
     "civility.moderation",
@@ -86,7 +90,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "civility.ops.requests.RequestMiddleware",  # first: request id, metrics, the request's log line
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) compressed, with cache-busted names, from STATIC_ROOT.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language (Accept-Language; the widget sends the page's) for every answer.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -167,13 +175,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Languages with complete catalogues (civility/i18n.py; civility/locale/*/LC_MESSAGES/*.po).
+LANGUAGE_CODE = "en"
+LANGUAGES = I18N_LANGUAGES
+LOCALE_PATHS = [LOCALE_DIR]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("CIVILITY_STATIC_ROOT", DATA_DIR / "static"))
+# WhiteNoise: `civility serve` and `civility demo` run collectstatic at start (gzip and Brotli
+# copies, content-hashed names cached for a year). Before a collectstatic (tests, `manage`) the
+# storage falls back to the plain names, which WhiteNoise then serves from the apps' folders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "civility.staticfiles.StaticStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+try:  # WhiteNoise warns about a missing STATIC_ROOT until the first collectstatic
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class Verdict(StrEnum):
     APPROVE = "approve"
@@ -68,26 +70,26 @@ class Vote:
 # announcements, the "are you sure?" nudge). Plain language only: never a score, a threshold or
 # an attribute name, which would tell an abuser how far under the line to aim.
 
-READER_REASONS: dict[str, str] = {
-    "model_toxicity": "may be rude or disrespectful",
-    "model_severe_toxicity": "may be hateful or abusive",
-    "model_insult": "may be insulting",
-    "model_profanity": "may contain profanity",
-    "model_threat": "may be a threat",
-    "model_identity_attack": "may be an attack on a group",
-    "model_dehumanization": "may describe people as less than human",
-    ReasonCode.BANNED_WORD: "uses a word this site does not allow",
-    ReasonCode.SUSPECT_WORD: "uses a word this site reviews before publishing",
-    "too_many_links": "has more links than this site allows",
-    ReasonCode.LANGUAGE_UNSUPPORTED: "is in a language our automatic check cannot read yet",
-    ReasonCode.SCORING_PENDING: "being checked",
-    ReasonCode.MODEL_UNAVAILABLE: "our automatic check is unavailable right now",
-    "premoderation": "this site reviews every comment before publishing",
-    "new_commenter": "this site reviews a new commenter's first comments",
+READER_REASONS: dict[str, Any] = {  # lazy: said in the reader's language
+    "model_toxicity": _("may be rude or disrespectful"),
+    "model_severe_toxicity": _("may be hateful or abusive"),
+    "model_insult": _("may be insulting"),
+    "model_profanity": _("may contain profanity"),
+    "model_threat": _("may be a threat"),
+    "model_identity_attack": _("may be an attack on a group"),
+    "model_dehumanization": _("may describe people as less than human"),
+    ReasonCode.BANNED_WORD: _("uses a word this site does not allow"),
+    ReasonCode.SUSPECT_WORD: _("uses a word this site reviews before publishing"),
+    "too_many_links": _("has more links than this site allows"),
+    ReasonCode.LANGUAGE_UNSUPPORTED: _("is in a language our automatic check cannot read yet"),
+    ReasonCode.SCORING_PENDING: _("being checked"),
+    ReasonCode.MODEL_UNAVAILABLE: _("our automatic check is unavailable right now"),
+    "premoderation": _("this site reviews every comment before publishing"),
+    "new_commenter": _("this site reviews a new commenter's first comments"),
 }
 # Any other code that holds or rejects (a check added later, "<check>_unavailable"): said
 # generically rather than leaking its internal message.
-GENERIC_REASON = "a moderator will take a look"
+GENERIC_REASON = _("a moderator will take a look")
 # Reasons the author can do something about by editing the text (the nudge offers that).
 EDITABLE_REASONS = frozenset(
     {
@@ -100,10 +102,10 @@ EDITABLE_REASONS = frozenset(
 
 
 def reader_reason(code: str) -> str:
-    """The plain-language reason for one code."""
+    """The plain-language reason for one code, in the active language."""
     if code.endswith("_unavailable"):
-        return READER_REASONS[ReasonCode.MODEL_UNAVAILABLE]
-    return READER_REASONS.get(code, GENERIC_REASON)
+        return str(READER_REASONS[ReasonCode.MODEL_UNAVAILABLE])
+    return str(READER_REASONS.get(code, GENERIC_REASON))
 
 
 def reader_reasons(reasons: Iterable[dict[str, Any]], only: Verdict | None = None) -> list[str]:

@@ -31,3 +31,9 @@ os.environ.setdefault("CIVILITY_TEST_RUN", secrets.token_hex(4))
 # Playwright's sync API runs an event loop in the test thread; the ORM calls browser tests make
 # between browser steps are ordinary blocking calls, not coroutines.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The translation catalogues are compiled from their .po files (only those are in git), as
+# `civility serve` does at start; unchanged ones are skipped.
+from civility.i18n import compile_catalogs  # noqa: E402
+
+compile_catalogs()

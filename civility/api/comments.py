@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from civility.api.auth import OPTIONAL_BEARER, bearer, created, optional_user
@@ -252,9 +253,9 @@ def _own(comment: Comment, statements: dict[int, Any] | None = None) -> dict[str
 
 def _posted(comment: Comment) -> dict[str, Any]:
     messages = {
-        Comment.Status.APPROVED: "Published.",
-        Comment.Status.PENDING: "Your comment is awaiting moderation.",
-        Comment.Status.REJECTED: "Your comment was rejected.",
+        Comment.Status.APPROVED: _("Published."),
+        Comment.Status.PENDING: _("Your comment is awaiting moderation."),
+        Comment.Status.REJECTED: _("Your comment was rejected."),
     }
     own = _own(comment)
     return {
@@ -453,7 +454,7 @@ def report(request: HttpRequest, comment_id: Id, payload: ReportIn) -> Any:
         reason=payload.reason,
         message=payload.message,
     )
-    return created({"report_id": rep.pk, "message": "Thank you; a moderator will look at it."})
+    return created({"report_id": rep.pk, "message": _("Thank you; a moderator will look at it.")})
 
 
 @router.post("/counts", response=answers({200: CountsOut}, 400, 404, 413))

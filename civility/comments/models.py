@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Site(models.Model):
@@ -140,12 +141,12 @@ class Reaction(models.Model):
 
 class Report(models.Model):
     class Reason(models.TextChoices):
-        ABUSIVE = "abusive", "Abusive or insulting"
-        HATE = "hate", "Hate speech"
-        THREAT = "threat", "Threat or incitement"
-        SPAM = "spam", "Spam"
-        OFF_TOPIC = "off_topic", "Off topic"
-        OTHER = "other", "Other"
+        ABUSIVE = "abusive", _("Abusive or insulting")
+        HATE = "hate", _("Hate speech")
+        THREAT = "threat", _("Threat or incitement")
+        SPAM = "spam", _("Spam")
+        OFF_TOPIC = "off_topic", _("Off topic")
+        OTHER = "other", _("Other")
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

@@ -9,15 +9,18 @@ then serves the app.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import secrets
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 HOST, PORT = "127.0.0.1", 8000
+URL_FILE = "demo-url"  # in the data folder: the demo's address, for `civility manage createsite`
 
 
 def seed(base_url: str) -> dict[str, Any]:
@@ -27,7 +30,7 @@ def seed(base_url: str) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
-    from civility.comments.actions import STATUS_FOR, store_comment
+    from civility.comments.actions import STATUS_FOR, configure_site, store_comment
     from civility.comments.models import Comment, Site, Story
     from civility.moderation.models import SiteMembership, WordRule
     from civility.moderation.pipeline import Submission, decide
@@ -99,6 +102,9 @@ def seed(base_url: str) -> dict[str, Any]:
                         reaction_count=(len(item["body"]) * 7 + i) % 13
                     )
                 by_key[item["key"]] = c
+    if base_url not in (site.allowed_origins or []):
+        # The demo moved (another --port or --url): its own article page must still embed it.
+        configure_site(slug=site.slug, origins=[*(site.allowed_origins or []), base_url])
     first = Story.objects.filter(site=site).order_by("id").first()
     login = cred_path.read_text().split() if cred_path.exists() else ["moderator", "(see admin)"]
     return {
@@ -111,27 +117,92 @@ def seed(base_url: str) -> dict[str, Any]:
     }
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
+def port_problem(host: str, port: int) -> str:
+    """Why the demo cannot listen on host:port ("" when it can): said before anything is
+    printed, so nobody is sent to a login page that another server answers."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a stopped demo is free to take.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another server, or a demo"
+                    f" still running?). Stop it, or pick a free port: civility demo --port"
+                    f" {port + 1}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return ""
+
+
 def demo_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="civility demo", description=__doc__)
-    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=PORT,
+        help=f"port to serve the demo on (default {PORT}); the printed links use it",
+    )
+    parser.add_argument(
+        "--host",
+        default=HOST,
+        help=f"address to listen on (default {HOST}; 0.0.0.0 for every interface)",
+    )
+    parser.add_argument(
+        "--url",
+        help="the address readers use, when it is not http://HOST:PORT (a proxy, another"
+        " machine); default CIVILITY_PUBLIC_URL",
+    )
     parser.add_argument("--no-serve", action="store_true", help="create the data and exit")
     args = parser.parse_args(argv)
-    os.environ.setdefault("CIVILITY_PUBLIC_URL", f"http://{HOST}:{args.port}")
+    if not args.no_serve:
+        problem = port_problem(args.host, args.port)
+        if problem:
+            print(f"civility demo: {problem}", file=sys.stderr)
+            return 1
+    shown_host = HOST if args.host in {"0.0.0.0", "::", ""} else args.host  # noqa: S104
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    if args.url:
+        os.environ["CIVILITY_PUBLIC_URL"] = args.url.rstrip("/")
+    os.environ.setdefault("CIVILITY_PUBLIC_URL", f"http://{shown_host}:{args.port}")
+    from civility.i18n import compile_catalogs
+
+    compile_catalogs()
     from civility.cli import setup_django
 
     setup_django()
     from django.conf import settings
     from django.core.management import call_command
 
+    from civility.staticfiles import collect_static
+
     call_command("migrate", verbosity=0, interactive=False)
+    collect_static()
     info = seed(settings.PUBLIC_URL)
+    # `civility manage createsite` in another shell prints snippets that point here.
+    (Path(settings.DATA_DIR) / URL_FILE).write_text(settings.PUBLIC_URL + "\n")
     print(
         f"""
 Civility demo ({settings.DATABASES["default"]["NAME"]})
 
+  Start page:             {settings.PUBLIC_URL}/
   Article with comments:  {info["article"]}
   Moderation dashboard:   {info["dashboard"]}
   Django admin:           {info["admin"]}
+  API documentation:      {settings.PUBLIC_URL}/api/v1/docs
   Moderator login:        {info["username"]} / {info["password"]}
 
 Readers can sign up, or comment as a guest, from the article page. Ctrl-C stops the server.
@@ -152,7 +223,7 @@ Readers can sign up, or comment as a guest, from the article page. Ctrl-C stops 
 
     # One process with threads: live updates (SSE) fan out in-process without Redis.
     return run_gunicorn(
-        f"{HOST}:{args.port}", workers=1, threads=8, extra={"post_worker_init": start_worker}
+        f"{args.host}:{args.port}", workers=1, threads=8, extra={"post_worker_init": start_worker}
     )
 
 

@@ -114,4 +114,4 @@ def test_every_reason_code_has_plain_words():
     assert reader_reason("word_rules_unavailable") == reader_reason("model_unavailable")
     assert reader_reason("some_future_check") == "a moderator will take a look"
     for text in READER_REASONS.values():
-        assert not SCORE_LIKE.search(text), text
+        assert not SCORE_LIKE.search(str(text)), text

@@ -3,7 +3,8 @@
  *   <script src="https://comments.example/embed.js" data-site="SITE" async></script>
  * Optional: data-url (defaults to the canonical link, then the page URL), data-title,
  * data-sso-token (a JWT your backend signs), data-target (another element id), data-theme
- * ("light", "dark"; default: the reader's prefers-color-scheme).
+ * ("light", "dark"; default: the reader's prefers-color-scheme), data-lang (en, de, fr, es;
+ * default: the page's <html lang>, then the reader's browser).
  * Mounts an iframe served by Civility and keeps it as tall as its content. Links to a comment
  * (#comment-ID on this page) scroll to it and highlight it, also on a fresh load. No cookies, no
  * third-party requests. */
@@ -19,6 +20,8 @@
   var url = d.url || (canonical && canonical.href) || location.href.split("#")[0];
   var params = new URLSearchParams({ site: d.site || "", url: url, title: d.title || document.title });
   if (d.theme === "light" || d.theme === "dark") params.set("theme", d.theme);
+  var lang = d.lang || document.documentElement.lang;
+  if (lang) params.set("lang", lang);
   var frame = document.createElement("iframe");
   // The SSO token and the comment asked for ride in the fragment: never in a server log or a
   // Referer header.

@@ -12,7 +12,14 @@
                 target: null, open: {} };
   var notes = {}, noteSeq = 0;
   var TOKEN_KEY = "civility-token:" + cfg.site;
-  var LANG = document.documentElement.lang || "en";
+  var LANG = cfg.lang || document.documentElement.lang || "en";
+  // Translations: Django's JavaScript catalogue for the widget's language (/embed/i18n/<lang>.js,
+  // loaded just before this script) defines django.gettext and django.ngettext. English is this
+  // file's own text. Placeholders are named, %(name)s, so a translation may reorder them.
+  var i18n = window.django || {};
+  function gettext(s) { return i18n.gettext ? i18n.gettext(s) : s; }
+  function ngettext(one, many, n) { return i18n.ngettext ? i18n.ngettext(one, many, n) : (n === 1 ? one : many); }
+  function fill(s, values) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); }); }
 
   function el(tag, attrs, children) {
     var n = document.createElement(tag);
@@ -24,10 +31,10 @@
     (children || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return n;
   }
-  function plural(n, one, many) { return n === 1 ? "1 " + one : n + " " + many; }
+  function plural(n, one, many) { return n === 1 ? "1 " + one : n + " " + many; }  // English times only
 
   function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
+    var headers = { "Accept": "application/json", "Accept-Language": LANG };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (state.token) headers["Authorization"] = "Bearer " + state.token;
     return fetch(API + path, { method: method, headers: headers, credentials: "omit",
@@ -47,20 +54,20 @@
 
   /* ---- layout ---- */
   var live = el("div", { "class": "civ-live", "role": "status", "aria-live": "polite" });
-  var countEl = el("h2", { "class": "civ-count", id: "civ-count", text: "Comments" });
+  var countEl = el("h2", { "class": "civ-count", id: "civ-count", text: gettext("Comments") });
   var sortSel = el("select", { id: "civ-sort", on: { change: function () { state.sort = sortSel.value; load(); } } }, [
-    el("option", { value: "newest", text: "Newest first" }),
-    el("option", { value: "oldest", text: "Oldest first" }),
-    el("option", { value: "reactions", text: "Most liked" })
+    el("option", { value: "newest", text: gettext("Newest first") }),
+    el("option", { value: "oldest", text: gettext("Oldest first") }),
+    el("option", { value: "reactions", text: gettext("Most liked") })
   ]);
-  var sortLabel = el("label", { "for": "civ-sort", "class": "civ-sort-label" }, ["Sort ", sortSel]);
+  var sortLabel = el("label", { "for": "civ-sort", "class": "civ-sort-label" }, [gettext("Sort") + " ", sortSel]);
   var authBox = el("div", { "class": "civ-auth" });
   var composer = el("div", { "class": "civ-composer" });
-  var tabs = el("div", { "class": "civ-tabs", role: "tablist", "aria-label": "Which comments", hidden: true });
+  var tabs = el("div", { "class": "civ-tabs", role: "tablist", "aria-label": gettext("Which comments"), hidden: true });
   var panel = el("div", { id: "civ-panel" });
   var list = el("ol", { "class": "civ-list", "aria-labelledby": "civ-count" });
   var focusBar = el("div", { "class": "civ-focus", hidden: true });
-  var more = el("button", { type: "button", "class": "civ-more", hidden: true, text: "Load more comments",
+  var more = el("button", { type: "button", "class": "civ-more", hidden: true, text: gettext("Load more comments"),
                             on: { click: function () { load(true); } } });
   var topNote = noteHost("top");
   root.appendChild(el("header", { "class": "civ-head" }, [countEl, sortLabel]));
@@ -95,10 +102,12 @@
       postHeight();
     }, kind === "error" || kind === "warn" ? 12000 : 7000);
   }
-  function heldText(reasons) { return "Held for review" + (reasons && reasons.length ? ": " + reasons.join("; ") : "") + "."; }
+  function heldText(reasons) {
+    return reasons && reasons.length ? fill(gettext("Held for review: %(reasons)s."), { reasons: reasons.join("; ") }) : gettext("Held for review.");
+  }
   function rejectedText(c) {
     var why = (c.reasons && c.reasons.length) ? c.reasons.join("; ") : (c.rejection_reason || "");
-    return "Rejected" + (why ? ": " + why : "") + ".";
+    return why ? fill(gettext("Rejected: %(reasons)s."), { reasons: why }) : gettext("Rejected.");
   }
 
   /* ---- the iframe and the publisher page ---- */
@@ -128,14 +137,14 @@
     return [el("label", { "for": id, text: label }), input];
   }
   function authForm(kind) {
-    var f = el("form", { "class": "civ-form", "aria-label": kind });
+    var f = el("form", { "class": "civ-form", "aria-label": AUTH_LABELS[kind]() });
     var err = el("p", { "class": "civ-error", role: "alert" });
     var fields;
-    if (kind === "Sign in") fields = field("civ-email", "Email", "email", { autocomplete: "email" }).concat(field("civ-password", "Password", "password", { autocomplete: "current-password" }));
-    else if (kind === "Create account") fields = field("civ-email", "Email", "email", { autocomplete: "email" }).concat(field("civ-name", "Display name", "text", { maxlength: 80, autocomplete: "nickname" })).concat(field("civ-password", "Password", "password", { autocomplete: "new-password", minlength: 8 }));
-    else fields = field("civ-name", "Your name", "text", { maxlength: 80, autocomplete: "nickname" });
+    if (kind === "Sign in") fields = field("civ-email", gettext("Email"), "email", { autocomplete: "email" }).concat(field("civ-password", gettext("Password"), "password", { autocomplete: "current-password" }));
+    else if (kind === "Create account") fields = field("civ-email", gettext("Email"), "email", { autocomplete: "email" }).concat(field("civ-name", gettext("Display name"), "text", { maxlength: 80, autocomplete: "nickname" })).concat(field("civ-password", gettext("Password"), "password", { autocomplete: "new-password", minlength: 8 }));
+    else fields = field("civ-name", gettext("Your name"), "text", { maxlength: 80, autocomplete: "nickname" });
     fields.forEach(function (n) { f.appendChild(n); });
-    f.appendChild(el("button", { type: "submit", text: kind }));
+    f.appendChild(el("button", { type: "submit", text: AUTH_LABELS[kind]() }));
     f.appendChild(err);
     f.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -143,41 +152,45 @@
       var p = kind === "Sign in" ? api("POST", "/auth/login", { email: v("civ-email"), password: v("civ-password") })
         : kind === "Create account" ? api("POST", "/auth/signup", { email: v("civ-email"), password: v("civ-password"), display_name: v("civ-name") })
         : api("POST", "/auth/guest", { site: cfg.site, name: v("civ-name") });
-      p.then(function (d) { setSession(d); toast("Welcome, " + d.user.name + ".", "ok"); },
+      p.then(function (d) { setSession(d); toast(fill(gettext("Welcome, %(name)s."), { name: d.user.name }), "ok"); },
              function (x) { err.textContent = x.message; });
     });
     return f;
   }
+  // The auth forms are keyed by their English names; people see them in their language.
+  var AUTH_LABELS = { "Sign in": function () { return gettext("Sign in"); },
+                      "Create account": function () { return gettext("Create account"); },
+                      "Comment as guest": function () { return gettext("Comment as guest"); } };
   function renderAuth() {
     authBox.textContent = "";
     if (state.user) {
-      var acct = el("section", { "class": "civ-account", id: "civ-account", "aria-label": "Your account and data", hidden: true });
-      var toggle = el("button", { type: "button", "class": "civ-link", text: "Your data", "aria-expanded": "false",
+      var acct = el("section", { "class": "civ-account", id: "civ-account", "aria-label": gettext("Your account and data"), hidden: true });
+      var toggle = el("button", { type: "button", "class": "civ-link", text: gettext("Your data"), "aria-expanded": "false",
         "aria-controls": "civ-account", on: { click: function () {
           var open = acct.hidden; acct.hidden = !open; toggle.setAttribute("aria-expanded", open ? "true" : "false");
           if (open) renderAccount(acct); postHeight();
         } } });
       var mineBox = el("div", { "class": "civ-slot civ-mine-slot" });
-      var mineBtn = el("button", { type: "button", "class": "civ-link", text: "My comments", "aria-expanded": "false",
+      var mineBtn = el("button", { type: "button", "class": "civ-link", text: gettext("My comments"), "aria-expanded": "false",
         on: { click: function () { toggleProfile(state.user.id, mineBox, mineBtn); } } });
-      authBox.appendChild(el("p", { "class": "civ-signed-in" }, [avatar(state.user), "Signed in as ", el("strong", { text: state.user.name }), " ",
-        el("button", { type: "button", "class": "civ-link", text: "Sign out", on: { click: function () { signOut(); toast("Signed out.", "ok"); } } }),
+      authBox.appendChild(el("p", { "class": "civ-signed-in" }, [avatar(state.user), gettext("Signed in as") + " ", el("strong", { text: state.user.name }), " ",
+        el("button", { type: "button", "class": "civ-link", text: gettext("Sign out"), on: { click: function () { signOut(); toast(gettext("Signed out."), "ok"); } } }),
         " ", mineBtn, " ", toggle]));
       authBox.appendChild(mineBox);
       authBox.appendChild(acct);
       return;
     }
     if (cfg.sso && !cfg.allowLocalAccounts && !cfg.allowGuests) {
-      authBox.appendChild(el("p", { text: "Sign in on this site to join the discussion." }));
+      authBox.appendChild(el("p", { text: gettext("Sign in on this site to join the discussion.") }));
       return;
     }
     var holder = el("div", {});
     var choices = [];
     if (cfg.allowLocalAccounts) choices.push("Sign in", "Create account");
     if (cfg.allowGuests) choices.push("Comment as guest");
-    var bar = el("p", { "class": "civ-auth-choices" }, ["Join the discussion: "]);
+    var bar = el("p", { "class": "civ-auth-choices" }, [gettext("Join the discussion:") + " "]);
     choices.forEach(function (c) {
-      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: c, on: { click: function () {
+      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: AUTH_LABELS[c](), on: { click: function () {
         holder.textContent = ""; var f = authForm(c); holder.appendChild(f); f.querySelector("input").focus(); postHeight();
       } } }));
     });
@@ -188,20 +201,20 @@
   function renderAccount(box) {
     box.textContent = "";
     var err = el("p", { "class": "civ-error", role: "alert" });
-    box.appendChild(el("h3", { text: "Your account and data" }));
-    box.appendChild(el("p", { text: "Download a copy of everything stored about you here: your profile, comments, likes and reports." }));
-    box.appendChild(el("button", { type: "button", text: "Download my data", on: { click: function () {
+    box.appendChild(el("h3", { text: gettext("Your account and data") }));
+    box.appendChild(el("p", { text: gettext("Download a copy of everything stored about you here: your profile, comments, likes and reports.") }));
+    box.appendChild(el("button", { type: "button", text: gettext("Download my data"), on: { click: function () {
       err.textContent = "";
       api("GET", "/me/export").then(function (data) {
         var blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
         var a = el("a", { href: URL.createObjectURL(blob), download: "civility-my-data.json", hidden: true });
         document.body.appendChild(a); a.click();
         setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-        toast("Your data is downloading.", "ok");
+        toast(gettext("Your data is downloading."), "ok");
       }, function (x) { err.textContent = x.message; });
     } } }));
     var deleteBox = el("div", { "class": "civ-delete" });
-    deleteBox.appendChild(el("button", { type: "button", "class": "civ-link civ-danger", text: "Delete my account", on: { click: function () {
+    deleteBox.appendChild(el("button", { type: "button", "class": "civ-link civ-danger", text: gettext("Delete my account"), on: { click: function () {
       api("GET", "/me").then(function (me) { deleteForm(deleteBox, me.account); }, function (x) { err.textContent = x.message; });
     } } }));
     box.appendChild(deleteBox);
@@ -210,19 +223,18 @@
   function deleteForm(box, account) {
     box.textContent = "";
     var err = el("p", { "class": "civ-error", role: "alert" });
-    var f = el("form", { "class": "civ-form", "aria-label": "Delete my account" }, [
-      el("p", { "class": "civ-warning", text: "Deleting your account cannot be undone. Your comments stay in their threads as \u201cThis comment " +
-        "was deleted.\u201d, so replies keep their place; your name, e-mail, likes and report messages are erased." })
+    var f = el("form", { "class": "civ-form", "aria-label": gettext("Delete my account") }, [
+      el("p", { "class": "civ-warning", text: gettext("Deleting your account cannot be undone. Your comments stay in their threads as \u201cThis comment was deleted.\u201d, so replies keep their place; your name, e-mail, likes and report messages are erased.") })
     ]);
     if (account.has_password) {
-      f.appendChild(el("label", { "for": "civ-delete-password", text: "Your password" }));
+      f.appendChild(el("label", { "for": "civ-delete-password", text: gettext("Your password") }));
       f.appendChild(el("input", { id: "civ-delete-password", type: "password", required: true, autocomplete: "current-password" }));
     }
     var tick = el("input", { id: "civ-delete-confirm", type: "checkbox", required: true });
-    f.appendChild(el("label", { "for": "civ-delete-confirm", "class": "civ-check" }, [tick, " I understand: delete my account and erase my data"]));
+    f.appendChild(el("label", { "for": "civ-delete-confirm", "class": "civ-check" }, [tick, " " + gettext("I understand: delete my account and erase my data")]));
     f.appendChild(el("div", { "class": "civ-actions" }, [
-      el("button", { type: "submit", "class": "civ-danger", text: "Delete my account permanently" }),
-      el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: function () { renderAuth(); } } })
+      el("button", { type: "submit", "class": "civ-danger", text: gettext("Delete my account permanently") }),
+      el("button", { type: "button", "class": "civ-link", text: gettext("Cancel"), on: { click: function () { renderAuth(); } } })
     ]));
     f.appendChild(err);
     f.addEventListener("submit", function (e) {
@@ -259,7 +271,7 @@
   }
   function relTime(iso) {
     var s = (new Date(iso).getTime() - Date.now()) / 1000, a = Math.abs(s);
-    if (a < 45) return "just now";
+    if (a < 45) return gettext("just now");
     var steps = [[3600, 60, "minute"], [86400, 3600, "hour"], [604800, 86400, "day"], [2629800, 604800, "week"],
                  [31557600, 2629800, "month"], [Infinity, 31557600, "year"]];
     for (var i = 0; i < steps.length; i++) {
@@ -290,15 +302,15 @@
     ta.value = opts.value || "";
     var err = el("p", { "class": "civ-error", role: "alert" });
     var counter = el("span", { "class": "civ-counter", id: id + "-count" });
-    var preview = el("div", { "class": "civ-preview", hidden: true, "aria-label": "Preview", role: "region" });
+    var preview = el("div", { "class": "civ-preview", hidden: true, "aria-label": gettext("Preview"), role: "region" });
     var nudge = el("div", { "class": "civ-nudge", hidden: true });
-    var previewBtn = el("button", { type: "button", "class": "civ-link", text: "Preview", "aria-pressed": "false" });
+    var previewBtn = el("button", { type: "button", "class": "civ-link", text: gettext("Preview"), "aria-pressed": "false" });
     var submit = el("button", { type: "submit", text: opts.submit });
     var confirmed = false;
     function count() {
       var left = cfg.maxLength - ta.value.length;
       counter.textContent = ta.value.length + " / " + cfg.maxLength;
-      counter.setAttribute("aria-label", plural(left, "character", "characters") + " left");
+      counter.setAttribute("aria-label", fill(ngettext("%(count)s character left", "%(count)s characters left", left), { count: left }));
       counter.classList.toggle("civ-counter-warn", left < cfg.maxLength * 0.1);
     }
     count();
@@ -313,9 +325,9 @@
       err.textContent = "";
       check().then(function (r) {
         preview.textContent = "";
-        preview.appendChild(el("p", { "class": "civ-preview-label", text: "Preview" }));
+        preview.appendChild(el("p", { "class": "civ-preview-label", text: gettext("Preview") }));
         var body = el("div", { "class": "civ-body" }); body.innerHTML = r.html || "";
-        if (!r.html) body.appendChild(el("p", { "class": "civ-hint", text: "Nothing to preview yet." }));
+        if (!r.html) body.appendChild(el("p", { "class": "civ-hint", text: gettext("Nothing to preview yet.") }));
         preview.appendChild(body);
         preview.hidden = false; previewBtn.setAttribute("aria-pressed", "true");
         if (r.nudge) showNudge(r);
@@ -324,14 +336,15 @@
     });
     function showNudge(r) {
       nudge.textContent = "";
-      var what = r.rejected ? "would not publish this comment" : "would hold this comment for a moderator";
+      var why = { reasons: r.reasons.join("; ") };
       nudge.appendChild(el("p", { "class": "civ-nudge-text", role: "alert" }, [
-        el("strong", { text: "Are you sure? " }),
-        "Our automatic check " + what + ": it " + r.reasons.join("; ") + ". You can edit it, or post it as it is."
+        el("strong", { text: gettext("Are you sure?") + " " }),
+        r.rejected ? fill(gettext("Our automatic check would not publish this comment: it %(reasons)s. You can edit it, or post it as it is."), why)
+                   : fill(gettext("Our automatic check would hold this comment for a moderator: it %(reasons)s. You can edit it, or post it as it is."), why)
       ]));
       nudge.appendChild(el("div", { "class": "civ-actions" }, [
-        el("button", { type: "button", text: "Edit my comment", on: { click: function () { nudge.hidden = true; ta.focus(); postHeight(); } } }),
-        el("button", { type: "button", "class": "civ-link", text: "Post anyway", on: { click: function () { confirmed = true; send(); } } })
+        el("button", { type: "button", text: gettext("Edit my comment"), on: { click: function () { nudge.hidden = true; ta.focus(); postHeight(); } } }),
+        el("button", { type: "button", "class": "civ-link", text: gettext("Post anyway"), on: { click: function () { confirmed = true; send(); } } })
       ]));
       nudge.hidden = false;
       postHeight();
@@ -346,12 +359,12 @@
     var f = el("form", { "class": "civ-form civ-editor" }, [
       el("label", { "for": id, text: opts.label }), ta,
       el("div", { "class": "civ-editor-bar" }, [
-        el("p", { "class": "civ-hint", text: "**bold**, *italic*, > quote, links." }), counter
+        el("p", { "class": "civ-hint", text: gettext("**bold**, *italic*, > quote, links.") }), counter
       ]),
       preview, nudge,
       el("div", { "class": "civ-actions" }, [
         submit, previewBtn,
-        opts.cancel ? el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: opts.cancel } }) : null
+        opts.cancel ? el("button", { type: "button", "class": "civ-link", text: gettext("Cancel"), on: { click: opts.cancel } }) : null
       ]), err
     ]);
     f.addEventListener("submit", function (e) {
@@ -368,9 +381,9 @@
   }
   function renderComposer() {
     composer.textContent = "";
-    if (story.closed) { composer.appendChild(el("p", { "class": "civ-closed", text: "Comments on this story are closed." })); return; }
+    if (story.closed) { composer.appendChild(el("p", { "class": "civ-closed", text: gettext("Comments on this story are closed.") })); return; }
     if (!state.user) return;
-    composer.appendChild(editorForm({ label: "Add a comment", submit: "Post comment",
+    composer.appendChild(editorForm({ label: gettext("Add a comment"), submit: gettext("Post comment"),
       send: function (body) { return api("POST", "/stories/" + story.id + "/comments", { body: body }); },
       done: posted }));
     composer.appendChild(noteHost("composer"));
@@ -379,7 +392,7 @@
     var c = data.comment;
     if (c.status === "pending") return [heldText(data.reasons), "warn"];
     if (c.status === "rejected") return [rejectedText(c), "error"];
-    return [data.message || "Published.", "ok"];
+    return [data.message || gettext("Published."), "ok"];
   }
   function posted(data) {
     var c = data.comment; c.replies = c.replies || []; c.mine = true;
@@ -417,7 +430,7 @@
     return (page || fetchPage(append)).then(function (data) {
       usePage(data, append);
       return loadMine();
-    }).then(render, function (x) { toast("Could not load comments: " + x.message, "error"); });
+    }).then(render, function (x) { toast(fill(gettext("Could not load comments: %(error)s"), { error: x.message }), "error"); });
   }
   function loadMine() {
     if (!state.token) return Promise.resolve();
@@ -442,35 +455,35 @@
     var collapsed = !!state.collapsed[c.id] && !flat;
     var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : "") + (state.target === c.id ? " civ-target" : "") +
       (collapsed ? " civ-collapsed" : ""), id: "comment-" + c.id, "data-id": c.id, tabindex: state.target === c.id ? "-1" : null });
-    var art = el("article", { "aria-label": c.status === "deleted" || !c.author ? "Deleted comment" : "Comment by " + c.author.name });
+    var art = el("article", { "aria-label": c.status === "deleted" || !c.author ? gettext("Deleted comment") : fill(gettext("Comment by %(name)s"), { name: c.author.name }) });
     li.appendChild(art);
     var reps = flat ? [] : (c.replies || []);
     if (c.status === "deleted" || (c.status === "rejected" && !mine)) {
       art.appendChild(el("p", { "class": "civ-deleted", id: "a" + c.id,
-        text: c.status === "deleted" ? "This comment was deleted." : "This comment was removed by a moderator." }));
+        text: c.status === "deleted" ? gettext("This comment was deleted.") : gettext("This comment was removed by a moderator.") }));
     } else {
       var who = c.author ? c.author.name : "";
       var head = el("header", { id: "a" + c.id });
       if (reps.length || c.more_replies) {
         head.appendChild(el("button", { type: "button", "class": "civ-toggle", "aria-expanded": collapsed ? "false" : "true",
-          "aria-label": (collapsed ? "Expand" : "Collapse") + " the thread of " + who + "\u2019s comment",
+          "aria-label": fill(collapsed ? gettext("Expand the thread of %(name)s\u2019s comment") : gettext("Collapse the thread of %(name)s\u2019s comment"), { name: who }),
           text: collapsed ? "+" : "\u2212", on: { click: function () { toggleCollapse(c); } } }));
       }
       head.appendChild(avatar(c.author));
       head.appendChild(c.author ? el("button", { type: "button", "class": "civ-author", "aria-expanded": "false",
-        title: "Comments by " + who, text: who, on: { click: function (e) { toggleProfile(c.author.id, slot(li, true), e.currentTarget); } } }) : null);
+        title: fill(gettext("Comments by %(name)s"), { name: who }), text: who, on: { click: function (e) { toggleProfile(c.author.id, slot(li, true), e.currentTarget); } } }) : null);
       (c.author && c.author.badges || []).forEach(function (b) { head.appendChild(el("span", { "class": "civ-badge", text: String(b) })); });
       head.appendChild(el("a", { "class": "civ-permalink", href: permalink(c.id), target: "_top",
         on: { click: function (e) { e.preventDefault(); goTo(c.id, true); parent.postMessage({ civility: "permalink", id: c.id }, "*"); } } },
         [timeNode(c.created_at)]));
-      if (c.edited) head.appendChild(el("span", { "class": "civ-edited", text: "(edited)" }));
-      if (c.featured) head.appendChild(el("span", { "class": "civ-badge civ-featured", text: "Featured" }));
-      if (c.status === "pending") head.appendChild(el("span", { "class": "civ-pending-label", text: "Awaiting moderation" }));
+      if (c.edited) head.appendChild(el("span", { "class": "civ-edited", text: gettext("(edited)") }));
+      if (c.featured) head.appendChild(el("span", { "class": "civ-badge civ-featured", text: gettext("Featured") }));
+      if (c.status === "pending") head.appendChild(el("span", { "class": "civ-pending-label", text: gettext("Awaiting moderation") }));
       // Only the author sees their rejected comment, with the reason in plain words.
       if (c.status === "rejected") head.appendChild(el("span", { "class": "civ-pending-label civ-rejected-label", text: rejectedText(c) }));
       art.appendChild(head);
       if (collapsed) {
-        art.appendChild(el("p", { "class": "civ-hint civ-collapsed-note", text: plural(countAll(c) || c.more_replies || 0, "reply", "replies") + " hidden" }));
+        art.appendChild(el("p", { "class": "civ-hint civ-collapsed-note", text: hiddenReplies(countAll(c) || c.more_replies || 0) }));
         li.appendChild(noteHost(c.id));
         return li;
       }
@@ -483,24 +496,26 @@
     li.appendChild(noteHost(c.id));
     if (collapsed) return li;
     if (reps.length && depth >= cfg.visualDepth && state.focus !== c.id) {
-      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + plural(countAll(c), "more reply", "more replies") + ")",
+      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: continueText(countAll(c)),
         on: { click: function () { focusOn(c.id); } } }));
     } else if (reps.length) {
-      var ol = el("ol", { "class": "civ-replies", "aria-label": "Replies to " + (c.author ? c.author.name : "a deleted comment") });
+      var ol = el("ol", { "class": "civ-replies", "aria-label": c.author ? fill(gettext("Replies to %(name)s"), { name: c.author.name }) : gettext("Replies to a deleted comment") });
       reps.forEach(function (r) { ol.appendChild(commentNode(r, depth + 1)); });
       li.appendChild(ol);
     } else if (c.more_replies && !flat) {
-      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: "Continue this thread (" + plural(c.more_replies, "more reply", "more replies") + ")",
+      li.appendChild(el("button", { type: "button", "class": "civ-link civ-continue", text: continueText(c.more_replies),
         on: { click: function () { focusOn(c.id); } } }));
     }
     return li;
   }
+  function hiddenReplies(n) { return fill(ngettext("%(count)s reply hidden", "%(count)s replies hidden", n), { count: n }); }
+  function continueText(n) { return fill(ngettext("Continue this thread (%(count)s more reply)", "Continue this thread (%(count)s more replies)", n), { count: n }); }
   function countAll(c) { return (c.replies || []).reduce(function (n, r) { return n + 1 + countAll(r); }, 0); }
   function toggleCollapse(c) {
     state.collapsed[c.id] = !state.collapsed[c.id];
     render();
     var b = document.querySelector("#comment-" + c.id + " > article .civ-toggle"); if (b) b.focus();
-    say(state.collapsed[c.id] ? "Thread collapsed." : "Thread expanded.");
+    say(state.collapsed[c.id] ? gettext("Thread collapsed.") : gettext("Thread expanded."));
   }
 
   function actionsBar(c, li, mine) {
@@ -510,21 +525,21 @@
       var pressed = !!state.reacted[c.id];
       // Named "Like, N": the heart is decoration, the visible count part of the name.
       bar.appendChild(el("button", { type: "button", "class": "civ-react", "aria-pressed": pressed ? "true" : "false",
-        on: { click: function () { react(c); } } }, [el("span", { "class": "civ-sr", text: "Like, " }),
+        on: { click: function () { react(c); } } }, [el("span", { "class": "civ-sr", text: gettext("Like") + ", " }),
         el("span", { "aria-hidden": "true", text: "\u2764 " }), String(c.reaction_count)]));
-      if (state.user && !story.closed) bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Reply",
+      if (state.user && !story.closed) bar.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Reply"),
         on: { click: function () { openReply(c, li); } } }));
     }
     if (state.user && mine && withinWindow(c)) {
-      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Edit", on: { click: function () { openEdit(c, li); } } }));
-      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Delete", on: { click: function () {
-        if (!confirm("Delete your comment?")) return;
-        api("DELETE", "/comments/" + c.id).then(function () { c.status = "deleted"; render(); toast("Comment deleted.", "ok", c.id); },
+      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Edit"), on: { click: function () { openEdit(c, li); } } }));
+      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Delete"), on: { click: function () {
+        if (!confirm(gettext("Delete your comment?"))) return;
+        api("DELETE", "/comments/" + c.id).then(function () { c.status = "deleted"; render(); toast(gettext("Comment deleted."), "ok", c.id); },
                                                   function (x) { toast(x.message, "error", c.id); });
       } } }));
     }
     if (state.user && !mine && c.status === "approved") {
-      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: "Report", on: { click: function () { openReport(c, li); } } }));
+      bar.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Report"), on: { click: function () { openReport(c, li); } } }));
     }
     return bar;
   }
@@ -536,7 +551,7 @@
   }
   function openReply(c, li) {
     var s = slot(li);
-    var f = editorForm({ key: "r" + c.id, label: "Reply to " + (c.author ? c.author.name : "comment"), submit: "Post reply", parentId: c.id,
+    var f = editorForm({ key: "r" + c.id, label: c.author ? fill(gettext("Reply to %(name)s"), { name: c.author.name }) : gettext("Reply to comment"), submit: gettext("Post reply"), parentId: c.id,
       cancel: function () { s.textContent = ""; postHeight(); },
       send: function (body) { return api("POST", "/stories/" + story.id + "/comments", { body: body, parent_id: c.id }); },
       done: function (data) { s.textContent = ""; posted(data); } });
@@ -544,12 +559,12 @@
   }
   function openEdit(c, li) {
     var s = slot(li);
-    var f = editorForm({ key: "e" + c.id, label: "Edit your comment", submit: "Save", value: c.body || htmlToText(c.html), parentId: c.parent_id,
+    var f = editorForm({ key: "e" + c.id, label: gettext("Edit your comment"), submit: gettext("Save"), value: c.body || htmlToText(c.html), parentId: c.parent_id,
       cancel: function () { s.textContent = ""; postHeight(); },
       send: function (body) { return api("PATCH", "/comments/" + c.id, { body: body }); },
       done: function (data) {
         s.textContent = ""; Object.assign(c, data.comment, { replies: c.replies, mine: true }); render();
-        var o = outcome(data); toast(o[1] === "ok" ? "Your comment is saved." : o[0], o[1], c.id);
+        var o = outcome(data); toast(o[1] === "ok" ? gettext("Your comment is saved.") : o[0], o[1], c.id);
       } });
     s.appendChild(f); f.querySelector("textarea").focus(); postHeight();
   }
@@ -560,24 +575,24 @@
     cfg.reportReasons.forEach(function (r) { sel.appendChild(el("option", { value: r[0], text: r[1] })); });
     var note = el("input", { id: "civ-note-" + c.id, type: "text", maxlength: 500 });
     var err = el("p", { "class": "civ-error", role: "alert" });
-    var f = el("form", { "class": "civ-form", "aria-label": "Report comment" }, [
-      el("label", { "for": sel.id, text: "Why are you reporting this comment?" }), sel,
-      el("label", { "for": note.id, text: "Anything else (optional)" }), note,
-      el("div", { "class": "civ-actions" }, [el("button", { type: "submit", text: "Send report" }),
-        el("button", { type: "button", "class": "civ-link", text: "Cancel", on: { click: function () { s.textContent = ""; postHeight(); } } })]), err]);
+    var f = el("form", { "class": "civ-form", "aria-label": gettext("Report comment") }, [
+      el("label", { "for": sel.id, text: gettext("Why are you reporting this comment?") }), sel,
+      el("label", { "for": note.id, text: gettext("Anything else (optional)") }), note,
+      el("div", { "class": "civ-actions" }, [el("button", { type: "submit", text: gettext("Send report") }),
+        el("button", { type: "button", "class": "civ-link", text: gettext("Cancel"), on: { click: function () { s.textContent = ""; postHeight(); } } })]), err]);
     f.addEventListener("submit", function (e) {
       e.preventDefault();
       api("POST", "/comments/" + c.id + "/reports", { reason: sel.value, message: note.value })
-        .then(function (d) { s.textContent = ""; toast("Report sent. " + d.message, "ok", c.id); }, function (x) { err.textContent = x.message; });
+        .then(function (d) { s.textContent = ""; toast(gettext("Report sent.") + " " + d.message, "ok", c.id); }, function (x) { err.textContent = x.message; });
     });
     s.appendChild(f); sel.focus(); postHeight();
   }
   function react(c) {
-    if (!state.user) { toast("Sign in to like comments.", "info", c.id); return; }
+    if (!state.user) { toast(gettext("Sign in to like comments."), "info", c.id); return; }
     api("POST", "/comments/" + c.id + "/reactions", { kind: "like" }).then(function (d) {
       c.reaction_count = d.reaction_count; state.reacted[c.id] = d.reacted; render();
       var b = document.querySelector("#comment-" + c.id + " .civ-react"); if (b) b.focus();
-      say(d.reacted ? "Liked." : "Like removed.");
+      say(d.reacted ? gettext("Liked.") : gettext("Like removed."));
     }, function (x) { toast(x.message, "error", c.id); });
   }
   function focusOn(id, target) {
@@ -595,22 +610,22 @@
       var headId = "civ-profile-" + userId + "-" + (++noteSeq);
       var box = el("section", { "class": "civ-profile", "aria-labelledby": headId });
       box.appendChild(el("div", { "class": "civ-profile-head" }, [avatar(p.user), el("div", {}, [
-        el("h3", { id: headId, tabindex: "-1", text: p.own ? "My comments" : p.user.name }),
-        el("p", { "class": "civ-hint", text: plural(p.count, "published comment", "published comments") + " \u00b7 joined " +
-          new Date(p.joined).toLocaleDateString(LANG, { year: "numeric", month: "long" }) })
+        el("h3", { id: headId, tabindex: "-1", text: p.own ? gettext("My comments") : p.user.name }),
+        el("p", { "class": "civ-hint", text: fill(ngettext("%(count)s published comment", "%(count)s published comments", p.count), { count: p.count }) + " \u00b7 " +
+          fill(gettext("joined %(date)s"), { date: new Date(p.joined).toLocaleDateString(LANG, { year: "numeric", month: "long" }) }) })
       ])]));
       var ul = el("ul", { "class": "civ-profile-list" });
       p.comments.forEach(function (c) {
         var status = c.status === "pending" ? heldText(c.reasons) : c.status === "rejected" ? rejectedText(c) : "";
         ul.appendChild(el("li", {}, [
-          el("a", { href: (c.story.url || "").split("#")[0] + "#comment-" + c.id, target: "_top", text: excerpt(c.html, 140) || "(empty)" }),
-          el("span", { "class": "civ-hint" }, [" \u00b7 ", c.story.title || "this story", " \u00b7 ", timeNode(c.created_at)]),
+          el("a", { href: (c.story.url || "").split("#")[0] + "#comment-" + c.id, target: "_top", text: excerpt(c.html, 140) || gettext("(empty)") }),
+          el("span", { "class": "civ-hint" }, [" \u00b7 ", c.story.title || gettext("this story"), " \u00b7 ", timeNode(c.created_at)]),
           status ? el("span", { "class": "civ-pending-label", text: status }) : null
         ]));
       });
-      if (!p.comments.length) ul.appendChild(el("li", { "class": "civ-empty", text: "No comments yet." }));
+      if (!p.comments.length) ul.appendChild(el("li", { "class": "civ-empty", text: gettext("No comments yet.") }));
       box.appendChild(ul);
-      box.appendChild(el("button", { type: "button", "class": "civ-link", text: "Close", on: { click: function () {
+      box.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Close"), on: { click: function () {
         host.textContent = ""; btn.setAttribute("aria-expanded", "false"); btn.focus(); postHeight();
       } } }));
       host.appendChild(box);
@@ -636,7 +651,7 @@
       // The whole page of comments is built before looking for the one asked for.
       state.target = id; formatters(); state.painted = true; render();
       var node = document.getElementById("comment-" + id);
-      if (!node) { if (!quiet) toast("That comment is not available.", "info"); return; }
+      if (!node) { if (!quiet) toast(gettext("That comment is not available."), "info"); return; }
       node.setAttribute("tabindex", "-1"); node.focus({ preventScroll: true });
       scrollParentTo(node);
     });
@@ -648,7 +663,7 @@
     var n = state.featured.length;
     tabs.hidden = !n;
     if (!n) { panel.removeAttribute("role"); panel.removeAttribute("aria-labelledby"); return; }
-    [["all", "All comments"], ["featured", "Featured (" + n + ")"]].forEach(function (t) {
+    [["all", gettext("All comments")], ["featured", fill(gettext("Featured (%(count)s)"), { count: n })]].forEach(function (t) {
       var on = state.tab === t[0];
       tabs.appendChild(el("button", { type: "button", role: "tab", id: "civ-tab-" + t[0], "aria-selected": on ? "true" : "false",
         "aria-controls": "civ-panel", tabindex: on ? "0" : "-1", text: t[1], "class": "civ-tab",
@@ -671,7 +686,7 @@
     var b = document.getElementById("civ-tab-" + tab); if (b) b.focus();
   }
   function render() {
-    countEl.textContent = plural(state.total, "comment", "comments");
+    countEl.textContent = fill(ngettext("%(count)s comment", "%(count)s comments", state.total), { count: state.total });
     renderTabs();
     sortLabel.hidden = state.tab === "featured";
     // Open forms (a reply being written, a report, a profile) survive a re-render, focus too.
@@ -685,7 +700,7 @@
       state.featured.forEach(function (c) { list.appendChild(commentNode(byId[c.id] || c, 0, true)); });
     } else if (state.focus) {
       focusBar.hidden = false; focusBar.textContent = "";
-      focusBar.appendChild(el("button", { type: "button", "class": "civ-link", text: "\u2190 Back to all comments",
+      focusBar.appendChild(el("button", { type: "button", "class": "civ-link", text: "\u2190 " + gettext("Back to all comments"),
         on: { click: function () { state.focus = null; render(); } } }));
       list.appendChild(commentNode(state.focusNode, 0));
       more.hidden = true;
@@ -694,7 +709,7 @@
       // The first paint builds only the top of the thread; the rest follows right after it.
       var upto = state.painted ? roots.length : Math.min(roots.length, FIRST_PAINT);
       roots.slice(0, upto).forEach(function (c) { list.appendChild(commentNode(c, 0)); });
-      if (!roots.length) list.appendChild(el("li", { "class": "civ-empty", text: "No comments yet." }));
+      if (!roots.length) list.appendChild(el("li", { "class": "civ-empty", text: gettext("No comments yet.") }));
       more.hidden = state.nextOffset === null || state.nextOffset === undefined;
     }
     Object.keys(open).forEach(function (id) {
@@ -716,14 +731,14 @@
     var es = new EventSource(API + "/stories/" + story.id + "/events?after=" + newest);
     es.addEventListener("comment.created", function (e) {
       var c = JSON.parse(e.data).comment;
-      if (c.status === "approved" && !byId[c.id]) { insert(c, false); say("New comment from " + (c.author ? c.author.name : "a reader") + "."); }
+      if (c.status === "approved" && !byId[c.id]) { insert(c, false); say(c.author ? fill(gettext("New comment from %(name)s."), { name: c.author.name }) : gettext("New comment from a reader.")); }
       else if (byId[c.id]) { Object.assign(byId[c.id], c); render(); }
     });
     ["comment.edited", "comment.approved", "comment.featured", "comment.unfeatured"].forEach(function (kind) {
       es.addEventListener(kind, function (e) {
         var c = JSON.parse(e.data).comment;
         if (byId[c.id]) { Object.assign(byId[c.id], c); render(); } else if (c.status === "approved") insert(c, false);
-        if (kind === "comment.approved" && isMine(byId[c.id] || c)) toast("Your comment is published.", "ok", c.id);
+        if (kind === "comment.approved" && isMine(byId[c.id] || c)) toast(gettext("Your comment is published."), "ok", c.id);
         if (kind === "comment.featured" || kind === "comment.unfeatured") loadFeatured();
       });
     });
@@ -763,11 +778,11 @@
       // A token signs in once: the same page again (a reload) keeps the session it gave.
       if (x.code === "sso_replayed" && state.token) {
         return api("GET", "/auth/me").then(function (d) { state.user = d.user; }, function () {
-          signOut(); toast("Sign-in failed: " + x.message, "error");
+          signOut(); toast(fill(gettext("Sign-in failed: %(error)s"), { error: x.message }), "error");
         });
       }
       // The publisher vouches for nobody valid: drop any older session rather than keep it.
-      signOut(); toast("Sign-in failed: " + x.message, "error");
+      signOut(); toast(fill(gettext("Sign-in failed: %(error)s"), { error: x.message }), "error");
     });
   }
   var hash = new URLSearchParams(location.hash.slice(1));

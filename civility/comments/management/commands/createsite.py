@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,6 +11,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from civility.comments.actions import configure_site
 from civility.comments.models import Site
 from civility.errors import Refused
+
+
+def public_url(given: str | None) -> str:
+    """Where readers' browsers find Civility: --url, else CIVILITY_PUBLIC_URL, else the address
+    a `civility demo` on this data folder serves on (it records it), else the default."""
+    from django.conf import settings
+
+    if given:
+        if not given.startswith(("http://", "https://")):
+            raise CommandError(f"--url must look like https://comments.example, not {given!r}")
+        return given.rstrip("/")
+    if os.environ.get("CIVILITY_PUBLIC_URL", "").strip():
+        return str(settings.PUBLIC_URL)
+    recorded = Path(settings.DATA_DIR) / "demo-url"
+    if recorded.exists() and recorded.read_text().strip():
+        return recorded.read_text().strip().rstrip("/")
+    return str(settings.PUBLIC_URL)
 
 
 class Command(BaseCommand):
@@ -27,10 +46,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--premoderation", choices=[c for c, _ in Site.PreModeration.choices], default=None
         )
+        parser.add_argument(
+            "--url",
+            help="Civility's address as readers reach it, for the snippet (default"
+            " CIVILITY_PUBLIC_URL, else the address `civility demo` is serving on)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from django.conf import settings
-
+        base = public_url(opts.get("url"))
         try:
             site, created = configure_site(
                 slug=opts["slug"],
@@ -42,7 +65,6 @@ class Command(BaseCommand):
             )
         except Refused as exc:
             raise CommandError(exc.message) from None
-        base = settings.PUBLIC_URL
         self.stdout.write(f"{'Created' if created else 'Updated'} site {site.slug!r}.\n")
         self.stdout.write(
             "Embed snippet:\n"
