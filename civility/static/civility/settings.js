@@ -82,7 +82,7 @@
     var cap = el("caption", "By the model's vote, on the last " + data.sample + " comments", "mod-visually-hidden");
     table.appendChild(cap);
     var head = el("tr");
-    head.appendChild(el("th", ""));
+    head.appendChild(el("th", "Decision"));
     head.appendChild(el("th", "Now"));
     head.appendChild(el("th", "With these values"));
     head.appendChild(el("th", "Change"));
