@@ -154,6 +154,7 @@ def settings_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             "language_policies": LANGUAGE_POLICIES.items(),
             "unsupported_language": unsupported_language_policy(site),
             "origins_text": "\n".join(site.allowed_origins or []),
+            "edit_window_minutes": site.edit_window_seconds // 60,
             "preview": {"url": preview_url, "size": site_settings.PREVIEW_SIZE},
             "changes": _changes(site, "site."),
         },

@@ -122,6 +122,25 @@ def proposed_thresholds(site: Site, given: Thresholds, *, sliders: bool = False)
     return merged
 
 
+# Limits on the Site row an admin sets on the publishing form: field -> (low, high). Absent
+# from a form: left as it is.
+LIMITS = {
+    "max_comment_length": (1, 100_000),
+    "edit_window_minutes": (0, 7 * 24 * 60),
+    "rate_limit_per_minute": (1, 1000),
+    "ip_rate_limit_per_minute": (1, 100_000),
+}
+
+
+def _limits_now(site: Site) -> dict[str, int]:
+    return {
+        "max_comment_length": site.max_comment_length,
+        "edit_window_minutes": site.edit_window_seconds // 60,
+        "rate_limit_per_minute": site.rate_limit_per_minute,
+        "ip_rate_limit_per_minute": site.ip_rate_limit_per_minute,
+    }
+
+
 def _publishing(site: Site, data: Any) -> dict[str, Any]:
     premod = str(data.get("premoderation", site.premoderation))
     if premod not in Site.PreModeration.values:
@@ -134,6 +153,12 @@ def _publishing(site: Site, data: Any) -> dict[str, Any]:
         "premoderation": premod,
         "new_commenter_threshold": _int(data, "new_commenter_threshold", 0, 1000),
         "max_links": _int(data, "max_links", 0, 100),
+        **{
+            name: _int(data, name, low, high) if name in data else now
+            for (name, (low, high)), now in zip(
+                LIMITS.items(), _limits_now(site).values(), strict=True
+            )
+        },
         "unsupported_language": languages,
         # Turning it on never locks its own author out: staff without an authenticator app
         # are sent to set one up.
@@ -146,6 +171,7 @@ def _publishing_now(site: Site) -> dict[str, Any]:
         "premoderation": site.premoderation,
         "new_commenter_threshold": site.new_commenter_threshold,
         "max_links": site.max_links,
+        **_limits_now(site),
         "thresholds": thresholds_for(site),
         "unsupported_language": unsupported_language_policy(site),
         SITE_SETTING: site_requires(site),
@@ -245,17 +271,33 @@ def _write_publishing(site: Site, values: dict[str, Any], configured: Thresholds
     site.premoderation = values["premoderation"]
     site.new_commenter_threshold = values["new_commenter_threshold"]
     site.max_links = values["max_links"]
+    site.max_comment_length = values["max_comment_length"]
+    site.edit_window_seconds = values["edit_window_minutes"] * 60
+    site.rate_limit_per_minute = values["rate_limit_per_minute"]
+    site.ip_rate_limit_per_minute = values["ip_rate_limit_per_minute"]
     site.settings = {
         **(site.settings or {}),
         "thresholds": configured,
         "unsupported_language": values["unsupported_language"],
         SITE_SETTING: values[SITE_SETTING],
     }
-    site.save(update_fields=["premoderation", "new_commenter_threshold", "max_links", "settings"])
+    site.save(
+        update_fields=[
+            "premoderation",
+            "new_commenter_threshold",
+            "max_links",
+            "max_comment_length",
+            "edit_window_seconds",
+            "rate_limit_per_minute",
+            "ip_rate_limit_per_minute",
+            "settings",
+        ]
+    )
 
 
 def update_publishing(actor: Any, site: Site, data: Any) -> Site:
-    """Pre-moderation, new-commenter trust, the link limit, other languages, staff 2FA."""
+    """Pre-moderation, new-commenter trust, the link and length limits, the edit window, rate
+    limits, other languages, staff 2FA."""
     require_admin(actor, site)
     values = _publishing(site, data)
     before = _publishing_now(site)

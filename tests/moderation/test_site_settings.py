@@ -267,7 +267,7 @@ def test_a_slider_left_in_place_keeps_the_exact_value(site, site_admin):
     assert "thresholds" not in site.settings
 
 
-def test_publishing_section_leaves_thresholds_alone(site, site_admin):
+def test_publishing_section_sets_limits_and_leaves_thresholds_alone(site, site_admin):
     site.settings = {"thresholds": {"THREAT": {"hold": 0.5, "reject": 0.9}}}
     site.save()
     form = {
@@ -275,11 +275,25 @@ def test_publishing_section_leaves_thresholds_alone(site, site_admin):
         "premoderation": "all",
         "new_commenter_threshold": "2",
         "max_links": "1",
+        "max_comment_length": "800",
+        "edit_window_minutes": "5",
+        "rate_limit_per_minute": "3",
+        "ip_rate_limit_per_minute": "40",
     }
-    assert client_for(site_admin).post(settings_url(site), form).status_code == 200
+    c = client_for(site_admin)
+    assert c.post(settings_url(site), form).status_code == 200
     site.refresh_from_db()
-    assert site.premoderation == "all" and site.max_links == 1
+    assert (site.premoderation, site.max_links, site.max_comment_length) == ("all", 1, 800)
+    assert (site.edit_window_seconds, site.rate_limit_per_minute) == (300, 3)
+    assert site.ip_rate_limit_per_minute == 40
     assert site.settings["thresholds"] == {"THREAT": {"hold": 0.5, "reject": 0.9}}
+    entry = AuditEntry.objects.filter(action="site.settings").latest("id")
+    assert entry.data["before"]["max_comment_length"] == 5000
+    assert entry.data["after"]["edit_window_minutes"] == 5
+    bad = c.post(settings_url(site), {**form, "max_comment_length": "0"})
+    assert bad.status_code == 400 and "max comment length must be a number" in bad.content.decode()
+    site.refresh_from_db()
+    assert site.max_comment_length == 800
 
 
 # --- word rules ---------------------------------------------------------------------------------
