@@ -57,6 +57,12 @@ def file_appeal(*, user: Any, statement_id: Any, text: str) -> Appeal:
             raise Refused("already_appealed", "You have appealed this decision already.", 409)
         if statement.appeal_until is None or timezone.now() > statement.appeal_until:
             raise Refused("too_late", "The time to appeal this decision has passed.", 409)
+        if not dsa.still_stands(statement):
+            raise Refused(
+                "not_in_force",
+                "This decision was lifted or undone already; nothing to appeal.",
+                409,
+            )
         appeal = Appeal.objects.create(
             statement=statement, site=statement.site, author=user, text=text
         )

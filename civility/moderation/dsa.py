@@ -346,6 +346,7 @@ def statement_dict(st: Statement, *, appeal: Appeal | None = None) -> dict[str, 
     if appeal is None:
         appeal = getattr(st, "appeal", None) if _has_appeal_cached(st) else _appeal_of(st)
     now = timezone.now()
+    in_force = still_stands(st)
     return {
         "id": st.pk,
         "site": st.site.slug,
@@ -365,7 +366,11 @@ def statement_dict(st: Statement, *, appeal: Appeal | None = None) -> dict[str, 
         "automated_decision": st.automated_decision,
         "redress": st.redress,
         "appeal_until": st.appeal_until.isoformat() if st.appeal_until else None,
-        "can_appeal": bool(st.appeal_until and st.appeal_until > now and appeal is None),
+        # Undone, lifted or published again meanwhile: nothing left to appeal.
+        "in_force": in_force,
+        "can_appeal": bool(
+            st.appeal_until and st.appeal_until > now and appeal is None and in_force
+        ),
         "appeal": appeal_dict(appeal) if appeal is not None else None,
         "created_at": st.created_at.isoformat(),
     }

@@ -296,7 +296,11 @@ def _comment_action(
         comment = actions.approve(user, comment.pk, expected_status=expected)
     elif action == "reject":
         comment = actions.reject(
-            user, comment.pk, str(data.get("reason", "")), expected_status=expected
+            user,
+            comment.pk,
+            str(data.get("reason", "")),
+            expected_status=expected,
+            ground=data.get("ground") or None,  # the statement of reasons' guideline code
         )
     elif action == "feature":
         comment = actions.feature(user, comment.pk)
@@ -327,7 +331,9 @@ def bulk_action(request: HttpRequest, site: Site, role: str) -> HttpResponse:
         if data.get("action") == "approve":
             results = actions.bulk_approve(request.user, ids)
         elif data.get("action") == "reject":
-            results = actions.bulk_reject(request.user, ids, str(data.get("reason", "")))
+            results = actions.bulk_reject(
+                request.user, ids, str(data.get("reason", "")), ground=data.get("ground") or None
+            )
         else:
             raise Refused("bad_action", 'The action must be "approve" or "reject".')
     return JsonResponse(
@@ -366,18 +372,25 @@ def user_action(
         raise Refused("bad_action", f"Unknown action {action!r}.", 404)
     data = _json_body(request)
     reason = str(data.get("reason", ""))
+    ground = data.get("ground") or None  # the statement of reasons' guideline code
     reject_pending = data.get("reject_pending", True)
     if not isinstance(reject_pending, bool):
         raise Refused("bad_request", "reject_pending must be true or false.")
     with collecting() as entries:
         if action == "ban":
             user = actions.ban_user(
-                request.user, site, user_id, reason, reject_pending=reject_pending
+                request.user, site, user_id, reason, reject_pending=reject_pending, ground=ground
             )
         elif action == "suspend":
             hours = data.get("hours")
             user = actions.suspend_user(
-                request.user, site, user_id, hours, reason, reject_pending=reject_pending
+                request.user,
+                site,
+                user_id,
+                hours,
+                reason,
+                reject_pending=reject_pending,
+                ground=ground,
             )
         elif action == "unban":
             user = actions.unban_user(request.user, site, user_id)

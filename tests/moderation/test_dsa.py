@@ -555,3 +555,31 @@ def test_a_campaign_is_rejected_in_one_step_each_comment_audited(
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_ids"
     assert client.get(f"/moderate/{site.slug}/api/campaigns").json()["campaigns"] == []
+
+
+def test_a_decision_undone_meanwhile_is_not_appealable(client, moderator, pending, commenter):
+    actions.reject(moderator, pending.pk, "Rude")
+    actions.approve(moderator, pending.pk)  # published again after all
+    st = Statement.objects.get(comment=pending)
+    shown = api(client, "get", f"/statements/{st.pk}", commenter).json()
+    assert shown["in_force"] is False and shown["can_appeal"] is False
+    refused = api(client, "post", f"/statements/{st.pk}/appeal", commenter, {})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_in_force"
+
+
+def test_the_desk_passes_the_chosen_ground_over_http(client, moderator, site, make_comment):
+    comment = make_comment("Visit my shop")
+    client.force_login(moderator)
+    done = client.post(
+        f"/moderate/{site.slug}/api/comments/{comment.pk}/reject",
+        json.dumps({"reason": "Advertising", "ground": "spam"}),
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert Statement.objects.get(comment=comment).ground == "spam"
+    bad = client.post(
+        f"/moderate/{site.slug}/api/comments/{make_comment('x').pk}/reject",
+        json.dumps({"reason": "Advertising", "ground": "nonsense"}),
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_ground"

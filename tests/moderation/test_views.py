@@ -212,11 +212,15 @@ def test_user_actions_over_http(moderator, site, pending, commenter):
     page = c.get(f"/moderate/{site.slug}/users/{commenter.pk}/").content.decode()
     assert "first warning" in page and "banned" in page
     audit = c.get(f"/moderate/{site.slug}/api/users/{commenter.pk}/audit").json()["entries"]
-    # The suspension rejected the comment that was awaiting review (the user's history says so).
+    # The suspension rejected the comment that was awaiting review (the user's history says so);
+    # each decision came with its statement of reasons (EU DSA Art. 17).
     assert [e["action"] for e in audit] == [
+        "statement.issued",
         "user.banned",
         "user.unbanned",
+        "statement.issued",
         "comment.rejected",
+        "statement.issued",
         "user.suspended",
         "user.note",
     ]
