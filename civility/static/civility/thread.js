@@ -450,6 +450,74 @@
   }
   function withinWindow(c) { return Date.now() - new Date(c.created_at).getTime() < cfg.editWindowSeconds * 1000; }
 
+  // The statement of reasons (EU DSA Art. 17) of the reader's own rejected or long-held comment,
+  // behind "Why?", with the appeal (Art. 20) while it is open and its outcome once decided.
+  var whyOpen = {};
+  function statementPanel(c, st) {
+    var panel = el("div", { "class": "civ-why-panel", id: "civ-why-" + c.id, role: "region",
+      "aria-label": gettext("Why this decision was taken") });
+    function row(label, text) { if (text) panel.appendChild(el("p", {}, [el("strong", { text: label + " " }), text])); }
+    row(gettext("Decision:"), st.decision_label + (st.until ? " " + fill(gettext("(until %(date)s)"), { date: new Date(st.until).toLocaleString() }) : ""));
+    row(gettext("What happened:"), st.facts);
+    if (st.spans && st.spans.length) row(gettext("Flagged:"), st.spans.map(function (s) { return "\u201c" + s.text + "\u201d"; }).join(", "));
+    row(gettext("Ground:"), st.guideline + " (" + st.ground_label + ")");
+    row(gettext("Moderator\u2019s note:"), st.explanation);
+    row(gettext("Detected by automated means:"), st.automated_detection ? gettext("yes") : gettext("no"));
+    row(gettext("Decided:"), st.automated_decision ? gettext("automatically") : gettext("by a person"));
+    row(gettext("Your options:"), st.redress);
+    var err = el("p", { "class": "civ-error", role: "alert" });
+    if (st.appeal) {
+      var a = st.appeal;
+      panel.appendChild(el("p", { "class": "civ-appeal-state", role: "status" }, [
+        el("strong", { text: gettext("Your appeal:") + " " }),
+        a.status === "open" ? gettext("received; a moderator who did not take the decision will review it.")
+          : a.status_label + (a.outcome_reason ? ". " + fill(gettext("Reason: %(reason)s"), { reason: a.outcome_reason }) : "")
+      ]));
+    } else if (st.can_appeal) {
+      var open = el("button", { type: "button", text: gettext("Appeal this decision") });
+      var form = el("form", { "class": "civ-form civ-appeal-form", hidden: "" });
+      var ta = el("textarea", { id: "civ-appeal-" + c.id, rows: "3", maxlength: "2000" });
+      form.appendChild(el("label", { "for": ta.id, text: gettext("Why is the decision wrong? (optional)") }));
+      form.appendChild(ta);
+      form.appendChild(el("div", { "class": "civ-actions" }, [
+        el("button", { type: "submit", text: gettext("Send appeal") }),
+        el("button", { type: "button", "class": "civ-link", text: gettext("Cancel"), on: { click: function () { form.hidden = true; open.hidden = false; open.focus(); postHeight(); } } })
+      ]));
+      open.addEventListener("click", function () { open.hidden = true; form.hidden = false; ta.focus(); postHeight(); });
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        err.textContent = "";
+        api("POST", "/statements/" + st.id + "/appeal", { text: ta.value }).then(function (d) {
+          c.statement = d.statement;
+          var fresh = statementPanel(c, d.statement);
+          panel.replaceWith(fresh);
+          toast(d.message, "ok", c.id);
+          postHeight();
+        }, function (x) { err.textContent = x.message; });
+      });
+      panel.appendChild(el("p", { "class": "civ-hint", text: fill(gettext("You can appeal until %(date)s."), { date: new Date(st.appeal_until).toLocaleDateString() }) }));
+      panel.appendChild(open);
+      panel.appendChild(form);
+    }
+    panel.appendChild(err);
+    return panel;
+  }
+  function statementBox(c) {
+    var st = c.statement;
+    var panel = statementPanel(c, st);
+    panel.hidden = !whyOpen[c.id];
+    var btn = el("button", { type: "button", "class": "civ-link civ-why-toggle", "aria-expanded": whyOpen[c.id] ? "true" : "false",
+      "aria-controls": panel.id, text: gettext("Why?") });
+    btn.addEventListener("click", function () {
+      whyOpen[c.id] = !whyOpen[c.id];
+      var now = document.getElementById("civ-why-" + c.id);
+      if (now) now.hidden = !whyOpen[c.id];
+      btn.setAttribute("aria-expanded", whyOpen[c.id] ? "true" : "false");
+      postHeight();
+    });
+    return el("div", { "class": "civ-why" }, [btn, panel]);
+  }
+
   function commentNode(c, depth, flat) {
     var mine = isMine(c);
     var collapsed = !!state.collapsed[c.id] && !flat;
@@ -491,6 +559,7 @@
       var body = el("div", { "class": "civ-body" });
       body.innerHTML = c.html; // sanitized by the server (nh3 allow-list); CSP forbids inline script
       art.appendChild(body);
+      if (mine && c.statement) art.appendChild(statementBox(c));
       if (c.status !== "rejected") art.appendChild(actionsBar(c, li, mine));
     }
     li.appendChild(noteHost(c.id));
