@@ -24,6 +24,9 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== translations"
+# Only the .po catalogues are in git; serve, demo and the test run compile them too.
+.venv/bin/civility compilemessages
 
 mkdir -p test-output
 # In parallel (pytest-xdist): one worker per core unless CIVILITY_TEST_WORKERS says otherwise

@@ -56,6 +56,17 @@ def scorer() -> Scorer:
     return Scorer.load()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request's LocaleMiddleware leaves the language
+    it chose (Accept-Language) active in the thread, which the next test would inherit."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never a browser Playwright downloads itself)."""

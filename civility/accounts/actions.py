@@ -432,3 +432,12 @@ def unsubscribe(*, token: str) -> Any:
                 reason="one-click unsubscribe",
             )
     return user
+
+
+def remember_language(*, user: Any, language: str) -> None:
+    """Keep the language a reader uses the widget in, so e-mail to them is written in it. A
+    preference, like last_login: written only when it changes, not audited."""
+    if not language or language == user.language or language not in dict(settings.LANGUAGES):
+        return
+    get_user_model().objects.filter(pk=user.pk).update(language=language)
+    user.language = language

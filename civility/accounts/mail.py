@@ -21,6 +21,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_toke
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -74,11 +75,18 @@ def verify_link(user: Any) -> str:
 
 
 def compose(
-    to: str, template: str, context: dict[str, Any], headers: dict[str, str] | None = None
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    language: str = "",
 ) -> EmailMultiAlternatives:
-    """A plain-text message from ``accounts/email/<template>_subject.txt`` and ``_body.txt``."""
-    subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
-    body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    """A plain-text message from ``accounts/email/<template>_subject.txt`` and ``_body.txt``,
+    written in ``language`` (the reader's, User.language; "" = the default)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
+        subject = " ".join(subject.split())
+        body = render_to_string(f"accounts/email/{template}_body.txt", context)
     return EmailMultiAlternatives(
         subject=subject, body=body, from_email=None, to=[to], headers=headers or {}
     )
@@ -100,7 +108,7 @@ def send_password_reset(email: str) -> dict[str, Any]:
     for user in resettable_users(email):
         context = {"user": user, "name": user.public_name, "link": reset_link(user)}
         context["hours"] = round(settings.PASSWORD_RESET_TIMEOUT / 3600)
-        compose(user.email, "password_reset", context).send()
+        compose(user.email, "password_reset", context, language=user.language).send()
         sent += 1
     return {"sent": sent}
 
@@ -113,5 +121,5 @@ def send_verification(user_id: int) -> dict[str, Any]:
         return {"sent": 0}
     context = {"user": user, "name": user.public_name, "link": verify_link(user)}
     context["hours"] = round(settings.PASSWORD_RESET_TIMEOUT / 3600)
-    compose(user.email, "verify_email", context).send()
+    compose(user.email, "verify_email", context, language=user.language).send()
     return {"sent": 1}

@@ -3,6 +3,16 @@ from django.db import models
 from django.utils import timezone
 
 
+def current_language() -> str:
+    """The language of the request that creates an account (the widget's, when a reader signs
+    up): their first e-mail is written in it. Outside a request, none ("": the default)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
 class User(AbstractUser):
     """A reader, moderator or admin. SSO users are keyed by (sso_site, sso_id)."""
 
@@ -32,6 +42,9 @@ class User(AbstractUser):
     notify_replies = models.BooleanField(default=False)
     notify_moderation = models.BooleanField(default=False)
     last_notified_at = models.DateTimeField(null=True, blank=True)
+    # The language the reader last used the widget in (civility.accounts.actions.
+    # remember_language): e-mails to them are written in it. "" = the site's default.
+    language = models.CharField(max_length=16, blank=True, default=current_language)
 
     class Meta:
         constraints = [

@@ -213,7 +213,7 @@ def send_notifications(user_id: int) -> dict[str, Any]:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
         }
-        compose(user.email, "notifications", context, headers).send()
+        compose(user.email, "notifications", context, headers, language=user.language).send()
         user.last_notified_at = now
         user.save(update_fields=["last_notified_at"])
     return {"sent": 1, "items": len(items)}

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from civility.accounts import tokens
+from civility.accounts.actions import remember_language
 
 
 class BearerAuth(HttpBearer):
@@ -15,6 +16,8 @@ class BearerAuth(HttpBearer):
         user = tokens.verify(token)
         if user is not None:
             request.user = user
+            if "HTTP_ACCEPT_LANGUAGE" in request.META:  # the widget sends its page's language
+                remember_language(user=user, language=getattr(request, "LANGUAGE_CODE", ""))
         return user
 
 
