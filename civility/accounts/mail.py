@@ -84,8 +84,8 @@ def compose(
     """A plain-text message from ``accounts/email/<template>_subject.txt`` and ``_body.txt``,
     written in ``language`` (the reader's, User.language; "" = the default)."""
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
-        subject = " ".join(subject.split())
+        subject_text = render_to_string(f"accounts/email/{template}_subject.txt", context)
+        subject = " ".join(subject_text.split())
         body = render_to_string(f"accounts/email/{template}_body.txt", context)
     return EmailMultiAlternatives(
         subject=subject, body=body, from_email=None, to=[to], headers=headers or {}
