@@ -14,6 +14,14 @@ from civility.comments.models import Comment, Report, Site
 from civility.moderation.actions import DECISION_UNDOS, DECISIONS, actor_name
 from civility.moderation.bans import standing_json
 from civility.moderation.models import AuditEntry, UserNote
+from civility.verdicts import (
+    DEFAULT_GROUND,
+    GROUND_LABELS,
+    MODERATOR_GROUNDS,
+    REJECT,
+    ReasonCode,
+    Verdict,
+)
 
 QUEUES = {
     "pending": "Pending",
@@ -126,6 +134,47 @@ def unscored(comment: Comment) -> str:
     return ""
 
 
+# What a moderator cites when rejecting what a hold-only check flagged, and what readers'
+# report reasons stand for.
+_HOLD_GROUNDS = {ReasonCode.SUSPECT_WORD: ReasonCode.BANNED_WORD}
+_REPORT_GROUNDS = {
+    Report.Reason.ABUSIVE: "model_insult",
+    Report.Reason.HATE: "model_identity_attack",
+    Report.Reason.THREAT: "model_threat",
+    Report.Reason.SPAM: "spam",
+    Report.Reason.OFF_TOPIC: "off_topic",
+}
+
+
+def suggested_ground(reasons: list[dict[str, Any]], reports: dict[str, int]) -> str:
+    """The ground the desk's reject dialog preselects: the category a rule or the model flagged
+    (a reject vote before a hold, then the highest score), else the commonest report reason,
+    else the site's guidelines in general."""
+    flagged: list[tuple[bool, float, str]] = []
+    for r in reasons:
+        if r.get("action") not in (Verdict.HOLD, Verdict.REJECT):
+            continue
+        code = str(r.get("code", ""))
+        code = _HOLD_GROUNDS.get(code, code)
+        if code in MODERATOR_GROUNDS:
+            try:
+                score = float(r.get("score") or 0)
+            except (TypeError, ValueError):
+                score = 0.0
+            flagged.append((r.get("action") == REJECT, score, code))
+    if flagged:
+        return max(flagged, key=lambda f: (f[0], f[1]))[2]
+    for reason, _n in sorted(reports.items(), key=lambda kv: -kv[1]):
+        if reason in _REPORT_GROUNDS:
+            return _REPORT_GROUNDS[reason]
+    return DEFAULT_GROUND
+
+
+def moderator_grounds() -> list[tuple[str, str]]:
+    """(code, label) of every ground a moderator may cite, for the reject dialog."""
+    return [(code, GROUND_LABELS.get(code, code)) for code in MODERATOR_GROUNDS]
+
+
 def author_history(site: Site, user_ids: list[int]) -> dict[int, dict[str, Any]]:
     from civility.accounts.models import User
 
@@ -215,6 +264,7 @@ def cards(site: Site, comments: list[Comment]) -> list[dict[str, Any]]:
                 "model_version": (c.scores or {}).get("version", ""),
                 "unscored": unscored(c),
                 "reports": reports.get(c.pk, {}),
+                "ground": suggested_ground(reasons, reports.get(c.pk, {})),
                 "report_total": sum(reports.get(c.pk, {}).values()),
                 "report_messages": messages.get(c.pk, [])[:5],
                 "story": {

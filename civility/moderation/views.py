@@ -174,7 +174,15 @@ def queue_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
     return render(
         request,
         "moderation/queue.html",
-        {"site": site, "role": role, "config": config, "story": story, "stories": stories},
+        {
+            "site": site,
+            "role": role,
+            "config": config,
+            "story": story,
+            "stories": stories,
+            "queues": queries.QUEUES,
+            "queue": name,
+        },
     )
 
 

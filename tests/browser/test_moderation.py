@@ -158,11 +158,11 @@ def test_reject_with_a_standard_reason_and_a_note(browser, live_server, desk):
     page.locator(f".mod-card[data-id='{held.pk}']").wait_for()
     page.keyboard.press("r")
     page.locator("#dialog").wait_for()
-    page.select_option("#dlg-reason", "Spam or advertising")
+    page.check("#dlg-ground-spam")
     page.fill("#dlg-note", "links to a shop")
     page.press("#dlg-note", "Enter")
     page.locator(".mod-empty").wait_for()
     held.refresh_from_db()
     assert held.status == "rejected"
-    assert held.rejection_reason == "Spam or advertising: links to a shop"
+    assert held.rejection_reason == "Spam or campaign: links to a shop"
     ctx.close()

@@ -2,8 +2,7 @@
 (function () {
   "use strict";
   var cfgEl = document.getElementById("mod-config");
-  if (!cfgEl) return;
-  var cfg = JSON.parse(cfgEl.textContent);
+  var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : {};
   var API = cfg.api;
 
   function csrf() {
@@ -36,11 +35,240 @@
     (children || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return n;
   }
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : (many || one + "s")); }
   var statusEl = document.getElementById("status");
   function say(msg, bad) {
     if (!statusEl) return;
     statusEl.textContent = msg;
     statusEl.className = "mod-status" + (bad ? " mod-status-bad" : " mod-status-ok");
+  }
+
+  /* ---------------- dates: "3 min ago", the absolute time in the tooltip ---------------- */
+  function ago(iso) {
+    var t = Date.parse(iso);
+    if (isNaN(t)) return iso;
+    var s = Math.round((Date.now() - t) / 1000), future = s < 0, text;
+    s = Math.abs(s);
+    if (s < 45) return future ? "in a moment" : "just now";
+    var m = Math.round(s / 60), h = Math.round(s / 3600), d = Math.round(s / 86400);
+    if (m < 60) text = m + " min";
+    else if (h < 24) text = h + " h";
+    else if (d < 30) text = plural(d, "day");
+    else return new Date(t).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+    return future ? "in " + text : text + " ago";
+  }
+  function absolute(iso) {
+    var t = Date.parse(iso);
+    return isNaN(t) ? iso : new Date(t).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
+  }
+  function timeEl(iso) { return el("time", { datetime: iso, title: absolute(iso), text: ago(iso) }); }
+  function upgradeTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (t) {
+      var iso = t.getAttribute("datetime");
+      t.title = absolute(iso); t.textContent = ago(iso);
+    });
+  }
+  upgradeTimes(document);
+  setInterval(function () { upgradeTimes(document); }, 30000);
+
+  /* ---------------- toast with Undo (also the `u` key) ---------------- */
+  // Every action answers with the audit entries it wrote; Undo posts them to api/undo, a real
+  // action on the server. The toast shows for UNDO_MS; the server allows a little longer.
+  var UNDO_MS = 10000, UNDO_KEY = "civility-desk-undo";
+  // Not a live region: the page's status line announces the same words.
+  var toast = el("div", { "class": "mod-toast", id: "toast" });
+  var toastMsg = el("span", { id: "toast-msg" });
+  var toastUndo = el("button", { type: "button", id: "toast-undo", "aria-keyshortcuts": "u", text: "Undo (u)" });
+  toast.appendChild(toastMsg); toast.appendChild(toastUndo);
+  toast.hidden = true;
+  document.body.appendChild(toast);
+  var lastUndo = null, toastTimer = null;
+  function hideToast() { toast.hidden = true; lastUndo = null; clearTimeout(toastTimer); }
+  function showToast(msg, undoIds, onUndone, ms) {
+    clearTimeout(toastTimer);
+    toastMsg.textContent = msg;
+    lastUndo = undoIds && undoIds.length ? { ids: undoIds, msg: msg, after: onUndone } : null;
+    toastUndo.hidden = !lastUndo;
+    toast.hidden = false;
+    toastTimer = setTimeout(function wait() {
+      if (toast.contains(document.activeElement)) { toastTimer = setTimeout(wait, 1000); return; }
+      hideToast();
+    }, ms || UNDO_MS);
+  }
+  function undoLast() {
+    var u = lastUndo;
+    if (!u) return false;
+    lastUndo = null; toastUndo.hidden = true;
+    toastMsg.textContent = "Undoing…";
+    api("POST", "undo", { undo: u.ids }).then(function (d) {
+      var failed = Object.keys(d.results).filter(function (k) { return !d.results[k].ok; }).length;
+      var msg = "Undone: " + u.msg.charAt(0).toLowerCase() + u.msg.slice(1) +
+        (failed ? " (" + plural(failed, "action") + " changed since, left as they are)" : "");
+      showToast(msg, null, null, 5000); say(msg);
+      if (u.after) u.after(d);
+    }, function (err) {
+      showToast("Not undone: " + err.message, null, null, 6000); say("Not undone: " + err.message, true);
+      if (u.after) u.after(null);
+    });
+    return true;
+  }
+  toastUndo.addEventListener("click", function () { undoLast(); });
+  // Pages that reload after an action (comment and user pages) carry the toast over.
+  function toastAfterReload(msg, ids) {
+    try { sessionStorage.setItem(UNDO_KEY, JSON.stringify({ msg: msg, ids: ids, at: Date.now() })); } catch (e) { /* private mode */ }
+    location.reload();
+  }
+  try {
+    var carried = JSON.parse(sessionStorage.getItem(UNDO_KEY) || "null");
+    sessionStorage.removeItem(UNDO_KEY);
+    if (carried && Date.now() - carried.at < UNDO_MS) {
+      showToast(carried.msg, carried.ids, function (d) { if (d) location.reload(); }, UNDO_MS - (Date.now() - carried.at));
+      say(carried.msg);
+    }
+  } catch (e) { /* nothing carried */ }
+
+  if (!API) return;
+
+  /* ---------------- dialogs ---------------- */
+  var dialog = document.getElementById("dialog");
+  var dialogOpen = false;
+  // fields: {name, label, value} (text), {name, label, options: [[v, text]]} (select) or
+  // {name, label, choices: [[v, text]], checked: v} (radios; 1-9 pick, Enter confirms).
+  function ask(title, fields) {
+    return new Promise(function (resolve) {
+      var body = document.getElementById("dialog-body");
+      document.getElementById("dialog-title").textContent = title;
+      body.innerHTML = "";
+      fields.forEach(function (f) {
+        if (f.choices) {
+          var box = el("fieldset", { "class": "mod-choices", id: "dlg-" + f.name }, [el("legend", { text: f.label })]);
+          f.choices.forEach(function (c, i) {
+            var id = "dlg-" + f.name + "-" + c[0];
+            var input = el("input", { type: "radio", name: f.name, id: id, value: c[0] });
+            if (c[0] === f.checked) input.checked = true;
+            box.appendChild(el("div", { "class": "mod-choice" }, [input, el("label", { "for": id },
+              [i < 9 ? el("kbd", { text: String(i + 1) }) : null, " " + c[1], c[0] === f.flagged ? el("span", { "class": "mod-flagged", text: " (flagged)" }) : null])]));
+          });
+          body.appendChild(box);
+          return;
+        }
+        var input;
+        if (f.options) {
+          input = el("select", { name: f.name, id: "dlg-" + f.name });
+          f.options.forEach(function (o) { input.appendChild(el("option", { value: o[0], text: o[1] })); });
+        } else {
+          input = el("input", { name: f.name, id: "dlg-" + f.name, value: f.value || "", autocomplete: "off" });
+        }
+        body.appendChild(el("label", { "for": "dlg-" + f.name, text: f.label }));
+        body.appendChild(input);
+      });
+      dialogOpen = true;
+      function value(f) {
+        if (f.choices) { var c = body.querySelector("input[name='" + f.name + "']:checked"); return c ? c.value : ""; }
+        return document.getElementById("dlg-" + f.name).value;
+      }
+      function finish(ok) {
+        var out = null;
+        if (ok) { out = {}; fields.forEach(function (f) { out[f.name] = value(f); }); }
+        dialog.removeEventListener("close", onClose);
+        dialog.removeEventListener("keydown", onKey);
+        dialogOpen = false;
+        if (dialog.open) dialog.close();
+        resolve(out);
+      }
+      function onClose() { finish(dialog.returnValue === "ok"); }
+      function onKey(e) {
+        var t = e.target;
+        if (t.type !== "radio" || e.ctrlKey || e.metaKey || e.altKey) return;
+        if (e.key === "Enter") { e.preventDefault(); dialog.returnValue = "ok"; dialog.close(); }
+        else if (/^[1-9]$/.test(e.key)) {
+          var radios = t.closest("fieldset").querySelectorAll("input[type=radio]");
+          var pick = radios[Number(e.key) - 1];
+          if (pick) { e.preventDefault(); pick.checked = true; pick.focus(); }
+        }
+      }
+      dialog.addEventListener("close", onClose);
+      dialog.addEventListener("keydown", onKey);
+      document.getElementById("dialog-cancel").onclick = function () { dialog.returnValue = "cancel"; dialog.close(); };
+      dialog.returnValue = "";
+      dialog.showModal();
+      var first = body.querySelector("input:checked") || body.querySelector("input,select");
+      if (first) { first.focus(); if (first.select && first.type !== "radio") first.select(); }
+    });
+  }
+
+  // The ground the author's statement of reasons cites: the category the checks flagged is
+  // preselected (card.ground, from the server), so r then Enter rejects with it.
+  var GROUNDS = cfg.grounds || [["guidelines", "Community guidelines"]];
+  function groundLabel(code) {
+    var g = GROUNDS.filter(function (x) { return x[0] === code; })[0];
+    return g ? g[1] : code;
+  }
+  function askReason(title, preselected) {
+    var checked = preselected || GROUNDS[0][0];
+    return ask(title, [
+      { name: "ground", label: "Reason (the author sees it)", choices: GROUNDS, checked: checked, flagged: preselected },
+      { name: "note", label: "Note to the author (optional)", value: "" }
+    ]).then(function (v) {
+      if (!v) return null;
+      var note = v.note.trim(), label = groundLabel(v.ground);
+      return { ground: v.ground, note: note, reason: note ? label + ": " + note : label };
+    });
+  }
+
+  /* ---------------- one comment's actions (queue card or comment page) ---------------- */
+  // Resolves to {msg, undo} when done, null when the moderator cancelled a dialog.
+  function commentAction(act, card) {
+    var base = "comments/" + card.id + "/";
+    function done(msg) { return function (d) { return { msg: msg, undo: d.undo || [], data: d }; }; }
+    if (act === "approve") return api("POST", base + "approve", { expected_status: card.status }).then(done("Approved #" + card.id));
+    if (act === "reject") return askReason("Reject #" + card.id, card.ground).then(function (r) {
+      if (!r) return null;
+      return api("POST", base + "reject", { reason: r.reason, ground: r.ground, note: r.note, expected_status: card.status })
+        .then(done("Rejected #" + card.id + " (" + groundLabel(r.ground) + ")"));
+    });
+    if (act === "feature") return api("POST", base + (card.featured ? "unfeature" : "feature"), {}).then(done((card.featured ? "Unfeatured #" : "Featured #") + card.id));
+    if (act === "dismiss") return api("POST", base + "dismiss", {}).then(function (d) { return { msg: "Dismissed " + plural(d.dismissed, "report") + " on #" + card.id, undo: d.undo || [] }; });
+    if (act === "ban") return ask("Ban or suspend " + card.author.name, [
+      { name: "period", label: "Period", options: [["ban", "Ban (until lifted)"], ["24", "Suspend 24 hours"], ["168", "Suspend 7 days"], ["720", "Suspend 30 days"]] },
+      { name: "reason", label: "Reason", value: "Repeated violations of the community guidelines" },
+      { name: "pending", label: "Their comments awaiting review", options: [["reject", "Reject them"], ["keep", "Leave them in the queue"]] }
+    ]).then(function (v) {
+      if (!v) return null;
+      var uid = card.author.id, body = { reason: v.reason, reject_pending: v.pending === "reject" };
+      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", body).then(done("Banned " + card.author.name));
+      body.hours = Number(v.period);
+      return api("POST", "users/" + uid + "/suspend", body).then(done("Suspended " + card.author.name));
+    });
+    return Promise.resolve(null);
+  }
+
+  /* ---------------- comment page ---------------- */
+  var pageActions = document.getElementById("comment-actions");
+  if (pageActions && cfg.comment) {
+    var pageBusy = false;
+    var runPage = function (act) {
+      if (pageBusy || !pageActions.querySelector("[data-act='" + act + "']")) return;
+      pageBusy = true;
+      commentAction(act, cfg.comment).then(function (r) {
+        pageBusy = false;
+        if (r) toastAfterReload(r.msg, r.undo);
+      }, function (err) { pageBusy = false; say(err.message, true); });
+    };
+    pageActions.addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-act]");
+      if (b) runPage(b.getAttribute("data-act"));
+    });
+    document.addEventListener("keydown", function (e) {
+      if (dialogOpen || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+      var acts = { a: "approve", r: "reject", f: "feature", d: "dismiss" };
+      if (acts[e.key]) { e.preventDefault(); runPage(acts[e.key]); }
+      else if (e.key === "u" && undoLast()) e.preventDefault();
+    });
+    return;
+  }
+  function typing(t) {
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
 
   /* ---------------- user page ---------------- */
@@ -53,7 +281,8 @@
       var reasonEl = document.getElementById("ban-reason");
       var body = { reason: reasonEl ? reasonEl.value : "" };
       if (action === "suspend") body.hours = Number(b.getAttribute("data-hours"));
-      api("POST", "users/" + uid + "/" + action, body).then(function () { location.reload(); },
+      var words = { ban: "Banned", suspend: "Suspended", unban: "Lifted the ban or suspension" };
+      api("POST", "users/" + uid + "/" + action, body).then(function (d) { toastAfterReload(words[action] || "Done", d.undo || []); },
         function (err) { say(err.message, true); });
     });
     var noteForm = document.getElementById("note-form");
@@ -62,19 +291,30 @@
       api("POST", "users/" + uid + "/note", { text: document.getElementById("note-text").value })
         .then(function () { location.reload(); }, function (err) { say(err.message, true); });
     });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "u" && !e.ctrlKey && !e.metaKey && !e.altKey && !typing(e.target) && undoLast()) e.preventDefault();
+    });
     return;
   }
 
   /* ---------------- queue page ---------------- */
   var list = document.getElementById("cards");
+  if (!list) return;
   var tabs = document.getElementById("tabs");
   var live = document.getElementById("live");
   var selectionEl = document.getElementById("selection");
-  var dialog = document.getElementById("dialog");
+  var keysDialog = document.getElementById("keys");
+  var storiesBox = document.getElementById("stories-box");
+  // On a phone the story list starts folded, so the queue is on the first screen.
+  if (storiesBox && window.matchMedia && window.matchMedia("(max-width: 50rem)").matches) storiesBox.open = false;
+  var QUEUE_KEYS = Object.keys(cfg.queues);
   // `limit` grows by PAGE with "Show more"; every reload (after an action or a live event) asks
   // for that many, so the desk never drops cards the moderator has paged to.
   var PAGE = 50, MAX_PAGE = 500;
-  var state = { cards: [], focus: 0, selected: {}, counts: {}, busy: false, dialogOpen: false, limit: PAGE };
+  var state = { cards: [], focus: 0, selected: {}, counts: {}, busy: false, limit: PAGE, want: undefined };
+  // Cards acted on here leave at once; a reload that started before the action finished
+  // must not bring them back (gone[id] = when the action finished).
+  var gone = {};
 
   function queueUrl(q) {
     var p = new URLSearchParams(); p.set("queue", q); if (cfg.story) p.set("story", cfg.story);
@@ -82,12 +322,16 @@
   }
   function renderTabs() {
     tabs.innerHTML = "";
-    Object.keys(cfg.queues).forEach(function (q, i) {
-      var a = el("a", { href: queueUrl(q), "data-queue": q, "aria-keyshortcuts": String(i + 1) },
-        [cfg.queues[q] + " ", el("span", { "class": "mod-count", text: String(state.counts[q] || 0) })]);
+    QUEUE_KEYS.forEach(function (q, i) {
+      var n = state.counts[q] || 0;
+      var a = el("a", { href: queueUrl(q), "data-queue": q, "aria-keyshortcuts": String(i + 1), title: "Key " + (i + 1) },
+        [el("kbd", { "class": "mod-tab-key", "aria-hidden": "true", text: String(i + 1) }), " " + cfg.queues[q] + " ",
+         el("span", { "class": "mod-count", "aria-label": plural(n, "comment"), text: String(n) })]);
       if (q === cfg.queue) a.setAttribute("aria-current", "page");
       tabs.appendChild(a);
     });
+    var cur = tabs.querySelector("[aria-current=page]");
+    if (cur && tabs.scrollWidth > tabs.clientWidth) tabs.scrollLeft = Math.max(0, cur.offsetLeft - tabs.offsetLeft - 24);
   }
   function reasonList(card) {
     if (!card.reasons.length && !card.report_total) return null;
@@ -99,7 +343,7 @@
     });
     if (card.report_total) {
       var parts = Object.keys(card.reports).map(function (k) { return k + " ×" + card.reports[k]; });
-      ul.appendChild(el("li", { "class": "mod-reason-report", text: card.report_total + " open report(s): " + parts.join(", ") }));
+      ul.appendChild(el("li", { "class": "mod-reason-report", text: plural(card.report_total, "open report") + ": " + parts.join(", ") }));
       card.report_messages.forEach(function (m) { ul.appendChild(el("li", { "class": "mod-report-msg", text: "“" + m + "”" })); });
     }
     return ul;
@@ -111,24 +355,25 @@
     return el("p", { "class": "mod-scores", text: keys.slice(0, 4).map(function (k) { return k + " " + card.scores[k].toFixed(2); }).join(" · ") });
   }
   function history(a) {
-    var bits = [a.comments + " comments", a.rejected + " rejected", a.reports + " reports", "account " + a.account_age_days + " days old"];
+    var bits = [plural(a.comments, "comment"), a.rejected + " rejected", plural(a.reports, "report"), "account " + plural(a.account_age_days, "day") + " old"];
     if (a.banned) bits.push("BANNED");
-    if (a.suspended_until) bits.push("suspended until " + a.suspended_until.slice(0, 16).replace("T", " "));
-    var p = el("p", { "class": "mod-history" }, [el("a", { href: "../" + cfg.site + "/users/" + a.id + "/", text: a.name }), " · " + bits.join(" · ")]);
+    var p = el("p", { "class": "mod-history" }, [el("a", { href: "users/" + a.id + "/", text: a.name }), " · " + bits.join(" · ")]);
+    if (a.suspended_until) { p.appendChild(document.createTextNode(" · suspended until ")); p.appendChild(el("time", { datetime: a.suspended_until, title: absolute(a.suspended_until), text: absolute(a.suspended_until) })); }
     if (a.notes && a.notes.length) p.appendChild(el("span", { "class": "mod-note", text: " · note: " + a.notes[a.notes.length - 1].text }));
     return p;
   }
   function cardNode(card, i) {
-    var li = el("li", { "class": "mod-card", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": "Comment by " + card.author.name });
+    var li = el("li", { "class": "mod-card", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": "Comment #" + card.id + " by " + card.author.name });
     if (state.selected[card.id]) li.classList.add("mod-selected");
     var head = el("header", { "class": "mod-card-head" }, [
       el("span", { "class": "mod-badge mod-status-" + card.status, text: card.status }),
+      state.selected[card.id] ? el("span", { "class": "mod-badge mod-badge-selected", text: "selected" }) : null,
       card.featured ? el("span", { "class": "mod-badge", text: "featured" }) : null,
       card.unscored ? el("span", { "class": "mod-badge mod-unscored", title: "The model did not score this comment", text: "not scored: " + card.unscored }) : null,
       el("a", { href: "comments/" + card.id + "/", text: "#" + card.id }), " on ",
       el("a", { href: card.story.url, target: "_blank", rel: "noopener", text: card.story.title }),
-      " ", el("a", { href: queueUrl(cfg.queue).replace(/story=\d+/, "") + "&story=" + card.story.id, text: "(story queue)" }),
-      el("time", { datetime: card.created_at, text: " " + card.created_at.slice(0, 16).replace("T", " ") })
+      " ", el("a", { href: queueUrl(cfg.queue).replace(/&story=\d+/, "") + "&story=" + card.story.id, text: "(story queue)" }),
+      " ", timeEl(card.created_at)
     ]);
     li.appendChild(head);
     if (card.parent) li.appendChild(el("blockquote", { "class": "mod-parent", text: "In reply to " + card.parent.author + ": " + card.parent.body }));
@@ -174,130 +419,123 @@
       list.appendChild(el("li", { "class": "mod-more" }, [more]));
     }
     var n = Object.keys(state.selected).length;
-    selectionEl.textContent = n ? n + " selected (A approve all, R reject all)" : "";
+    selectionEl.textContent = n ? plural(n, "comment") + " selected (A approve all, R reject all)" : "";
     paintFocus(false);
   }
   function paintFocus(scroll) {
     var nodes = list.querySelectorAll(".mod-card");
     nodes.forEach(function (n, i) { n.classList.toggle("mod-focused", i === state.focus); n.setAttribute("aria-current", i === state.focus ? "true" : "false"); });
     var cur = nodes[state.focus];
-    if (cur && !state.dialogOpen && (document.activeElement === document.body || list.contains(document.activeElement) || scroll)) {
+    if (cur && !dialogOpen && (document.activeElement === document.body || list.contains(document.activeElement) || scroll)) {
       cur.focus({ preventScroll: !scroll });
       if (scroll) cur.scrollIntoView({ block: "nearest" });
     }
   }
   function current() { return state.cards[state.focus]; }
 
-  var loading = null, again = false;
+  // One reload at a time; asking while one runs queues one more, and the promise returned is
+  // that later one's, which sees every change made before the call.
+  var loading = null, queued = null, queuedDone = null;
   function load() {
-    if (loading) { again = true; return loading; }
-    var keep = current() ? current().id : undefined;
+    if (loading) {
+      if (!queued) queued = new Promise(function (resolve) { queuedDone = resolve; });
+      return queued;
+    }
+    var started = Date.now();
     var q = "queue?queue=" + encodeURIComponent(cfg.queue) + (cfg.story ? "&story=" + cfg.story : "") + "&limit=" + state.limit;
     loading = api("GET", q).then(function (data) {
-      state.cards = data.cards; state.counts = data.counts;
-      var ids = {}; data.cards.forEach(function (c) { ids[c.id] = 1; });
+      var keep = current() ? current().id : undefined;
+      // A card brought back by an undo takes the focus once it is listed again.
+      if (state.want !== undefined && data.cards.some(function (c) { return c.id === state.want; })) { keep = state.want; state.want = undefined; }
+      Object.keys(gone).forEach(function (id) { if (Date.now() - gone[id] > 60000) delete gone[id]; });
+      state.cards = data.cards.filter(function (c) { return !(gone[c.id] && started <= gone[c.id]); });
+      state.counts = data.counts;
+      var ids = {}; state.cards.forEach(function (c) { ids[c.id] = 1; });
       Object.keys(state.selected).forEach(function (id) { if (!ids[id]) delete state.selected[id]; });
-      if (!state.dialogOpen) render(keep);
+      if (!dialogOpen) render(keep);
       document.body.setAttribute("data-loaded", "1");
     }, function (err) { say(err.message, true); }).then(function () {
-      loading = null; if (again) { again = false; load(); }
+      loading = null;
+      if (queued) { var done = queuedDone; queued = null; load().then(done); }
     });
     return loading;
   }
-
-  /* ---- dialog (reject reason, ban) ---- */
-  function ask(title, fields) {
-    return new Promise(function (resolve) {
-      var body = document.getElementById("dialog-body");
-      document.getElementById("dialog-title").textContent = title;
-      body.innerHTML = "";
-      fields.forEach(function (f) {
-        var input;
-        if (f.options) {
-          input = el("select", { name: f.name, id: "dlg-" + f.name });
-          f.options.forEach(function (o) { input.appendChild(el("option", { value: o[0], text: o[1] })); });
-        } else {
-          input = el("input", { name: f.name, id: "dlg-" + f.name, value: f.value || "", autocomplete: "off" });
-        }
-        body.appendChild(el("label", { "for": "dlg-" + f.name, text: f.label }));
-        body.appendChild(input);
-      });
-      state.dialogOpen = true;
-      function finish(ok) {
-        var out = null;
-        if (ok) { out = {}; fields.forEach(function (f) { out[f.name] = document.getElementById("dlg-" + f.name).value; }); }
-        dialog.removeEventListener("close", onClose);
-        state.dialogOpen = false;
-        if (dialog.open) dialog.close();
-        resolve(out);
-      }
-      function onClose() { finish(dialog.returnValue === "ok"); }
-      dialog.addEventListener("close", onClose);
-      document.getElementById("dialog-cancel").onclick = function () { dialog.returnValue = "cancel"; dialog.close(); };
-      dialog.returnValue = "";
-      dialog.showModal();
-      var first = body.querySelector("input,select"); if (first) { first.focus(); if (first.select) first.select(); }
-    }).then(function (v) { render(current() ? current().id : undefined); return v; });
+  // Take cards out of the list now (the server has answered); the next reload confirms.
+  function drop(ids) {
+    var now = Date.now(), keepIdx = state.focus;
+    ids.forEach(function (id) { gone[id] = now; delete state.selected[id]; });
+    var before = state.cards.length;
+    state.cards = state.cards.filter(function (c) { return !gone[c.id]; });
+    var removed = before - state.cards.length;
+    if (removed && state.counts[cfg.queue] !== undefined) state.counts[cfg.queue] = Math.max(0, state.counts[cfg.queue] - removed);
+    state.focus = Math.min(keepIdx, Math.max(0, state.cards.length - 1));
+    render();
+  }
+  // Whether an action on a card takes it out of the queue on show.
+  function leaves(act, status) {
+    if (cfg.queue === "reported") return act === "dismiss";  // open reports keep it there
+    if (act === "approve") return cfg.queue !== "approved" || status !== "approved";
+    if (act === "reject") return cfg.queue !== "rejected";
+    return false;
+  }
+  function restored(ids) {
+    return function (d) {
+      ids.forEach(function (id) { delete gone[id]; });
+      if (d) state.want = ids[0];
+      load().then(function () { paintFocus(true); });
+    };
   }
 
-  // Rejection reasons the author sees: a standard one (picked with the keyboard), plus an optional
-  // note. Stored as text, "Reason: note".
-  var REASONS = [["Breaks the community guidelines"], ["Abusive or insulting"], ["Hate speech"],
-    ["Threat or incitement"], ["Spam or advertising"], ["Off topic"], ["Other"]].map(function (r) { return [r[0], r[0]]; });
-  function askReason(title) {
-    return ask(title, [
-      { name: "reason", label: "Reason", options: REASONS },
-      { name: "note", label: "Note to the author (optional)", value: "" }
-    ]).then(function (v) {
-      if (!v) return null;
-      var note = v.note.trim();
-      return note ? v.reason + ": " + note : v.reason;
-    });
-  }
   function run(act) {
     var card = current();
     if (!card || state.busy) return;
-    var p;
-    if (act === "approve") p = api("POST", "comments/" + card.id + "/approve", { expected_status: card.status }).then(function () { return "Approved #" + card.id; });
-    else if (act === "reject") p = askReason("Reject #" + card.id + " — the author sees this reason").then(function (reason) {
-      if (!reason) return null;
-      return api("POST", "comments/" + card.id + "/reject", { reason: reason, expected_status: card.status }).then(function () { return "Rejected #" + card.id; });
-    });
-    else if (act === "feature") p = api("POST", "comments/" + card.id + "/" + (card.featured ? "unfeature" : "feature"), {}).then(function () { return (card.featured ? "Unfeatured #" : "Featured #") + card.id; });
-    else if (act === "dismiss") p = api("POST", "comments/" + card.id + "/dismiss", {}).then(function (d) { return "Dismissed " + d.dismissed + " report(s)"; });
-    else if (act === "ban") p = ask("Ban or suspend " + card.author.name, [
-      { name: "period", label: "Period", options: [["ban", "Ban (until lifted)"], ["24", "Suspend 24 hours"], ["168", "Suspend 7 days"], ["720", "Suspend 30 days"]] },
-      { name: "reason", label: "Reason", value: "Repeated violations of the community guidelines" },
-      { name: "pending", label: "Their comments awaiting review", options: [["reject", "Reject them"], ["keep", "Leave them in the queue"]] }
-    ]).then(function (v) {
-      if (!v) return null;
-      var uid = card.author.id, rejectPending = v.pending === "reject";
-      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", { reason: v.reason, reject_pending: rejectPending }).then(function () { return "Banned " + card.author.name; });
-      return api("POST", "users/" + uid + "/suspend", { reason: v.reason, hours: Number(v.period), reject_pending: rejectPending }).then(function () { return "Suspended " + card.author.name; });
-    });
-    else return;
     state.busy = true;
-    p.then(function (msg) { if (msg) say(msg); return load(); }, function (err) { say(err.message, true); return load(); })
-      .then(function () { state.busy = false; paintFocus(true); });
+    commentAction(act, card).then(function (r) {
+      state.busy = false;
+      if (!r) { render(card.id); paintFocus(true); return; }
+      if (leaves(act, card.status)) drop([card.id]);
+      showToast(r.msg, r.undo, restored([card.id]));
+      say(r.msg);
+      load().then(function () { paintFocus(true); });
+    }, function (err) {
+      state.busy = false;
+      say(err.message, true);
+      load().then(function () { paintFocus(true); });
+    });
   }
   function bulk(action) {
     var ids = Object.keys(state.selected).map(Number);
     if (!ids.length) { say("Select comments with x first.", true); return; }
-    var p = action === "approve" ? Promise.resolve("") : askReason("Reject " + ids.length + " comments");
-    p.then(function (reason) {
-      if (reason === null) return;
-      return api("POST", "bulk", { action: action, ids: ids, reason: reason }).then(function (d) {
+    var first = state.cards.filter(function (c) { return state.selected[c.id]; })[0];
+    var p = action === "approve" ? Promise.resolve({ reason: "" })
+      : askReason("Reject " + plural(ids.length, "comment"), first ? first.ground : null);
+    p.then(function (r) {
+      if (r === null) { render(); return; }
+      return api("POST", "bulk", { action: action, ids: ids, reason: r.reason, ground: r.ground, note: r.note }).then(function (d) {
         var failed = Object.keys(d.results).filter(function (k) { return !d.results[k].ok; });
+        var done = ids.filter(function (id) { return d.results[String(id)] && d.results[String(id)].ok; });
         state.selected = {};
-        say((ids.length - failed.length) + " done" + (failed.length ? ", " + failed.length + " already handled" : ""), failed.length > 0);
+        drop(done.filter(function (id) {
+          var c = state.cards.filter(function (x) { return x.id === id; })[0];
+          return leaves(action, c ? c.status : "pending");
+        }));
+        var msg = (action === "approve" ? "Approved " : "Rejected ") + plural(done.length, "comment") +
+          (failed.length ? " (" + failed.length + " already handled)" : "");
+        showToast(msg, d.undo, restored(done));
+        say(failed.length ? plural(failed.length, "comment") + " already handled by someone else" : "", failed.length > 0);
       }, function (err) { say(err.message, true); });
     }).then(load);
   }
+  function openKeys() { if (keysDialog && !keysDialog.open) keysDialog.showModal(); }
+  if (keysDialog) keysDialog.addEventListener("keydown", function (e) {
+    if (e.key === "?") { e.preventDefault(); keysDialog.close(); }
+  });
+  document.getElementById("keys-open").addEventListener("click", openKeys);
+  if (keysDialog) keysDialog.addEventListener("close", function () { paintFocus(false); });
 
   document.addEventListener("keydown", function (e) {
-    if (state.dialogOpen || e.ctrlKey || e.metaKey || e.altKey) return;
-    var t = e.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+    if (dialogOpen || (keysDialog && keysDialog.open) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing(e.target)) return;
     var k = e.key, handled = true;
     if (k === "j" || k === "ArrowDown") { state.focus = Math.min(state.focus + 1, state.cards.length - 1); paintFocus(true); }
     else if (k === "k" || k === "ArrowUp") { state.focus = Math.max(state.focus - 1, 0); paintFocus(true); }
@@ -306,11 +544,13 @@
     else if (k === "b") run("ban");
     else if (k === "f") run("feature");
     else if (k === "d") run("dismiss");
+    else if (k === "u") handled = undoLast();
+    else if (k === "?") openKeys();
     else if (k === "o" && current()) location.href = "comments/" + current().id + "/";
     else if (k === "x" && current()) { var id = current().id; if (state.selected[id]) delete state.selected[id]; else state.selected[id] = 1; render(id); }
     else if (k === "A") bulk("approve");
     else if (k === "R") bulk("reject");
-    else if (/^[1-9]$/.test(k) && Object.keys(cfg.queues)[Number(k) - 1]) location.href = queueUrl(Object.keys(cfg.queues)[Number(k) - 1]);
+    else if (/^[1-9]$/.test(k) && QUEUE_KEYS[Number(k) - 1]) location.href = queueUrl(QUEUE_KEYS[Number(k) - 1]);
     else handled = false;
     if (handled) e.preventDefault();
   });
@@ -319,7 +559,8 @@
   if (toggle) toggle.addEventListener("click", function () {
     var closed = toggle.getAttribute("data-closed") === "1";
     api("POST", "stories/" + toggle.getAttribute("data-story") + "/" + (closed ? "open" : "close"), {})
-      .then(function () { location.reload(); }, function (err) { say(err.message, true); });
+      .then(function (d) { toastAfterReload(closed ? "Opened comments on this story" : "Closed comments on this story", d.undo || []); },
+        function (err) { say(err.message, true); });
   });
 
   /* ---- live: SSE, else polling ---- */
