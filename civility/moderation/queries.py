@@ -137,12 +137,12 @@ def unscored(comment: Comment) -> str:
 # What a moderator cites when rejecting what a hold-only check flagged, and what readers'
 # report reasons stand for.
 _HOLD_GROUNDS = {ReasonCode.SUSPECT_WORD: ReasonCode.BANNED_WORD}
-_REPORT_GROUNDS = {
-    Report.Reason.ABUSIVE: "model_insult",
-    Report.Reason.HATE: "model_identity_attack",
-    Report.Reason.THREAT: "model_threat",
-    Report.Reason.SPAM: "spam",
-    Report.Reason.OFF_TOPIC: "off_topic",
+_REPORT_GROUNDS: dict[str, str] = {
+    Report.Reason.ABUSIVE.value: "model_insult",
+    Report.Reason.HATE.value: "model_identity_attack",
+    Report.Reason.THREAT.value: "model_threat",
+    Report.Reason.SPAM.value: "spam",
+    Report.Reason.OFF_TOPIC.value: "off_topic",
 }
 
 
