@@ -495,7 +495,6 @@
           postHeight();
         }, function (x) { err.textContent = x.message; });
       });
-      panel.appendChild(el("p", { "class": "civ-hint", text: fill(gettext("You can appeal until %(date)s."), { date: new Date(st.appeal_until).toLocaleDateString() }) }));
       panel.appendChild(open);
       panel.appendChild(form);
     }
