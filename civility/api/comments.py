@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, Query, Router, Schema
 
 from civility.api.auth import OPTIONAL_BEARER, bearer, created, optional_user
@@ -257,7 +258,9 @@ def _posted(comment: Comment) -> dict[str, Any]:
         Comment.Status.PENDING: _("Your comment is awaiting moderation."),
         Comment.Status.REJECTED: _("Your comment was rejected."),
     }
-    own = _own(comment)
+    # A comment held on its way in has no statement yet (a long hold gets one hours later, from
+    # a worker's sweep): only a rejection by the checks has one to look up.
+    own = _own(comment, None if comment.status == Comment.Status.REJECTED else {})
     return {
         "comment": own,
         "message": messages.get(comment.status, ""),  # type: ignore[call-overload]
@@ -461,7 +464,16 @@ def report(request: HttpRequest, comment_id: Id, payload: ReportIn) -> Any:
 def counts(request: HttpRequest, payload: CountsIn) -> dict[str, Any]:
     """Published-comment counts for up to 200 article URLs of a site."""
     site = actions.get_site(payload.site)
-    return {"counts": queries.counts(site.pk, payload.urls)}
+    return _counted(queries.counts(site.pk, payload.urls))
+
+
+def _counted(counts: dict[str, int]) -> dict[str, Any]:
+    """Counts, and the same in words in the request's language (count.js shows these)."""
+    labels = {
+        url: ngettext("%(count)s comment", "%(count)s comments", n) % {"count": n}
+        for url, n in counts.items()
+    }
+    return {"counts": counts, "labels": labels}
 
 
 @router.get("/counts", response=answers({200: CountsOut}, 400, 404))
@@ -469,10 +481,10 @@ def counts_get(request: HttpRequest, q: Query[CountsQuery]) -> HttpResponse:
     """Counts for count.js on the publisher's listing pages: a simple cross-origin GET (no
     preflight), answered with CORS headers for the site's allowed origins only."""
     the_site = actions.get_site(q.site)
-    data = json.dumps({"counts": queries.counts(the_site.pk, q.url)})
+    data = json.dumps(_counted(queries.counts(the_site.pk, q.url)))
     response = HttpResponse(data, content_type="application/json")
     origin = request.headers.get("Origin", "")
     if origin and actions.origin_allowed(the_site, origin):
         response["Access-Control-Allow-Origin"] = origin
-    response["Vary"] = "Origin"
+    response["Vary"] = "Origin, Accept-Language"
     return response
