@@ -310,6 +310,11 @@ class ReportedOut(Out):
 
 class CountsOut(Out):
     counts: dict[str, int] = Field(description="Published comments per URL asked for (0: none).")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="The same counts in words, in the language the request asks for"
+        " (Accept-Language): '3 comments', '3 Kommentare'.",
+    )
 
 
 class SessionOut(Out):

@@ -216,7 +216,7 @@ def test_count_js_and_cors_for_allowed_origins_only(story, reader, client):
     post(reader[1], story, "counted")
     assert client.get("/count.js").status_code == 200
     r = client.get("/api/v1/counts", {"site": "news", "url": story.url}, headers={"Origin": ORIGIN})
-    assert r.json() == {"counts": {story.url: 1}}
+    assert r.json() == {"counts": {story.url: 1}, "labels": {story.url: "1 comment"}}
     assert r["Access-Control-Allow-Origin"] == ORIGIN
     r = client.get(
         "/api/v1/counts",

@@ -108,3 +108,28 @@ def test_the_catalogue_is_a_cacheable_script_of_our_strings_only(client: Any) ->
     # Civility's strings only, not the admin's calendar and date pickers.
     assert "Calendario" not in body and "Medianoche" not in body
     assert client.get("/embed/i18n/xx.js").status_code == 404
+
+
+def test_listing_counts_are_worded_in_the_pages_language(widget, open_page, width, seen_requests):
+    from playwright.sync_api import expect
+
+    (widget["root"] / "listing.html").write_text(
+        f"""<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Portada</title></head>
+<body><a id="one" href="/article.html" data-civility-count="{widget["url"]}">Comentarios</a>
+<a id="none" href="/otra.html" data-civility-count="{widget["origin"]}/otra.html">Comentarios</a>
+<script src="{widget["civility"]}/count.js" data-site="news" async></script></body></html>"""
+    )
+    page, _ = open_page(f"{widget['origin']}/listing.html")
+    expect(page.locator("#one")).to_have_text("1 comentario")
+    expect(page.locator("#none")).to_have_text("0 comentarios")
+    only_our_origins(seen_requests, widget["origin"], widget["civility"])
+
+
+def test_the_counts_api_words_counts_in_the_asked_language(client: Any, widget) -> None:
+    url = f"/api/v1/counts?site=news&url={widget['url']}"
+    german = client.get(url, headers={"Accept-Language": "de"}).json()
+    assert german["counts"] == {widget["url"]: 1}
+    assert german["labels"] == {widget["url"]: "1 Kommentar"}
+    french = client.get(url, headers={"Accept-Language": "fr-CA"}).json()
+    assert french["labels"] == {widget["url"]: "1 commentaire"}
+    assert client.get(url).json()["labels"] == {widget["url"]: "1 comment"}
