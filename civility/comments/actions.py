@@ -283,11 +283,9 @@ def _decide_later(comment: Comment, decision: Decision) -> None:
     if future is None:
         return
     pk = comment.pk
+    # If this process dies before the score arrives, the workers' sweep
+    # (comments.tasks.sweep_pending_scores) scores it: no task row per post.
     transaction.on_commit(lambda: _when_scored(pk, future))
-    # Durable too: if this process dies before the score arrives, a worker scores it.
-    from civility.comments.tasks import queue_safety_net
-
-    queue_safety_net(pk)
 
 
 def _when_scored(pk: int, future: Future[dict[str, Any]]) -> None:
@@ -380,17 +378,13 @@ def resume_pending_scores(limit: int = 1000) -> int:
     """Re-submit comments still waiting for a score (their worker stopped before it arrived).
     Called when a server process starts; a comment decided twice is decided once (see
     apply_late_score)."""
+    from civility.comments.tasks import awaiting_score
     from civility.moderation import scoring
 
-    waiting = Comment.objects.filter(status=Comment.Status.PENDING).order_by("id")
-    count = 0
-    for comment in waiting.only("id", "body", "moderation_reasons", "status")[: limit * 10]:
-        if count >= limit:
-            break
-        if _awaits_score(comment):
-            _when_scored(comment.pk, scoring.submit(comment.body))
-            count += 1
-    return count
+    waiting = list(awaiting_score().values_list("id", "body")[:limit])
+    for pk, body in waiting:
+        _when_scored(pk, scoring.submit(body))
+    return len(waiting)
 
 
 def _own_editable(comment: Comment, user: Any, verb: str) -> None:

@@ -71,7 +71,15 @@ def held(story: Any, author: Any, body: str, code: str = "premoderation", **fiel
             attribute=attr,
             score=0.91,
             threshold=0.6,
-            spans=[{"start": 0, "end": min(len(body), 12), "attribute": attr, "score": 0.91}],
+            spans=[
+                {
+                    "start": 0,
+                    "end": min(len(body), 12),
+                    "attribute": attr,
+                    "score": 0.91,
+                    "text": body[:12],
+                }
+            ],
         )
     return Comment.objects.create(
         story=story,

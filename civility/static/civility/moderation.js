@@ -338,7 +338,8 @@
     var ul = el("ul", { "class": "mod-reasons", "aria-label": "Why it is here" });
     card.reasons.forEach(function (r) {
       var text = r.message + (r.matched ? " — “" + r.matched + "”" : "");
-      if (r.spans && r.spans.length) text += " — " + r.spans.map(function (s) { return "“" + s.text + "”"; }).join(", ");
+      var spans = (r.spans || []).filter(function (s) { return s.text; });
+      if (spans.length) text += " — " + spans.map(function (s) { return "“" + s.text + "”"; }).join(", ");
       ul.appendChild(el("li", { "class": "mod-reason-" + r.action, text: text }));
     });
     if (card.report_total) {
