@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods
 from civility.accounts import actions
 from civility.errors import Refused
 
-# No script, styles from this origin only, forms post here; and the token in the URL is never
-# sent on as a Referer.
+# No script, styles from this origin only, forms post here; the token in the URL never leaves
+# this origin as a Referer ("same-origin", not "no-referrer": with that, the browser sends the
+# form's POST with Origin: null, which Django's CSRF check refuses).
 POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
@@ -28,7 +29,7 @@ POLICY = (
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> Any:
     response = render(request, f"accounts/{template}", context, status=status)
     response["Content-Security-Policy"] = POLICY
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

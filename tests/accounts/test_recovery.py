@@ -58,7 +58,7 @@ def test_password_reset_from_the_mailed_link_signs_every_device_out(mailbox, set
     browser = Client(enforce_csrf_checks=True)
     page = browser.get(_path(url))
     assert page.status_code == 200 and b"Choose a new password" in page.content
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     mismatch = browser.post(
         _path(url),
         {

@@ -17,7 +17,11 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+import tests.mailserver
+
 from .helpers import WIDTHS, write_article
+
+mailbox = tests.mailserver.mailbox  # a real SMTP server (aiosmtpd) the test starts
 
 
 @pytest.fixture(autouse=True)

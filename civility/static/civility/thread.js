@@ -9,7 +9,7 @@
   var API = cfg.api, story = cfg.story;
   var state = { sort: "newest", nextOffset: null, token: null, user: null, reacted: {},
                 focus: null, seen: {}, total: 0, tab: "all", featured: [], collapsed: {},
-                target: null, open: {} };
+                target: null, open: {}, fresh: {}, replyIds: [] };
   var notes = {}, noteSeq = 0;
   var TOKEN_KEY = "civility-token:" + cfg.site;
   var LANG = cfg.lang || document.documentElement.lang || "en";
@@ -76,7 +76,9 @@
   root.appendChild(composer);
   root.appendChild(live);
   root.appendChild(tabs);
-  panel.appendChild(focusBar); panel.appendChild(list); panel.appendChild(more);
+  // "N new comments": what arrived live while the reader was reading (a button to go there).
+  var newBar = el("div", { "class": "civ-new-bar", hidden: true });
+  panel.appendChild(focusBar); panel.appendChild(newBar); panel.appendChild(list); panel.appendChild(more);
   root.appendChild(panel);
 
   /* ---- feedback: a visible note where it happened, and the live region ---- */
@@ -127,8 +129,11 @@
     try { localStorage.setItem(TOKEN_KEY, data.token); } catch (e) { /* storage may be blocked */ }
     renderAuth(); renderComposer(); loadMine().then(function () { render(); });
   }
-  function signOut() {
-    state.token = null; state.user = null; state.reacted = {};
+  function signOut(remote) {
+    // The reader's own sign-out revokes the token on the server (a copy of it stops working);
+    // a token the server already refused is just forgotten.
+    if (remote && state.token) api("POST", "/auth/logout").catch(function () { /* forgotten here anyway */ });
+    state.token = null; state.user = null; state.reacted = {}; state.replyIds = [];
     try { localStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
     renderAuth(); renderComposer(); render();
   }
@@ -155,6 +160,10 @@
       p.then(function (d) { setSession(d); toast(fill(gettext("Welcome, %(name)s."), { name: d.user.name }), "ok"); },
              function (x) { err.textContent = x.message; });
     });
+    if (kind === "Sign in") {
+      f.appendChild(el("button", { type: "button", "class": "civ-link civ-forgot", text: gettext("Forgot your password?"),
+        on: { click: function () { var h = f.parentNode; h.textContent = ""; h.appendChild(resetForm(f.querySelector("#civ-email").value)); postHeight(); } } }));
+    }
     return f;
   }
   // The auth forms are keyed by their English names; people see them in their language.
@@ -170,14 +179,21 @@
           var open = acct.hidden; acct.hidden = !open; toggle.setAttribute("aria-expanded", open ? "true" : "false");
           if (open) renderAccount(acct); postHeight();
         } } });
+      var settingsBox = el("section", { "class": "civ-account civ-settings", id: "civ-settings", "aria-label": gettext("Settings"), hidden: true });
+      var settingsBtn = el("button", { type: "button", "class": "civ-link", text: gettext("Settings"), "aria-expanded": "false",
+        "aria-controls": "civ-settings", on: { click: function () {
+          var open = settingsBox.hidden; settingsBox.hidden = !open; settingsBtn.setAttribute("aria-expanded", open ? "true" : "false");
+          if (open) renderSettings(settingsBox); postHeight();
+        } } });
       var mineBox = el("div", { "class": "civ-slot civ-mine-slot" });
       var mineBtn = el("button", { type: "button", "class": "civ-link", text: gettext("My comments"), "aria-expanded": "false",
         on: { click: function () { toggleProfile(state.user.id, mineBox, mineBtn); } } });
       authBox.appendChild(el("p", { "class": "civ-signed-in" }, [avatar(state.user), gettext("Signed in as") + " ", el("strong", { text: state.user.name }), " ",
-        el("button", { type: "button", "class": "civ-link", text: gettext("Sign out"), on: { click: function () { signOut(); toast(gettext("Signed out."), "ok"); } } }),
-        " ", mineBtn, " ", toggle]));
+        el("button", { type: "button", "class": "civ-link", text: gettext("Sign out"), on: { click: function () { signOut(true); toast(gettext("Signed out."), "ok"); } } }),
+        " ", mineBtn, " ", toggle, " ", settingsBtn, " ", replyBadge]));
       authBox.appendChild(mineBox);
       authBox.appendChild(acct);
+      authBox.appendChild(settingsBox);
       return;
     }
     if (cfg.sso && !cfg.allowLocalAccounts && !cfg.allowGuests) {
@@ -195,6 +211,130 @@
       } } }));
     });
     authBox.appendChild(bar); authBox.appendChild(holder);
+  }
+
+  /* ---- account settings (notification e-mail, password) and the password reset request ---- */
+  function resetForm(email) {
+    var err = el("p", { "class": "civ-error", role: "alert" });
+    var done = el("p", { "class": "civ-toast civ-toast-ok", role: "status", hidden: true });
+    var f = el("form", { "class": "civ-form", "aria-label": gettext("Reset your password") }, [
+      el("p", { "class": "civ-hint", text: gettext("Enter the e-mail address of your account: we send it a link for choosing a new password.") })
+    ].concat(field("civ-reset-email", gettext("Email"), "email", { autocomplete: "email", value: email || "" })));
+    f.appendChild(el("div", { "class": "civ-actions" }, [
+      el("button", { type: "submit", text: gettext("Send me a link") }),
+      el("button", { type: "button", "class": "civ-link", text: gettext("Back to sign in"), on: { click: function () {
+        var h = f.parentNode; h.textContent = ""; var s = authForm("Sign in"); h.appendChild(s); s.querySelector("input").focus(); postHeight();
+      } } })
+    ]));
+    f.appendChild(err); f.appendChild(done);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault(); err.textContent = "";
+      api("POST", "/auth/password-reset", { email: f.querySelector("#civ-reset-email").value }).then(function (d) {
+        done.textContent = d.message; done.hidden = false; say(d.message); postHeight();
+      }, function (x) { err.textContent = x.message; postHeight(); });
+    });
+    return f;
+  }
+  function checkbox(id, label, checked) {
+    var box = el("input", { id: id, type: "checkbox" }); box.checked = !!checked;
+    return el("label", { "for": id, "class": "civ-check" }, [box, " " + label]);
+  }
+  function renderSettings(box) {
+    box.textContent = "";
+    box.appendChild(el("h3", { text: gettext("Settings") }));
+    Promise.all([api("GET", "/me"), api("GET", "/me/notifications")]).then(function (r) {
+      var account = r[0].account, prefs = r[1];
+      var err = el("p", { "class": "civ-error", role: "alert" });
+      var f = el("form", { "class": "civ-form", "aria-label": gettext("E-mail notifications") });
+      var set = el("fieldset", { "class": "civ-fieldset" }, [el("legend", { text: gettext("E-mail notifications") })]);
+      f.appendChild(set);
+      if (!account.email) {
+        set.appendChild(el("p", { "class": "civ-hint", text: gettext("Guest accounts have no e-mail address: create an account to get notifications.") }));
+        box.appendChild(f);
+      } else {
+        set.appendChild(checkbox("civ-notify-replies", gettext("When someone replies to me"), prefs.replies));
+        set.appendChild(checkbox("civ-notify-moderation", gettext("When a moderator publishes, rejects or features my comment"), prefs.moderation));
+        set.appendChild(el("p", { "class": "civ-hint", text: fill(ngettext("At most one e-mail every %(n)s minute, to %(email)s.", "At most one e-mail every %(n)s minutes, to %(email)s.", prefs.every_minutes),
+          { n: prefs.every_minutes, email: account.email }) }));
+        if (!account.email_verified) {
+          set.appendChild(el("p", { "class": "civ-warning", text: gettext("Your address is not confirmed yet: notifications start once you follow the link we e-mailed you.") }));
+          set.appendChild(el("button", { type: "button", "class": "civ-link", text: gettext("Send the confirmation link again"), on: { click: function () {
+            api("POST", "/me/verify-email").then(function (d) { toast(d.message, "ok", "settings"); }, function (x) { toast(x.message, "error", "settings"); });
+          } } }));
+        }
+        f.appendChild(el("div", { "class": "civ-actions" }, [el("button", { type: "submit", text: gettext("Save notification settings") })]));
+        f.appendChild(err);
+        f.addEventListener("submit", function (e) {
+          e.preventDefault(); err.textContent = "";
+          api("PUT", "/me/notifications", { replies: f.querySelector("#civ-notify-replies").checked, moderation: f.querySelector("#civ-notify-moderation").checked })
+            .then(function (d) { toast(d.message, "ok", "settings"); }, function (x) { err.textContent = x.message; });
+        });
+        box.appendChild(f);
+      }
+      if (account.has_password) box.appendChild(passwordForm());
+      box.appendChild(noteHost("settings"));
+      postHeight();
+    }, function (x) { box.appendChild(el("p", { "class": "civ-error", role: "alert", text: x.message })); postHeight(); });
+  }
+  function passwordForm() {
+    var err = el("p", { "class": "civ-error", role: "alert" });
+    var f = el("form", { "class": "civ-form", "aria-label": gettext("Change password") }, [el("h4", { text: gettext("Change password") })]
+      .concat(field("civ-old-password", gettext("Current password"), "password", { autocomplete: "current-password" }))
+      .concat(field("civ-new-password", gettext("New password"), "password", { autocomplete: "new-password", minlength: 8 })));
+    f.appendChild(el("div", { "class": "civ-actions" }, [el("button", { type: "submit", text: gettext("Change password") })]));
+    f.appendChild(err);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault(); err.textContent = "";
+      api("POST", "/me/password", { old_password: f.querySelector("#civ-old-password").value, new_password: f.querySelector("#civ-new-password").value })
+        .then(function (d) {
+          // Every other sign-in ended; this device carries on with the new token.
+          state.token = d.token;
+          try { localStorage.setItem(TOKEN_KEY, d.token); } catch (x) { /* storage may be blocked */ }
+          f.reset(); toast(gettext("Your password is changed. Your other devices are signed out."), "ok", "settings");
+        }, function (x) { err.textContent = x.message; });
+    });
+    return f;
+  }
+
+  /* ---- what arrived while reading: "N new comments" and a badge for replies to you ---- */
+  var replyBadge = el("button", { type: "button", "class": "civ-reply-badge", hidden: true, on: { click: function () {
+    var id = state.replyIds.shift(); updateArrivals(); if (id) goTo(id);
+  } } });
+  function updateArrivals() {
+    var n = state.replyIds.length;
+    replyBadge.hidden = !n;
+    replyBadge.textContent = fill(ngettext("%(n)s reply to you", "%(n)s replies to you", n), { n: n });
+    var fresh = Object.keys(state.fresh).length;
+    newBar.hidden = !fresh; newBar.textContent = "";
+    if (fresh) {
+      newBar.appendChild(el("button", { type: "button", "class": "civ-new-button", on: { click: function () {
+        var ids = Object.keys(state.fresh).map(Number).sort(function (a, b) { return a - b; });
+        state.fresh = {}; updateArrivals();
+        goTo(ids[ids.length - 1]);
+      } } }, [fill(ngettext("%(n)s new comment", "%(n)s new comments", fresh), { n: fresh }) + " · " + gettext("Show")]));
+    }
+  }
+  function arrived(c) {
+    if (isMine(c)) return;
+    state.fresh[c.id] = true;
+    var p = c.parent_id && byId[c.parent_id];
+    if (p && isMine(p) && state.replyIds.indexOf(c.id) < 0) {
+      state.replyIds.push(c.id);
+      say(fill(gettext("%(name)s replied to you."), { name: c.author ? c.author.name : gettext("A reader") }));
+    }
+    updateArrivals();
+  }
+  // Replies to the reader's comments posted since their last visit count as new too.
+  function repliesSinceLastVisit() {
+    if (!state.user) return;
+    var key = "civility-visit:" + story.id, last = 0;
+    try { last = +localStorage.getItem(key) || 0; localStorage.setItem(key, String(Date.now())); } catch (e) { return; }
+    if (!last) return;
+    Object.keys(byId).forEach(function (k) {
+      var c = byId[k], p = c.parent_id && byId[c.parent_id];
+      if (p && isMine(p) && !isMine(c) && c.status === "approved" && new Date(c.created_at).getTime() > last && state.replyIds.indexOf(c.id) < 0) state.replyIds.push(c.id);
+    });
+    updateArrivals();
   }
 
   /* ---- your data: a copy of it (GDPR Art. 15/20) and deleting the account (Art. 17) ---- */
@@ -520,7 +660,7 @@
   function commentNode(c, depth, flat) {
     var mine = isMine(c);
     var collapsed = !!state.collapsed[c.id] && !flat;
-    var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : "") + (state.target === c.id ? " civ-target" : "") +
+    var li = el("li", { "class": "civ-comment" + (c.status === "pending" ? " civ-pending" : "") + (state.target === c.id ? " civ-target" : "") + (state.fresh[c.id] ? " civ-new" : "") +
       (collapsed ? " civ-collapsed" : ""), id: "comment-" + c.id, "data-id": c.id, tabindex: state.target === c.id ? "-1" : null });
     var art = el("article", { "aria-label": c.status === "deleted" || !c.author ? gettext("Deleted comment") : fill(gettext("Comment by %(name)s"), { name: c.author.name }) });
     li.appendChild(art);
@@ -799,7 +939,7 @@
     var es = new EventSource(API + "/stories/" + story.id + "/events?after=" + newest);
     es.addEventListener("comment.created", function (e) {
       var c = JSON.parse(e.data).comment;
-      if (c.status === "approved" && !byId[c.id]) { insert(c, false); say(c.author ? fill(gettext("New comment from %(name)s."), { name: c.author.name }) : gettext("New comment from a reader.")); }
+      if (c.status === "approved" && !byId[c.id]) { arrived(c); insert(c, false); say(c.author ? fill(gettext("New comment from %(name)s."), { name: c.author.name }) : gettext("New comment from a reader.")); }
       else if (byId[c.id]) { Object.assign(byId[c.id], c); render(); }
     });
     ["comment.edited", "comment.approved", "comment.featured", "comment.unfeatured"].forEach(function (kind) {
@@ -838,7 +978,7 @@
   window.addEventListener("message", function (e) {
     if (e.source !== parent || !e.data) return;
     if (e.data.civility === "sso" && e.data.token) ssoLogin(e.data.token);
-    if (e.data.civility === "logout") signOut();
+    if (e.data.civility === "logout") signOut(true);
     if (e.data.civility === "goto" && e.data.id) goTo(e.data.id);
   });
   function ssoLogin(jwt) {
@@ -869,6 +1009,6 @@
     if (window.performance && performance.mark) performance.mark("civility:thread-rendered");
   }, function () { /* load() below reports it */ });
   start.then(function () { renderAuth(); renderComposer(); return load(false, page); })
-    .then(function () { if (wanted) return goTo(wanted); })
+    .then(function () { repliesSinceLastVisit(); if (wanted) return goTo(wanted); })
     .then(function () { connect(); loadFeatured(); });
 })();
