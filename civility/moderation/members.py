@@ -1,6 +1,11 @@
 """A site's staff, managed by the site's admins on the desk (never Django admin): add an account
 as moderator or admin, change its role, remove it. Audited; a site always keeps one admin.
 
+Someone without an account is invited by e-mail: an account is made for the address (no
+password yet) and a link to choose one is mailed from the ``mail`` queue (Django's reset token,
+civility.accounts.mail: valid ``CIVILITY_EMAIL_LINK_HOURS``, dead once used). They then sign in at
+the desk with the address. An admin can send the invitation again while no password is set.
+
 Staff who sign in through the publisher's SSO get their role from the publisher's token at each
 sign-in (civility.accounts.actions._sync_sso_role): the publisher's system stays the source of
 truth for them, so a role changed here is changed again by their next token.
@@ -10,15 +15,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from civility.audit import record
 from civility.comments.models import Site
 from civility.errors import Refused
 from civility.moderation.models import SiteMembership
 from civility.moderation.permissions import require_admin
+from civility.tasks.base import durable, enqueue_on_commit
 
 ROLES = SiteMembership.Role
 
@@ -52,8 +64,8 @@ def find_account(site: Site, who: Any) -> Any:
     if not found:
         raise Refused(
             "unknown_account",
-            f"No account is called {who!r} or uses that e-mail address. Ask them to create an"
-            " account (or sign in once through your site's SSO), then add them here.",
+            f"No account is called {who!r} or uses that e-mail address. Give their e-mail"
+            " address to invite them.",
             404,
         )
     if len(found) > 1:
@@ -148,3 +160,95 @@ def remove_member(actor: Any, site: Site, user_id: Any) -> None:
             before=membership.role,
         )
         membership.delete()
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def invite_member(actor: Any, site: Site, who: Any, role: Any) -> tuple[SiteMembership, bool]:
+    """Add the account ``who`` names; or, for an e-mail address without one, make an account
+    for it and mail an invitation. Returns (membership, whether an invitation was mailed)."""
+    require_admin(actor, site)
+    role = _role(role)
+    address = str(who or "").strip().lower()
+    try:
+        return add_member(actor, site, who, role), False
+    except Refused as exc:
+        if exc.code != "unknown_account" or not _is_email(address):
+            raise
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=address,
+            email=address,
+            password=None,  # unusable until they choose one from the mailed link
+            display_name=address.split("@", 1)[0][:80],
+        )
+        membership = SiteMembership.objects.create(site=site, user=user, role=role)
+        record(
+            "site.member.invited",
+            site=site,
+            actor=actor,
+            target_user=user,
+            after=role,
+            data={"email": address},
+        )
+        enqueue_on_commit(send_invitation, membership.pk)
+    return membership, True
+
+
+def resend_invitation(actor: Any, site: Site, user_id: Any) -> SiteMembership:
+    """Mail the invitation again (a lost or expired link) while no password is set."""
+    require_admin(actor, site)
+    with transaction.atomic():
+        membership = _membership(site, user_id)
+        if not invitation_pending(membership.user):
+            raise Refused("not_invited", "This person has set a password already.", 409)
+        record(
+            "site.member.invited",
+            site=site,
+            actor=actor,
+            target_user=membership.user,
+            after=membership.role,
+            data={"email": membership.user.email, "again": True},
+        )
+        enqueue_on_commit(send_invitation, membership.pk)
+    return membership
+
+
+def invitation_pending(user: Any) -> bool:
+    """A local account with an address and no password yet: an invitation not taken up."""
+    return bool(user.email) and user.sso_site_id is None and not user.has_usable_password()
+
+
+@durable(queue="mail")
+def send_invitation(membership_id: int) -> dict[str, Any]:
+    """The invitation: who invited them to which site as what, and the link to choose a
+    password. Nothing once they have one, or if the membership is gone."""
+    from civility.accounts import mail as account_mail
+
+    membership = (
+        SiteMembership.objects.filter(pk=membership_id).select_related("user", "site").first()
+    )
+    if membership is None or not invitation_pending(membership.user):
+        return {"sent": 0}
+    user, site = membership.user, membership.site
+    context = {
+        "site": site.name,
+        "role": membership.get_role_display().lower(),
+        "link": account_mail.reset_link(user),
+        "desk": account_mail.absolute(reverse("moderation-login")),
+        "username": user.get_username(),
+        "hours": round(settings.PASSWORD_RESET_TIMEOUT / 3600),
+    }
+    subject = f"You are invited to moderate {site.name}'s comments"
+    body = render_to_string("moderation/email/invitation.txt", context)
+    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    return {"sent": 1}

@@ -33,6 +33,7 @@ CHANGE_WORDS = {
     "site.sso_rotated": "rotated the SSO secret (the old one was revoked)",
     "site.sso_disabled": "turned single sign-on off",
     "site.member.added": "added",
+    "site.member.invited": "invited",
     "site.member.role": "changed the role of",
     "site.member.removed": "removed",
 }
@@ -183,8 +184,14 @@ def _members_post(request: HttpRequest, site: Site) -> str:
     data, user = request.POST, request.user
     op = data.get("op", "")
     if op == "add":
-        membership = members.add_member(user, site, data.get("who"), data.get("role"))
-        return f"{membership.user.get_username()} is now a {membership.get_role_display().lower()}."
+        membership, invited = members.invite_member(user, site, data.get("who"), data.get("role"))
+        role = membership.get_role_display().lower()
+        if invited:
+            return f"Invitation mailed to {membership.user.email}: they join as a {role}."
+        return f"{membership.user.get_username()} is now a {role}."
+    if op == "resend":
+        membership = members.resend_invitation(user, site, data.get("user"))
+        return f"Invitation mailed again to {membership.user.email}."
     if op == "role":
         membership = members.change_role(user, site, data.get("user"), data.get("role"))
         return f"{membership.user.get_username()} is now a {membership.get_role_display().lower()}."
@@ -216,6 +223,8 @@ def members_page(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             if not can_admin(request.user, site):  # they removed or demoted themselves
                 return HttpResponseRedirect(reverse("moderation-index"))
     staff = members.members(site)
+    for m in staff:
+        m.invited = members.invitation_pending(m.user)  # type: ignore[attr-defined]
     return render(
         request,
         "moderation/members.html",

@@ -170,7 +170,7 @@ def test_admin_sets_thresholds_rules_and_members(browser, live_server, admin_sit
     page.get_by_role("link", name="Members", exact=True).first.click()
     page.wait_for_url(re.compile(f".*/moderate/{site.slug}/members/$"))
     page.fill("input[name=who]", "mo@news.example")
-    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_role("button", name="Add or invite", exact=True).click()
     page.locator(".mod-ok", has_text="mo is now a moderator.").wait_for()
     assert SiteMembership.objects.get(site=site, user__username="mo").role == "moderator"
     assert page.locator("#threshold-preview").count() == 0

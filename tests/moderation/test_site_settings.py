@@ -14,6 +14,9 @@ from civility.errors import Refused
 from civility.moderation import members, site_settings
 from civility.moderation.models import AuditEntry, SiteMembership, WordRule
 from civility.moderation.pipeline import Submission, decide
+from tests.mailserver import body as mail_body
+from tests.mailserver import link, mailbox  # noqa: F401 (mailbox: a fixture)
+from tests.tasks.helpers import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -412,10 +415,8 @@ def test_members_invite_change_remove_audited(site, site_admin, make_user):
 
     again = c.post(members_url(site), {"op": "add", "who": "carla", "role": "admin"})
     assert again.status_code == 409 and "moderator here already" in again.content.decode()
-    unknown = c.post(
-        members_url(site), {"op": "add", "who": "nobody@x.example", "role": "moderator"}
-    )
-    assert unknown.status_code == 404
+    unknown = c.post(members_url(site), {"op": "add", "who": "nobody", "role": "moderator"})
+    assert unknown.status_code == 404 and "Give their e-mail address" in unknown.content.decode()
     bad_role = c.post(members_url(site), {"op": "add", "who": "carla", "role": "owner"})
     assert bad_role.status_code == 400
 
@@ -473,3 +474,53 @@ def test_members_of_another_site_are_out_of_reach(site, other_site, site_admin, 
     )
     assert resp.status_code == 403
     assert not SiteMembership.objects.filter(site=site, user=sso_elsewhere).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_without_an_account_is_invited_by_mail(mailbox, site, site_admin):  # noqa: F811
+    """A real SMTP server receives the invitation; its link sets a password; the desk opens."""
+    from urllib.parse import urlsplit
+
+    from civility.accounts.models import User
+
+    c = client_for(site_admin)
+    resp = c.post(
+        members_url(site), {"op": "add", "who": "Nina@Paper.Example", "role": "moderator"}
+    )
+    assert resp.status_code == 200
+    assert "Invitation mailed to nina@paper.example" in resp.content.decode()
+    nina = User.objects.get(email="nina@paper.example")
+    assert not nina.has_usable_password()
+    assert SiteMembership.objects.get(site=site, user=nina).role == "moderator"
+    assert "invited, no password yet" in c.get(members_url(site)).content.decode()
+
+    drain()
+    [message] = mailbox.wait_for("nina@paper.example")
+    assert "moderator of Daily News" in mail_body(message)
+    assert "/moderate/login/" in mail_body(message)
+    path = urlsplit(link(message, "/accounts/reset/")).path
+    stranger = Client()
+    assert stranger.get(path).status_code == 200
+    password = "harbour lights at dawn 7"
+    done = stranger.post(path, {"new_password1": password, "new_password2": password})
+    assert done.status_code == 200
+    nina.refresh_from_db()
+    assert nina.check_password(password)
+
+    desk = Client()
+    signed_in = desk.post(
+        "/moderate/login/", {"username": "nina@paper.example", "password": password}
+    )
+    assert signed_in.status_code == 302
+    assert desk.get(f"/moderate/{site.slug}/").status_code == 200
+    assert desk.get(settings_url(site)).status_code == 403  # a moderator, not an admin
+
+    # The link worked once; with a password set there is nothing to mail again.
+    assert stranger.get(path).status_code == 400
+    again = c.post(members_url(site), {"op": "resend", "user": nina.pk})
+    assert again.status_code == 409
+    assert list(
+        AuditEntry.objects.filter(action="site.member.invited").values_list(
+            "target_user__email", "after"
+        )
+    ) == [("nina@paper.example", "moderator")]
