@@ -2,10 +2,12 @@
 
 A post stored held `model_pending` is normally decided within seconds, in the process that
 stored it, when the micro-batcher returns its score (comments.actions.apply_late_score). If that
-process dies first, nothing in it remembers the comment. So when it is stored, a `score_pending`
-task is queued to run settings.SCORE_PENDING_AFTER later (on commit), and the worker's sweep
-queues one for any comment left waiting longer than that: no comment waits forever. The task
-does nothing for a comment already decided (by its score or by a moderator).
+process dies first, nothing in it remembers the comment: the workers' sweep queues a
+`score_pending` task for every comment left waiting longer than settings.SCORE_PENDING_AFTER, and
+`civility serve` re-submits the waiting ones when it starts, so no comment waits forever and none
+is published unscored. The task does nothing for a comment already decided (by its score or by a
+moderator). No task is queued per post: that row cost a post 0.3-0.5 ms of CPU (one more INSERT
+in a write transaction) for a case the sweep covers anyway (bench/RESULTS-comments.md).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -48,29 +50,28 @@ def score_pending(comment_id: int) -> str:
     return "decided" if decided is not None else "decided already"
 
 
-def queue_safety_net(comment_id: int) -> None:
-    """After the comment commits, queue its scoring for SCORE_PENDING_AFTER from now."""
-    enqueue_on_commit(score_pending, comment_id, delay=float(settings.SCORE_PENDING_AFTER))
-
-
-def waiting_for_score(older_than: float) -> list[int]:
-    """Ids of comments held for their score for longer than ``older_than`` seconds."""
+def awaiting_score(older_than: float = 0.0) -> QuerySet[Comment]:
+    """Comments held for their score for longer than ``older_than`` seconds, oldest first."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    return list(
+    return (
         Comment.objects.filter(status=Comment.Status.PENDING, updated_at__lt=cutoff)
         .annotate(reasons_text=Cast("moderation_reasons", TextField()))
         .filter(reasons_text__contains=ReasonCode.SCORING_PENDING)
         .order_by("id")
-        .values_list("id", flat=True)[:500]
     )
+
+
+def waiting_for_score(older_than: float, limit: int = 500) -> list[int]:
+    """Ids of comments held for their score for longer than ``older_than`` seconds."""
+    return list(awaiting_score(older_than).values_list("id", flat=True)[:limit])
 
 
 _last_sweep: float | None = None
 
 
 def sweep_pending_scores(force: bool = False) -> int:
-    """Queue `score_pending` for comments left waiting twice as long as the safety net's delay
-    (their task was lost, or they were stored before workers ran); at most once per delay."""
+    """Queue `score_pending` for comments left waiting longer than SCORE_PENDING_AFTER (the
+    process that stored them died, or lost their score); at most once per that delay."""
     global _last_sweep
     after = float(settings.SCORE_PENDING_AFTER)
     if not force and _last_sweep is not None and time.monotonic() - _last_sweep < after:
@@ -78,7 +79,7 @@ def sweep_pending_scores(force: bool = False) -> int:
     if backlog("scoring"):
         return 0  # the workers are behind: what waits in the queue is not lost
     _last_sweep = time.monotonic()
-    ids = waiting_for_score(2 * after)
+    ids = waiting_for_score(after)
     for pk in ids:
         enqueue_on_commit(score_pending, pk)
     return len(ids)

@@ -54,16 +54,13 @@ def test_send_mail_is_idempotent_by_key(transactional_db):
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "b@example.org"]
 
 
-def test_a_comment_left_waiting_for_its_score_is_scored_by_a_task(
-    story, make_reader, scorer, settings
-):
+def _left_waiting(story, make_reader) -> tuple:
+    """Two comments stored held for their score by a process that then died (its in-memory
+    future is gone): what the sweep and `civility serve`'s start must find and decide."""
     from civility.comments.actions import store_comment
-    from civility.comments.models import Comment
-    from civility.comments.tasks import queue_safety_net, sweep_pending_scores, waiting_for_score
     from civility.verdicts import HOLD, ReasonCode, Vote
 
     waiting = Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")
-    # Stored held while its score was pending, by a process that then died.
     fine = store_comment(
         story=story,
         author=make_reader(),
@@ -78,18 +75,65 @@ def test_a_comment_left_waiting_for_its_score_is_scored_by_a_task(
         status="pending",
         reasons=[waiting.as_reason()],
     )
-    assert set(waiting_for_score(0)) == {fine.pk, nasty.pk}
-    queue_safety_net(fine.pk)  # what post_comment queues (here without the delay)
-    assert sweep_pending_scores(force=True) == 0  # not waiting long enough yet
-    settings.SCORE_PENDING_AFTER = 0
-    assert sweep_pending_scores(force=True) == 2
-    drain()
+    return fine, nasty
+
+
+def _assert_decided_by_their_scores(fine, nasty) -> None:
+    from civility.comments.models import Comment
+    from civility.comments.tasks import waiting_for_score
+    from civility.verdicts import ReasonCode
+
     fine.refresh_from_db()
     nasty.refresh_from_db()
     assert fine.status == Comment.Status.APPROVED and fine.scores["version"]
-    assert nasty.status == Comment.Status.PENDING and nasty.scores["version"]
+    assert nasty.status == Comment.Status.PENDING and nasty.scores["version"]  # never published
     assert ReasonCode.SCORING_PENDING not in {r["code"] for r in nasty.moderation_reasons}
     assert waiting_for_score(0) == []
+
+
+def test_a_comment_left_waiting_for_its_score_is_scored_by_the_sweep(
+    story, make_reader, scorer, settings
+):
+    from civility.comments.tasks import sweep_pending_scores, waiting_for_score
+    from civility.tasks.base import queue_depth
+
+    fine, nasty = _left_waiting(story, make_reader)
+    assert set(waiting_for_score(0)) == {fine.pk, nasty.pk}
+    assert queue_depth()["scoring"] == 0  # nothing is queued per comment: the sweep finds them
+    assert sweep_pending_scores(force=True) == 0  # not waiting SCORE_PENDING_AFTER yet
+    settings.SCORE_PENDING_AFTER = 0
+    assert sweep_pending_scores(force=True) == 2
+    drain()
+    _assert_decided_by_their_scores(fine, nasty)
+
+
+def test_a_post_deferred_in_a_burst_queues_no_task_and_is_never_published_unscored(
+    story, make_reader, scorer, settings
+):
+    from civility.comments.actions import post_comment
+    from civility.comments.tasks import waiting_for_score
+    from civility.tasks.base import queue_depth
+
+    settings.SCORING_TIMEOUT = 0  # the score is never back in time: the post is deferred
+    comment = post_comment(story=story, author=make_reader(), body="A fair point about buses.")
+    assert comment.status == "pending"
+    assert [r["code"] for r in comment.moderation_reasons] == ["model_pending"]
+    # No task row for it (the sweep covers a process that dies before the score arrives) ...
+    assert queue_depth()["scoring"] == 0
+    # ... and this process decides it when the score arrives, as before.
+    drain(lambda: not waiting_for_score(0))
+    comment.refresh_from_db()
+    assert comment.status == "approved" and comment.scores["version"]
+
+
+def test_a_restarted_server_resubmits_the_comments_left_waiting(story, make_reader, scorer):
+    from civility.comments.actions import resume_pending_scores
+    from civility.comments.tasks import waiting_for_score
+
+    fine, nasty = _left_waiting(story, make_reader)
+    assert resume_pending_scores() == 2
+    drain(lambda: not waiting_for_score(0))  # decided in this process, as their scores arrive
+    _assert_decided_by_their_scores(fine, nasty)
 
 
 def test_queue_depth_counts_waiting_tasks_per_queue(transactional_db):
