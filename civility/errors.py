@@ -6,6 +6,8 @@ Perspective's API keeps Google's own error envelope (civility.perspective.errors
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
@@ -44,12 +46,19 @@ def refusal_response(exc: Refused) -> JsonResponse:
 # --- Django's error handlers (civility/urls.py): JSON under the machine-facing paths -----------
 # Clients of the JSON APIs (the widget, Perspective and Coral clients) must never get an HTML
 # page, whatever fails: an unknown URL, a body over the size limit, an unexpected crash.
-API_PREFIXES = ("/api/", "/v1alpha1/", "/coral/", "/moderate/api/")
+API_PREFIXES = ("/api/", "/v1alpha1/", "/coral/")
+# The desk's JSON endpoints: /moderate/<site>/api/... (civility/moderation/urls.py).
+_DESK_API = re.compile(r"/moderate/[^/]+/api/")
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is under one of the JSON APIs (the reader's, Perspective's, Coral's, the
+    desk's), whose clients get JSON errors, never an HTML page."""
+    return path.startswith(API_PREFIXES) or _DESK_API.match(path) is not None
 
 
 def _is_api(request: HttpRequest) -> bool:
-    path = request.path
-    return path.startswith(API_PREFIXES) or "/api/" in path
+    return is_api_path(request.path)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

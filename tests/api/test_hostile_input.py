@@ -80,6 +80,9 @@ def test_unknown_api_urls_and_huge_bodies_answer_json(client: Client, site, read
     _json_error(client.get("/api/v1/no-such-thing"), 404, "not_found")
     _json_error(client.get("/v1alpha1/no-such-thing"), 404, "not_found")
     _json_error(client.post("/coral/moderate/nowhere/else"), 404)
+    _json_error(client.get("/moderate/news/api/no-such-thing"), 404, "not_found")  # the desk's
+    page = client.get("/moderate/news/no-such-page")  # the desk's pages stay HTML
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
     big = b'{"body": "' + b"a" * (11 * 2**20) + b'"}'
     _, alice = reader
     resp = alice.client.post(

@@ -78,7 +78,7 @@
       el("h3", { id: id + "-title", text: "Campaign: " + c.comments + " near-same comments from " + c.accounts + " accounts" }),
       el("p", { "class": "mod-card-head", text: when(c.first_at) + " to " + when(c.last_at) + " \u00b7 " + c.stories + (c.stories === 1 ? " story" : " stories") + " \u00b7 " + c.authors.join(", ") }),
       el("blockquote", { "class": "mod-body", text: c.sample }),
-      el("div", { "class": "dsa-buttons" }, [
+      el("div", { "class": "dsa-fields" }, [
         el("label", { "for": reason.id, text: "Reason (the authors read it)" }), reason,
         el("label", { "for": ground.id, text: "Ground" }), ground
       ]),
