@@ -209,8 +209,18 @@ def export_user_data(user: Any, *, site: Site | None = None) -> dict[str, Any]:
         ],
         # Statements of reasons (EU DSA Art. 17) about the reader, with their appeals.
         "statements": statements,
-        # Civility sends no e-mail or push notifications, so it stores no settings for them.
-        "notification_settings": {},
+        # Notification e-mail (civility.accounts.notifications): what the reader chose, and
+        # what is waiting for their next message.
+        "notification_settings": {
+            "replies": user.notify_replies,
+            "moderation": user.notify_moderation,
+            "email_verified_at": _iso(user.email_verified_at),
+            "last_notified_at": _iso(user.last_notified_at),
+            "waiting": [
+                {"kind": n.kind, "comment_id": n.comment_id, "created_at": _iso(n.created_at)}
+                for n in Notification.objects.filter(user=user, sent_at=None).order_by("id")
+            ],
+        },
         "activity_log": [
             {
                 "at": _iso(e.created_at),

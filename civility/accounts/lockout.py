@@ -24,7 +24,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from civility.clientip import client_ip
-from civility.errors import API_PREFIXES, Refused, json_error
+from civility.errors import Refused, is_api_path, json_error
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -70,7 +70,7 @@ def lockout_response(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE."""
     refused = refusal(request, credentials)
-    if request.path.startswith(API_PREFIXES) or "/api/" in request.path:
+    if is_api_path(request.path):
         return json_error(refused.code, refused.message, 429, refused.retry_after)
     response = render(
         request, "moderation/locked_out.html", {"message": refused.message}, status=429

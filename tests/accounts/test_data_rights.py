@@ -300,7 +300,13 @@ def test_reader_downloads_all_their_data(world, anon):
     ]
     assert data["reports"][0]["message"] == "Bob is my ex, alice@example.org"
     assert data["moderator_notes"][0]["text"] == "Alice Liddell phoned about her comments"
-    assert data["notification_settings"] == {}
+    assert data["notification_settings"] == {
+        "replies": False,
+        "moderation": False,
+        "email_verified_at": None,
+        "last_notified_at": None,
+        "waiting": [],
+    }
     assert any(e["action"] == "comment.reported" and e["by_you"] for e in data["activity_log"])
     # Bob's data is not in it.
     assert "Bob answers" not in json.dumps(data)
@@ -312,6 +318,7 @@ def test_reader_downloads_all_their_data(world, anon):
         "email": "alice@example.org",
         "joined": me["account"]["joined"],
         "has_password": True,
+        "email_verified": False,
     }
 
 
