@@ -1,6 +1,8 @@
 /* Civility moderation desk: keyboard-first queue, live via SSE (polling fallback). No build step. */
 (function () {
   "use strict";
+  if (window.civilityDesk) return;  // loaded once per page (base.html)
+  window.civilityDesk = true;
   var cfgEl = document.getElementById("mod-config");
   var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : {};
   var API = cfg.api;
