@@ -98,7 +98,9 @@ def test_queue_page_renders_for_moderator(moderator, site, pending):
     assert resp.status_code == 200
     html = resp.content.decode()
     assert 'id="cards"' in html and "moderation.js" in html
-    assert "j / k" in html
+    # The key list waits behind "?", with a key for each of the five queues.
+    assert 'id="keys"' in html and "<kbd>j</kbd> / <kbd>k</kbd>" in html
+    assert "<kbd>5</kbd></dt><dd>Approved queue" in html
 
 
 def test_pending_card_explains_why_with_highlight(moderator, site, make_comment, make_user):
