@@ -307,12 +307,23 @@ def reset_link_user(uidb64: str, token: str) -> Any | None:
     return user
 
 
+PASSWORD_TRIES_PER_HOUR = 5
+
+
 def change_password(*, user: Any, old_password: str, new_password: str) -> Any:
     """A signed-in reader's new password. Other devices sign out; the caller issues this one a
     new token."""
     if not user.has_usable_password():
         raise Refused(
             "no_password", "This account signs in through the site: it has no password here.", 409
+        )
+    # A stolen bearer token must not become a password oracle: few tries an hour.
+    if window_hits(f"password-change:{user.pk}", HOUR) > PASSWORD_TRIES_PER_HOUR:
+        raise Refused(
+            "rate_limited",
+            "Too many password attempts; try again later.",
+            429,
+            retry_after=seconds_left(HOUR),
         )
     if not user.check_password(old_password or ""):
         raise Refused("wrong_password", "Your current password is not right.", 403)

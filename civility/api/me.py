@@ -124,7 +124,9 @@ class MessageOut(Out):
 
 
 @router.post(
-    "/me/password", auth=bearer, response=answers({200: SessionOut}, 400, 401, 403, 409, 413, 503)
+    "/me/password",
+    auth=bearer,
+    response=answers({200: SessionOut}, 400, 401, 403, 409, 413, 429, 503),
 )
 def change_password(request: HttpRequest, payload: PasswordChangeIn) -> dict[str, Any]:
     """Change the password. Every other sign-in of the account ends; the answer carries this

@@ -249,6 +249,22 @@ def test_password_change_keeps_this_device_and_ends_the_others(db):
     assert ok.status_code == 200
     assert phone.get("/auth/me").status_code == 401 and laptop.get("/auth/me").status_code == 401
     assert Api(ok.json_body["token"]).get("/auth/me").status_code == 200
+    # A stolen token is no password oracle: five wrong guesses an hour, then refused.
+    new = Api(ok.json_body["token"])
+    codes = [
+        new.post(
+            "/me/password", {"old_password": f"guess {i}", "new_password": "fresh pass phrase 2"}
+        ).status_code
+        for i in range(5)
+    ]
+    assert codes == [403, 403, 429, 429, 429]  # the three tries above count too
+    assert (
+        new.post(
+            "/me/password",
+            {"old_password": "fresh pass phrase 1", "new_password": "fresh pass phrase 2"},
+        ).status_code
+        == 429
+    )
     # Guests have no password to change.
     guest = Api()
     from civility.comments.models import Site
