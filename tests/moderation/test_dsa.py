@@ -19,7 +19,7 @@ from django.utils import timezone
 from civility.comments.models import Comment, Report
 from civility.errors import Refused
 from civility.moderation import actions, appeals, campaigns, dsa, transparency
-from civility.moderation.models import AuditEntry, SiteBan, Statement
+from civility.moderation.models import Appeal, AuditEntry, SiteBan, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -583,3 +583,18 @@ def test_the_desk_passes_the_chosen_ground_over_http(client, moderator, site, ma
         content_type="application/json",
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_ground"
+
+
+def test_erasing_the_author_keeps_the_statement_without_their_words(
+    story, commenter, site_admin, site
+):
+    from civility.accounts.data_rights import erase_user
+
+    comment = pipeline_rejected(story, commenter)
+    st = Statement.objects.get(comment=comment)
+    appeals.file_appeal(user=commenter, statement_id=st.pk, text="My words, my reasons")
+    erase_user(user=commenter, actor=site_admin, reason="asked by e-mail", site=site)
+    st.refresh_from_db()
+    assert (st.text, st.spans) == ("", [])
+    assert st.ground == "banned_word" and st.decision == "removal"  # the site's record stays
+    assert Appeal.objects.get(statement=st).text == ""

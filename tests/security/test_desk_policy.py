@@ -66,6 +66,9 @@ def desk_pages(db, site, story, make_staff, make_reader):
         f"/moderate/news/comments/{comment.pk}/",
         f"/moderate/news/users/{author.pk}/",
         "/moderate/news/settings/",
+        "/moderate/news/appeals/",
+        "/moderate/news/transparency/",
+        "/moderate/news/guidelines/",
         "/moderate/2fa/",
     ]
     return client, pages
