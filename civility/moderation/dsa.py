@@ -135,19 +135,25 @@ def detected_automatically(comment: Comment) -> bool:
     return False
 
 
-def _redress(site: Site, appeal_until: datetime | None) -> str:
+def _redress(site: Site, appeal_until: datetime | None, decision: str = Decision.REMOVAL) -> str:
     if appeal_until is None:
         return (
             f"A moderator of {site.name} will review the comment; you need do nothing. You may"
             f" also complain to {site.name}'s staff, use an out-of-court dispute settlement body"
             " certified under Art. 21 of the EU Digital Services Act, or go to court."
         )
+    where = (
+        "from the comments under any article (\u201cYour data\u201d, then \u201cAppeal this"
+        " decision\u201d)"
+        if decision == Decision.SUSPENSION
+        else "from the comments under the article (\u201cWhy?\u201d, then \u201cAppeal this"
+        " decision\u201d)"
+    )
     return (
-        "You can appeal this decision from the comments under the article (\u201cWhy?\u201d,"
-        " then \u201cAppeal\u201d) until {until}; a person who did not take the decision will"
-        " review it. You may also use an out-of-court dispute settlement body certified under"
-        " Art. 21 of the EU Digital Services Act, or go to court."
-    ).format(until=appeal_until.strftime("%-d %B %Y"))
+        "You can appeal this decision {where} until {until}; a person who did not take the"
+        " decision will review it. You may also use an out-of-court dispute settlement body"
+        " certified under Art. 21 of the EU Digital Services Act, or go to court."
+    ).format(where=where, until=appeal_until.strftime("%-d %B %Y"))
 
 
 # --- writing statements (inside the deciding action's transaction) -----------------------------
@@ -188,7 +194,7 @@ def issue(
         automated_detection=automated_detection,
         automated_decision=automated_decision,
         decided_by=decided_by if getattr(decided_by, "is_authenticated", False) else None,
-        redress=_redress(site, appeal_until),
+        redress=_redress(site, appeal_until, decision),
         appeal_until=appeal_until,
         subject_at=comment.created_at if comment is not None else now,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import shot, sign_in_as_guest
+from .helpers import approved, shot, sign_in_as_guest
 from .test_widget_a11y import AXE, axe_violations, serious
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -139,3 +139,40 @@ def _reader_api(widget: dict[str, Any], user: Any, path: str) -> dict[str, Any]:
     answer = Client().get("/api/v1" + path, HTTP_AUTHORIZATION=f"Bearer {issue(user)}")
     assert answer.status_code == 200, answer.content
     return answer.json()
+
+
+def test_a_banned_reader_appeals_from_the_account_panel(widget, open_page, width, settings):
+    from playwright.sync_api import expect
+
+    from civility.accounts.models import User
+    from civility.moderation import actions
+    from civility.moderation.models import Appeal, SiteMembership
+
+    settings.PUBLIC_URL = widget["civility"]
+    site = widget["site"]
+    site.allowed_origins = [*site.allowed_origins, widget["civility"]]
+    site.save()
+    mod = User.objects.create_user("maria_mod", password="desk-password-1")
+    SiteMembership.objects.create(site=site, user=mod, role="moderator")
+
+    page, frame = open_page(f"{widget['civility']}/demo/article/news/")
+    sign_in_as_guest(frame, "Jo Banned")
+    reader = User.objects.get(display_name="Jo Banned")
+    approved(widget["story"], reader, "Read this: https://example.org/a https://example.org/b")
+    actions.suspend_user(mod, site, reader.pk, 72, "Spamming links", ground="spam")
+
+    frame.get_by_role("button", name="Your data").click()
+    section = frame.get_by_role("region", name="Decisions about your account")
+    expect(section).to_contain_text("Suspension of the account")
+    expect(section).to_contain_text("Spamming links")
+    section.get_by_role("button", name="Appeal this decision").click()
+    section.get_by_label("Why is the decision wrong? (optional)").fill("Those were my sources.")
+    if AXE.exists():
+        found = axe_violations(page, "appeal-account", width)
+        assert serious(found) == [], found
+    section.get_by_role("button", name="Send appeal").click()
+    expect(section.locator(".civ-appeal-state")).to_contain_text("received")
+    shot(page, "appeal-account", width)
+    appeal = Appeal.objects.get(author=reader)
+    assert appeal.statement.decision == "account_suspension"
+    assert appeal.text == "Those were my sources."

@@ -359,6 +359,21 @@
     } } }));
     box.appendChild(deleteBox);
     box.appendChild(err);
+    accountDecisions(box);
+  }
+  // A ban or suspension of the reader's account on this site, with its statement of reasons and
+  // the appeal (EU DSA Art. 17, 20): the account panel is where a reader who cannot post looks.
+  function accountDecisions(box) {
+    api("GET", "/me/statements").then(function (d) {
+      var mine = d.statements.filter(function (st) { return st.decision === "account_suspension" && st.site === cfg.site; });
+      if (!mine.length) return;
+      var sec = el("section", { "class": "civ-decisions", "aria-labelledby": "civ-decisions-title" }, [
+        el("h3", { id: "civ-decisions-title", text: gettext("Decisions about your account") })
+      ]);
+      mine.forEach(function (st) { sec.appendChild(statementPanel({ id: "account-" + st.id }, st)); });
+      box.appendChild(sec);
+      postHeight();
+    }, function () { /* the rest of the panel works without it */ });
   }
   function deleteForm(box, account) {
     box.textContent = "";
