@@ -17,11 +17,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from civility.audit import collecting
 from civility.comments.models import Site
 from civility.errors import Refused
 from civility.moderation import appeals, campaigns, dsa, queries, transparency
 from civility.moderation.models import Appeal, Statement
-from civility.moderation.views import _forbidden_page, _json_body, staff_api, staff_page
+from civility.moderation.views import (
+    _forbidden_page,
+    _json_body,
+    _undo_ids,
+    staff_api,
+    staff_page,
+)
 from civility.verdicts import GROUND_GUIDELINES, GROUND_LABELS, MODERATOR_GROUNDS
 
 
@@ -202,12 +209,19 @@ def campaigns_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             }
         )
     data = _json_body(request)
-    results = campaigns.moderate_campaign(
-        request.user,
-        site,
-        data.get("ids"),
-        str(data.get("action", "")),
-        str(data.get("reason", "")),
-        data.get("ground") or None,
+    with collecting() as entries:  # the desk's toast can undo the campaign's decisions
+        results = campaigns.moderate_campaign(
+            request.user,
+            site,
+            data.get("ids"),
+            str(data.get("action", "")),
+            str(data.get("reason", "")),
+            data.get("ground") or None,
+        )
+    return JsonResponse(
+        {
+            "ok": True,
+            "results": {str(k): v for k, v in results.items()},
+            "undo": _undo_ids(entries),
+        }
     )
-    return JsonResponse({"ok": True, "results": {str(k): v for k, v in results.items()}})

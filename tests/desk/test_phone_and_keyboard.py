@@ -299,3 +299,26 @@ def test_relative_dates_with_the_exact_time_and_plurals(desk, open_desk, width):
     assert audit_time.inner_text().endswith("ago") or audit_time.inner_text() == "just now"
     assert str(timezone.now().year) in audit_time.get_attribute("title")
     assert "1 comment ·" in page.locator(".mod-history").inner_text()
+
+
+def test_a_campaign_decision_offers_undo_too(desk, open_desk, width):
+    from civility.accounts.models import User
+    from civility.comments.models import Comment
+
+    story = desk["story"]
+    members = [
+        held(story, User.objects.create_user(f"acc{i}"), "Sign the petition at example.org today!")
+        for i in range(3)
+    ]
+    ids = [m.pk for m in members]
+    page = open_desk()
+    loaded(page)
+    page.locator("body[data-campaigns='1']").wait_for()
+    page.get_by_role("button", name="Reject all 3").click()
+    page.locator("#toast", has_text="Rejected 3 comments").wait_for()
+    assert Comment.objects.filter(pk__in=ids, status="rejected").count() == 3
+    page.keyboard.press("u")
+    page.locator("#status", has_text="Undone").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.mod-card').length === 3")
+    assert Comment.objects.filter(pk__in=ids, status="pending").count() == 3
+    assert page_width(page) <= width

@@ -198,3 +198,20 @@ def test_bad_undo_requests_are_json_400(site, moderator, body):
 def test_undo_of_an_unknown_action_is_404(site, moderator):
     resp = post(client_for(moderator), api(site) + "undo", {"undo": [999999]})
     assert resp.status_code == 404
+
+
+def test_a_campaign_decision_is_undone_in_one_step(site, moderator, make_user, make_comment):
+    members = [
+        make_comment("Sign the petition at example.org today!", author=make_user(f"acc{i}"))
+        for i in range(3)
+    ]
+    c = client_for(moderator)
+    [card] = c.get(api(site) + "campaigns?queue=pending").json()["campaigns"]
+    resp = post(
+        c, api(site) + "campaigns", {"ids": card["ids"], "action": "reject", "reason": "Ad"}
+    )
+    assert resp.status_code == 200
+    assert len(resp.json()["undo"]) == 3  # one decision per comment
+    assert Comment.objects.filter(pk__in=card["ids"], status="rejected").count() == 3
+    assert post(c, api(site) + "undo", {"undo": resp.json()["undo"]}).json()["undone"] == 3
+    assert Comment.objects.filter(pk__in=[m.pk for m in members], status="pending").count() == 3

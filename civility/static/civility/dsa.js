@@ -66,6 +66,8 @@
       call("POST", "campaigns", body).then(function (d) {
         var done = Object.keys(d.results).filter(function (k) { return d.results[k].ok; }).length;
         status.textContent = (action === "approve" ? "Approved " : "Rejected ") + done + " comments of the campaign.";
+        // moderation.js's toast: Undo (and the u key) takes the whole campaign back.
+        if (window.civilityDeskUndoable) window.civilityDeskUndoable(status.textContent, d.undo || []);
         refresh();
       }, function (e) {
         status.textContent = e.message;

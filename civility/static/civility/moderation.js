@@ -529,6 +529,11 @@
       }, function (err) { say(err.message, true); });
     }).then(load);
   }
+  // Other desk scripts (dsa.js's campaign cards) offer their actions' undo through the toast.
+  window.civilityDeskUndoable = function (msg, undoIds) {
+    showToast(msg, undoIds, function () { load(); });
+    say(msg);
+  };
   function openKeys() { if (keysDialog && !keysDialog.open) keysDialog.showModal(); }
   if (keysDialog) keysDialog.addEventListener("keydown", function (e) {
     if (e.key === "?") { e.preventDefault(); keysDialog.close(); }
