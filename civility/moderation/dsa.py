@@ -312,9 +312,17 @@ def for_long_hold(comment: Comment, hours: float) -> Statement | None:
         return None
 
 
+SWEEP_EVERY_SECONDS = 60
+
+
 def sweep_long_holds(now: datetime | None = None, limit: int = 500) -> int:
     """Write the statements of comments held past their site's hold time (a worker sweep:
-    idempotent, cheap when there is nothing to do). Returns how many it wrote."""
+    idempotent). Hold times are hours, so the workers run it at most once a minute between
+    them (a cache key), not at every few-second maintenance round. Returns how many it wrote."""
+    from django.core.cache import cache
+
+    if now is None and not cache.add("civility:dsa:hold-sweep", 1, SWEEP_EVERY_SECONDS):
+        return 0
     now = now or timezone.now()
     written = 0
     has_statement = Exists(

@@ -132,18 +132,25 @@ def test_ban_and_suspension_carry_account_statements(moderator, site, commenter,
     assert ban is not None and ban.until is None and ban.ground == "model_threat"
 
 
-def test_holds_past_the_site_hold_time_get_a_statement_once(site, make_comment, pending):
+def test_holds_past_the_site_hold_time_get_a_statement_once(client, site, make_comment, pending):
     site.settings = {"statement_hold_hours": 2}
     site.save()
     fresh = make_comment("Just posted", moderation_reasons=[])
     Comment.objects.filter(pk=pending.pk).update(created_at=timezone.now() - timedelta(hours=3))
     assert dsa.sweep_long_holds() == 1
-    assert dsa.sweep_long_holds() == 0  # idempotent
+    assert dsa.sweep_long_holds(now=timezone.now()) == 0  # idempotent
+    Comment.objects.filter(pk=fresh.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    assert dsa.sweep_long_holds() == 0  # the workers sweep at most once a minute
+    assert dsa.sweep_long_holds(now=timezone.now()) == 1
     [st] = Statement.objects.filter(comment=pending)
     assert st.decision == "visibility_restriction" and st.automated_decision
     assert st.automated_detection  # the suspect word rule flagged it
     assert st.appeal_until is None  # a hold is reviewed anyway; not a final decision
-    assert not Statement.objects.filter(comment=fresh).exists()
+    # The author reads it under their held comment ("Why?").
+    mine = api(client, "get", f"/stories/{pending.story_id}/me", pending.author).json()
+    [held] = [c for c in mine["pending"] if c["id"] == pending.pk]
+    assert held["statement"]["decision"] == "visibility_restriction"
+    assert held["statement"]["can_appeal"] is False
     # The sweep is one the workers run.
     from civility.tasks.maintenance import SWEEPS
 
