@@ -6,6 +6,14 @@
   var cfgEl = document.getElementById("mod-config");
   var cfg = cfgEl ? JSON.parse(cfgEl.textContent) : {};
   var API = cfg.api;
+  // The desk's words in the moderator's language: Django's JavaScript catalogue
+  // (/embed/i18n/<lang>.js, loaded by base.html before this script) defines django.gettext.
+  var i18n = window.django || {};
+  function gettext(s) { return i18n.gettext ? i18n.gettext(s) : s; }
+  function ngettext(one, many, n) { return i18n.ngettext ? i18n.ngettext(one, many, n) : (n === 1 ? one : many); }
+  function fill(s, values) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); }); }
+  function nfill(one, many, n, values) { return fill(ngettext(one, many, n), Object.assign({ n: n }, values || {})); }
+  var LANG = document.documentElement.lang || undefined;
 
   function csrf() {
     var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -37,7 +45,6 @@
     (children || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return n;
   }
-  function plural(n, one, many) { return n + " " + (n === 1 ? one : (many || one + "s")); }
   var statusEl = document.getElementById("status");
   function say(msg, bad) {
     if (!statusEl) return;
@@ -51,17 +58,17 @@
     if (isNaN(t)) return iso;
     var s = Math.round((Date.now() - t) / 1000), future = s < 0, text;
     s = Math.abs(s);
-    if (s < 45) return future ? "in a moment" : "just now";
+    if (s < 45) return future ? gettext("in a moment") : gettext("just now");
     var m = Math.round(s / 60), h = Math.round(s / 3600), d = Math.round(s / 86400);
-    if (m < 60) text = m + " min";
-    else if (h < 24) text = h + " h";
-    else if (d < 30) text = plural(d, "day");
-    else return new Date(t).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-    return future ? "in " + text : text + " ago";
+    if (m < 60) text = fill(gettext("%(n)s min"), { n: m });
+    else if (h < 24) text = fill(gettext("%(n)s h"), { n: h });
+    else if (d < 30) text = nfill("%(n)s day", "%(n)s days", d);
+    else return new Date(t).toLocaleDateString(LANG, { year: "numeric", month: "short", day: "numeric" });
+    return fill(future ? gettext("in %(time)s") : gettext("%(time)s ago"), { time: text });
   }
   function absolute(iso) {
     var t = Date.parse(iso);
-    return isNaN(t) ? iso : new Date(t).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
+    return isNaN(t) ? iso : new Date(t).toLocaleString(LANG, { dateStyle: "medium", timeStyle: "long" });
   }
   function timeEl(iso) { return el("time", { datetime: iso, title: absolute(iso), text: ago(iso) }); }
   function upgradeTimes(root) {
@@ -80,7 +87,7 @@
   // Not a live region: the page's status line announces the same words.
   var toast = el("div", { "class": "mod-toast", id: "toast" });
   var toastMsg = el("span", { id: "toast-msg" });
-  var toastUndo = el("button", { type: "button", id: "toast-undo", "aria-keyshortcuts": "u", text: "Undo (u)" });
+  var toastUndo = el("button", { type: "button", id: "toast-undo", "aria-keyshortcuts": "u", text: gettext("Undo (u)") });
   toast.appendChild(toastMsg); toast.appendChild(toastUndo);
   toast.hidden = true;
   document.body.appendChild(toast);
@@ -101,15 +108,16 @@
     var u = lastUndo;
     if (!u) return false;
     lastUndo = null; toastUndo.hidden = true;
-    toastMsg.textContent = "Undoing…";
+    toastMsg.textContent = gettext("Undoing…");
     api("POST", "undo", { undo: u.ids }).then(function (d) {
       var failed = Object.keys(d.results).filter(function (k) { return !d.results[k].ok; }).length;
-      var msg = "Undone: " + u.msg.charAt(0).toLowerCase() + u.msg.slice(1) +
-        (failed ? " (" + plural(failed, "action") + " changed since, left as they are)" : "");
+      var msg = fill(gettext("Undone: %(what)s"), { what: u.msg.charAt(0).toLowerCase() + u.msg.slice(1) }) +
+        (failed ? " " + nfill("(%(n)s action changed since, left as it is)", "(%(n)s actions changed since, left as they are)", failed) : "");
       showToast(msg, null, null, 5000); say(msg);
       if (u.after) u.after(d);
     }, function (err) {
-      showToast("Not undone: " + err.message, null, null, 6000); say("Not undone: " + err.message, true);
+      var no = fill(gettext("Not undone: %(error)s"), { error: err.message });
+      showToast(no, null, null, 6000); say(no, true);
       if (u.after) u.after(null);
     });
     return true;
@@ -149,7 +157,7 @@
             var input = el("input", { type: "radio", name: f.name, id: id, value: c[0] });
             if (c[0] === f.checked) input.checked = true;
             box.appendChild(el("div", { "class": "mod-choice" }, [input, el("label", { "for": id },
-              [i < 9 ? el("kbd", { text: String(i + 1) }) : null, " " + c[1], c[0] === f.flagged ? el("span", { "class": "mod-flagged", text: " (flagged)" }) : null])]));
+              [i < 9 ? el("kbd", { text: String(i + 1) }) : null, " " + c[1], c[0] === f.flagged ? el("span", { "class": "mod-flagged", text: " " + gettext("(flagged)") }) : null])]));
           });
           body.appendChild(box);
           return;
@@ -201,7 +209,7 @@
 
   // The ground the author's statement of reasons cites: the category the checks flagged is
   // preselected (card.ground, from the server), so r then Enter rejects with it.
-  var GROUNDS = cfg.grounds || [["guidelines", "Community guidelines"]];
+  var GROUNDS = cfg.grounds || [["guidelines", gettext("Community guidelines")]];
   function groundLabel(code) {
     var g = GROUNDS.filter(function (x) { return x[0] === code; })[0];
     return g ? g[1] : code;
@@ -209,8 +217,8 @@
   function askReason(title, preselected) {
     var checked = preselected || GROUNDS[0][0];
     return ask(title, [
-      { name: "ground", label: "Reason (the author sees it)", choices: GROUNDS, checked: checked, flagged: preselected },
-      { name: "note", label: "Note to the author (optional)", value: "" }
+      { name: "ground", label: gettext("Reason (the author sees it)"), choices: GROUNDS, checked: checked, flagged: preselected },
+      { name: "note", label: gettext("Note to the author (optional)"), value: "" }
     ]).then(function (v) {
       if (!v) return null;
       var note = v.note.trim(), label = groundLabel(v.ground);
@@ -223,24 +231,24 @@
   function commentAction(act, card) {
     var base = "comments/" + card.id + "/";
     function done(msg) { return function (d) { return { msg: msg, undo: d.undo || [], data: d }; }; }
-    if (act === "approve") return api("POST", base + "approve", { expected_status: card.status }).then(done("Approved #" + card.id));
-    if (act === "reject") return askReason("Reject #" + card.id, card.ground).then(function (r) {
+    if (act === "approve") return api("POST", base + "approve", { expected_status: card.status }).then(done(fill(gettext("Approved #%(id)s"), { id: card.id })));
+    if (act === "reject") return askReason(fill(gettext("Reject #%(id)s"), { id: card.id }), card.ground).then(function (r) {
       if (!r) return null;
       return api("POST", base + "reject", { reason: r.reason, ground: r.ground, note: r.note, expected_status: card.status })
-        .then(done("Rejected #" + card.id + " (" + groundLabel(r.ground) + ")"));
+        .then(done(fill(gettext("Rejected #%(id)s (%(ground)s)"), { id: card.id, ground: groundLabel(r.ground) })));
     });
-    if (act === "feature") return api("POST", base + (card.featured ? "unfeature" : "feature"), {}).then(done((card.featured ? "Unfeatured #" : "Featured #") + card.id));
-    if (act === "dismiss") return api("POST", base + "dismiss", {}).then(function (d) { return { msg: "Dismissed " + plural(d.dismissed, "report") + " on #" + card.id, undo: d.undo || [] }; });
-    if (act === "ban") return ask("Ban or suspend " + card.author.name, [
-      { name: "period", label: "Period", options: [["ban", "Ban (until lifted)"], ["24", "Suspend 24 hours"], ["168", "Suspend 7 days"], ["720", "Suspend 30 days"]] },
-      { name: "reason", label: "Reason", value: "Repeated violations of the community guidelines" },
-      { name: "pending", label: "Their comments awaiting review", options: [["reject", "Reject them"], ["keep", "Leave them in the queue"]] }
+    if (act === "feature") return api("POST", base + (card.featured ? "unfeature" : "feature"), {}).then(done(fill(card.featured ? gettext("Unfeatured #%(id)s") : gettext("Featured #%(id)s"), { id: card.id })));
+    if (act === "dismiss") return api("POST", base + "dismiss", {}).then(function (d) { return { msg: nfill("Dismissed %(n)s report on #%(id)s", "Dismissed %(n)s reports on #%(id)s", d.dismissed, { id: card.id }), undo: d.undo || [] }; });
+    if (act === "ban") return ask(fill(gettext("Ban or suspend %(name)s"), { name: card.author.name }), [
+      { name: "period", label: gettext("Period"), options: [["ban", gettext("Ban (until lifted)")], ["24", gettext("Suspend 24 hours")], ["168", gettext("Suspend 7 days")], ["720", gettext("Suspend 30 days")]] },
+      { name: "reason", label: gettext("Reason"), value: gettext("Repeated violations of the community guidelines") },
+      { name: "pending", label: gettext("Their comments awaiting review"), options: [["reject", gettext("Reject them")], ["keep", gettext("Leave them in the queue")]] }
     ]).then(function (v) {
       if (!v) return null;
       var uid = card.author.id, body = { reason: v.reason, reject_pending: v.pending === "reject" };
-      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", body).then(done("Banned " + card.author.name));
+      if (v.period === "ban") return api("POST", "users/" + uid + "/ban", body).then(done(fill(gettext("Banned %(name)s"), { name: card.author.name })));
       body.hours = Number(v.period);
-      return api("POST", "users/" + uid + "/suspend", body).then(done("Suspended " + card.author.name));
+      return api("POST", "users/" + uid + "/suspend", body).then(done(fill(gettext("Suspended %(name)s"), { name: card.author.name })));
     });
     return Promise.resolve(null);
   }
@@ -283,8 +291,8 @@
       var reasonEl = document.getElementById("ban-reason");
       var body = { reason: reasonEl ? reasonEl.value : "" };
       if (action === "suspend") body.hours = Number(b.getAttribute("data-hours"));
-      var words = { ban: "Banned", suspend: "Suspended", unban: "Lifted the ban or suspension" };
-      api("POST", "users/" + uid + "/" + action, body).then(function (d) { toastAfterReload(words[action] || "Done", d.undo || []); },
+      var words = { ban: gettext("Banned"), suspend: gettext("Suspended"), unban: gettext("Lifted the ban or suspension") };
+      api("POST", "users/" + uid + "/" + action, body).then(function (d) { toastAfterReload(words[action] || gettext("Done"), d.undo || []); },
         function (err) { say(err.message, true); });
     });
     var noteForm = document.getElementById("note-form");
@@ -326,9 +334,9 @@
     tabs.innerHTML = "";
     QUEUE_KEYS.forEach(function (q, i) {
       var n = state.counts[q] || 0;
-      var a = el("a", { href: queueUrl(q), "data-queue": q, "aria-keyshortcuts": String(i + 1), title: "Key " + (i + 1) },
+      var a = el("a", { href: queueUrl(q), "data-queue": q, "aria-keyshortcuts": String(i + 1), title: fill(gettext("Key %(n)s"), { n: i + 1 }) },
         [el("kbd", { "class": "mod-tab-key", "aria-hidden": "true", text: String(i + 1) }), " " + cfg.queues[q] + " ",
-         el("span", { "class": "mod-count", "aria-label": plural(n, "comment"), text: String(n) })]);
+         el("span", { "class": "mod-count", "aria-label": nfill("%(n)s comment", "%(n)s comments", n), text: String(n) })]);
       if (q === cfg.queue) a.setAttribute("aria-current", "page");
       tabs.appendChild(a);
     });
@@ -337,7 +345,7 @@
   }
   function reasonList(card) {
     if (!card.reasons.length && !card.report_total) return null;
-    var ul = el("ul", { "class": "mod-reasons", "aria-label": "Why it is here" });
+    var ul = el("ul", { "class": "mod-reasons", "aria-label": gettext("Why it is here") });
     card.reasons.forEach(function (r) {
       var text = r.message + (r.matched ? " — “" + r.matched + "”" : "");
       var spans = (r.spans || []).filter(function (s) { return s.text; });
@@ -346,7 +354,7 @@
     });
     if (card.report_total) {
       var parts = Object.keys(card.reports).map(function (k) { return k + " ×" + card.reports[k]; });
-      ul.appendChild(el("li", { "class": "mod-reason-report", text: plural(card.report_total, "open report") + ": " + parts.join(", ") }));
+      ul.appendChild(el("li", { "class": "mod-reason-report", text: nfill("%(n)s open report: %(kinds)s", "%(n)s open reports: %(kinds)s", card.report_total, { kinds: parts.join(", ") }) }));
       card.report_messages.forEach(function (m) { ul.appendChild(el("li", { "class": "mod-report-msg", text: "“" + m + "”" })); });
     }
     return ul;
@@ -358,36 +366,37 @@
     return el("p", { "class": "mod-scores", text: keys.slice(0, 4).map(function (k) { return k + " " + card.scores[k].toFixed(2); }).join(" · ") });
   }
   function history(a) {
-    var bits = [plural(a.comments, "comment"), a.rejected + " rejected", plural(a.reports, "report"), "account " + plural(a.account_age_days, "day") + " old"];
-    if (a.banned) bits.push("BANNED");
+    var bits = [nfill("%(n)s comment", "%(n)s comments", a.comments), fill(gettext("%(n)s rejected"), { n: a.rejected }),
+                nfill("%(n)s report", "%(n)s reports", a.reports), nfill("account %(n)s day old", "account %(n)s days old", a.account_age_days)];
+    if (a.banned) bits.push(gettext("BANNED"));
     var p = el("p", { "class": "mod-history" }, [el("a", { href: "users/" + a.id + "/", text: a.name }), " · " + bits.join(" · ")]);
-    if (a.suspended_until) { p.appendChild(document.createTextNode(" · suspended until ")); p.appendChild(el("time", { datetime: a.suspended_until, title: absolute(a.suspended_until), text: absolute(a.suspended_until) })); }
-    if (a.notes && a.notes.length) p.appendChild(el("span", { "class": "mod-note", text: " · note: " + a.notes[a.notes.length - 1].text }));
+    if (a.suspended_until) { p.appendChild(document.createTextNode(" · " + gettext("suspended until") + " ")); p.appendChild(el("time", { datetime: a.suspended_until, title: absolute(a.suspended_until), text: absolute(a.suspended_until) })); }
+    if (a.notes && a.notes.length) p.appendChild(el("span", { "class": "mod-note", text: " · " + fill(gettext("note: %(text)s"), { text: a.notes[a.notes.length - 1].text }) }));
     return p;
   }
   function cardNode(card, i) {
-    var li = el("li", { "class": "mod-card", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": "Comment #" + card.id + " by " + card.author.name });
+    var li = el("li", { "class": "mod-card", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": fill(gettext("Comment #%(id)s by %(name)s"), { id: card.id, name: card.author.name }) });
     if (state.selected[card.id]) li.classList.add("mod-selected");
     var head = el("header", { "class": "mod-card-head" }, [
-      el("span", { "class": "mod-badge mod-status-" + card.status, text: card.status }),
-      state.selected[card.id] ? el("span", { "class": "mod-badge mod-badge-selected", text: "selected" }) : null,
-      card.featured ? el("span", { "class": "mod-badge", text: "featured" }) : null,
-      card.unscored ? el("span", { "class": "mod-badge mod-unscored", title: "The model did not score this comment", text: "not scored: " + card.unscored }) : null,
-      el("a", { href: "comments/" + card.id + "/", text: "#" + card.id }), " on ",
+      el("span", { "class": "mod-badge mod-status-" + card.status, text: STATUS[card.status] ? STATUS[card.status]() : card.status }),
+      state.selected[card.id] ? el("span", { "class": "mod-badge mod-badge-selected", text: gettext("selected") }) : null,
+      card.featured ? el("span", { "class": "mod-badge", text: gettext("featured") }) : null,
+      card.unscored ? el("span", { "class": "mod-badge mod-unscored", title: gettext("The model did not score this comment"), text: fill(gettext("not scored: %(why)s"), { why: card.unscored }) }) : null,
+      el("a", { href: "comments/" + card.id + "/", text: "#" + card.id }), " " + gettext("on") + " ",
       el("a", { href: card.story.url, target: "_blank", rel: "noopener", text: card.story.title }),
-      " ", el("a", { href: queueUrl(cfg.queue).replace(/&story=\d+/, "") + "&story=" + card.story.id, text: "(story queue)" }),
+      " ", el("a", { href: queueUrl(cfg.queue).replace(/&story=\d+/, "") + "&story=" + card.story.id, text: gettext("(story queue)") }),
       " ", timeEl(card.created_at)
     ]);
     li.appendChild(head);
-    if (card.parent) li.appendChild(el("blockquote", { "class": "mod-parent", text: "In reply to " + card.parent.author + ": " + card.parent.body }));
+    if (card.parent) li.appendChild(el("blockquote", { "class": "mod-parent", text: fill(gettext("In reply to %(name)s: %(text)s"), { name: card.parent.author, text: card.parent.body }) }));
     li.appendChild(el("div", { "class": "mod-body", html: card.body_html }));
     var why = reasonList(card); if (why) li.appendChild(why);
     var sb = scoreBar(card); if (sb) li.appendChild(sb);
-    if (card.rejection_reason) li.appendChild(el("p", { "class": "mod-rejection", text: "Rejected: " + card.rejection_reason }));
+    if (card.rejection_reason) li.appendChild(el("p", { "class": "mod-rejection", text: fill(gettext("Rejected: %(reason)s"), { reason: card.rejection_reason }) }));
     li.appendChild(history(card.author));
     var buttons = el("div", { "class": "mod-actions" }, [
-      btn("Approve (a)", "approve"), btn("Reject (r)", "reject"), btn(card.featured ? "Unfeature (f)" : "Feature (f)", "feature"),
-      card.report_total ? btn("Dismiss reports (d)", "dismiss") : null, btn("Ban author (b)", "ban")
+      btn(gettext("Approve (a)"), "approve"), btn(gettext("Reject (r)"), "reject"), btn(card.featured ? gettext("Unfeature (f)") : gettext("Feature (f)"), "feature"),
+      card.report_total ? btn(gettext("Dismiss reports (d)"), "dismiss") : null, btn(gettext("Ban author (b)"), "ban")
     ]);
     li.appendChild(buttons);
     li.addEventListener("click", function (e) {
@@ -397,6 +406,9 @@
     });
     return li;
   }
+  // A card's status in words (the status itself stays the CSS class and data attribute).
+  var STATUS = { pending: function () { return gettext("pending"); }, approved: function () { return gettext("approved"); },
+                 rejected: function () { return gettext("rejected"); }, deleted: function () { return gettext("deleted"); } };
   function btn(label, act) { return el("button", { type: "button", "data-act": act, text: label }); }
 
   function render(keepId) {
@@ -408,21 +420,21 @@
     }
     if (state.focus >= state.cards.length) state.focus = Math.max(0, state.cards.length - 1);
     state.cards.forEach(function (c, i) { list.appendChild(cardNode(c, i)); });
-    if (!state.cards.length) list.appendChild(el("li", { "class": "mod-empty", text: "Nothing in this queue." }));
+    if (!state.cards.length) list.appendChild(el("li", { "class": "mod-empty", text: gettext("Nothing in this queue.") }));
     var left = (state.counts[cfg.queue] || 0) - state.cards.length;
     if (left > 0) {
       var step = Math.min(PAGE, left, MAX_PAGE - state.limit);
       var more;
       if (step > 0) {
-        more = el("button", { type: "button", id: "show-more", text: "Show " + step + " more (" + left + " not shown)" });
+        more = el("button", { type: "button", id: "show-more", text: fill(gettext("Show %(step)s more (%(left)s not shown)"), { step: step, left: left }) });
         more.addEventListener("click", function () { state.limit = Math.min(MAX_PAGE, state.limit + PAGE); load(); });
       } else {
-        more = el("span", { text: left + " more not shown: handle these first, or open a story's queue." });
+        more = el("span", { text: fill(gettext("%(left)s more not shown: handle these first, or open a story's queue."), { left: left }) });
       }
       list.appendChild(el("li", { "class": "mod-more" }, [more]));
     }
     var n = Object.keys(state.selected).length;
-    selectionEl.textContent = n ? plural(n, "comment") + " selected (A approve all, R reject all)" : "";
+    selectionEl.textContent = n ? nfill("%(n)s comment selected (A approve all, R reject all)", "%(n)s comments selected (A approve all, R reject all)", n) : "";
     paintFocus(false);
   }
   function paintFocus(scroll) {
@@ -508,10 +520,10 @@
   }
   function bulk(action) {
     var ids = Object.keys(state.selected).map(Number);
-    if (!ids.length) { say("Select comments with x first.", true); return; }
+    if (!ids.length) { say(gettext("Select comments with x first."), true); return; }
     var first = state.cards.filter(function (c) { return state.selected[c.id]; })[0];
     var p = action === "approve" ? Promise.resolve({ reason: "" })
-      : askReason("Reject " + plural(ids.length, "comment"), first ? first.ground : null);
+      : askReason(nfill("Reject %(n)s comment", "Reject %(n)s comments", ids.length), first ? first.ground : null);
     p.then(function (r) {
       if (r === null) { render(); return; }
       return api("POST", "bulk", { action: action, ids: ids, reason: r.reason, ground: r.ground, note: r.note }).then(function (d) {
@@ -522,10 +534,11 @@
           var c = state.cards.filter(function (x) { return x.id === id; })[0];
           return leaves(action, c ? c.status : "pending");
         }));
-        var msg = (action === "approve" ? "Approved " : "Rejected ") + plural(done.length, "comment") +
-          (failed.length ? " (" + failed.length + " already handled)" : "");
+        var msg = (action === "approve" ? nfill("Approved %(n)s comment", "Approved %(n)s comments", done.length)
+                                        : nfill("Rejected %(n)s comment", "Rejected %(n)s comments", done.length)) +
+          (failed.length ? " " + fill(gettext("(%(n)s already handled)"), { n: failed.length }) : "");
         showToast(msg, d.undo, restored(done));
-        say(failed.length ? plural(failed.length, "comment") + " already handled by someone else" : "", failed.length > 0);
+        say(failed.length ? nfill("%(n)s comment already handled by someone else", "%(n)s comments already handled by someone else", failed.length) : "", failed.length > 0);
       }, function (err) { say(err.message, true); });
     }).then(load);
   }
@@ -567,19 +580,19 @@
   if (toggle) toggle.addEventListener("click", function () {
     var closed = toggle.getAttribute("data-closed") === "1";
     api("POST", "stories/" + toggle.getAttribute("data-story") + "/" + (closed ? "open" : "close"), {})
-      .then(function (d) { toastAfterReload(closed ? "Opened comments on this story" : "Closed comments on this story", d.undo || []); },
+      .then(function (d) { toastAfterReload(closed ? gettext("Opened comments on this story") : gettext("Closed comments on this story"), d.undo || []); },
         function (err) { say(err.message, true); });
   });
 
   /* ---- live: SSE, else polling ---- */
   var timer = null;
   function soon() { clearTimeout(timer); timer = setTimeout(load, 150); }
-  function poll() { live.textContent = "refreshing every 10 s"; setInterval(load, 10000); }
+  function poll() { live.textContent = gettext("refreshing every 10 s"); setInterval(load, 10000); }
   if (window.EventSource) {
     var es = new EventSource(API + "events");
-    es.addEventListener("ready", function () { live.textContent = "live"; document.body.setAttribute("data-live", "1"); });
+    es.addEventListener("ready", function () { live.textContent = gettext("live"); document.body.setAttribute("data-live", "1"); });
     es.addEventListener("queue", soon);
-    es.onerror = function () { live.textContent = "reconnecting…"; };
+    es.onerror = function () { live.textContent = gettext("reconnecting…"); };
   } else poll();
   load();
 })();
