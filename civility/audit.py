@@ -13,6 +13,8 @@ from typing import Any
 
 from django.apps import apps
 
+from civility.db.inserts import insert
+
 # Entries written inside `collecting()`: how the desk learns which entries one request made, so
 # it can offer to undo exactly those (civility.moderation.actions.undo).
 _collected: ContextVar[list[Any] | None] = ContextVar("audit_collected", default=None)
@@ -44,16 +46,19 @@ def record(
     if site is None and comment is not None:
         site = comment.story.site
     entry_model = apps.get_model("moderation", "AuditEntry")
-    entry = entry_model.objects.create(
-        action=action,
+    # A plain INSERT (civility.db.inserts): every post writes an entry.
+    entry = insert(
+        entry_model(
+            action=action,
         site=site,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         comment=comment,
         target_user=target_user,
         before=before,
         after=after,
-        reason=reason,
-        data=data or {},
+            reason=reason,
+            data=data or {},
+        )
     )
     collected = _collected.get()
     if collected is not None:

@@ -21,9 +21,10 @@ from django.utils import timezone
 from civility.accounts import notifications
 from civility.audit import record
 from civility.comments import cache as thread_cache
-from civility.comments.models import Comment, Reaction, Report, Site, Story
+from civility.comments.models import Comment, Reaction, Report, Site, Story, body_digest
 from civility.comments.render import render
 from civility.comments.serialize import comment_dict
+from civility.db.inserts import insert
 from civility.errors import Refused
 from civility.events import emit, redis_batch
 from civility.moderation import dsa
@@ -146,7 +147,7 @@ def store_comment(
     as a whole, and live readers are not sent years-old comments; ``source_key`` is the
     comment's id on the platform it came from (see Comment.source_key)."""
     reasons = reasons or []
-    comment = Comment.objects.create(
+    comment = Comment(
         story=story,
         parent=parent,
         author=author,
@@ -160,6 +161,10 @@ def store_comment(
         depth=(parent.depth + 1) if parent else 0,
         source_key=source_key,
     )
+    # A plain INSERT (civility.db.inserts, a fifth of a post's CPU less than objects.create),
+    # so what Comment.save adds is done here.
+    comment.body_digest = body_digest(body)
+    insert(comment)
     if created_at is not None:  # created_at is auto_now_add: imports keep the original date
         Comment.objects.filter(pk=comment.pk).update(created_at=created_at)
         comment.created_at = created_at
