@@ -50,12 +50,12 @@ def record(
     entry = insert(
         entry_model(
             action=action,
-        site=site,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        comment=comment,
-        target_user=target_user,
-        before=before,
-        after=after,
+            site=site,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            comment=comment,
+            target_user=target_user,
+            before=before,
+            after=after,
             reason=reason,
             data=data or {},
         )
