@@ -30,7 +30,7 @@
     var out = document.getElementById(range.id + "_out");
     var never = neverBox(range);
     range.disabled = !!(never && never.checked);
-    if (out) out.textContent = range.disabled ? "never" : Number(range.value).toFixed(2);
+    if (out) out.textContent = range.disabled ? gettext("never") : Number(range.value).toFixed(2);
   }
 
   function params() {
@@ -52,40 +52,42 @@
   box.appendChild(summary);
   box.appendChild(details);
 
-  function plural(n, one, many) {
-    return n + " " + (n === 1 ? one : many);
-  }
+  // Words in the moderator's language (Django's JavaScript catalogue, loaded by base.html).
+  function gettext(s) { var d = window.django; return d && d.gettext ? d.gettext(s) : s; }
+  function ngettext(one, many, n) { var d = window.django; return d && d.ngettext ? d.ngettext(one, many, n) : (n === 1 ? one : many); }
+  function fill(s, values) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); }); }
 
   function delta(now, then) {
     var d = then - now;
-    if (!d) return el("span", "no change");
+    if (!d) return el("span", gettext("no change"));
     return el("span", (d > 0 ? "+" : "") + d, d > 0 ? "set-more" : "set-fewer");
   }
 
-  var LABELS = { hold: "Held for a moderator", reject: "Rejected", approve: "Published" };
-  var VERB = { hold: "held", reject: "rejected", approve: "published" };
+  function LABEL(k) { return { hold: gettext("Held for a moderator"), reject: gettext("Rejected"), approve: gettext("Published") }[k]; }
+  function NOW(k) { return { hold: gettext("(now held)"), reject: gettext("(now rejected)"), approve: gettext("(now published)") }[k]; }
 
   function render(data) {
     details.textContent = "";
     if (!data.sample) {
       summary.textContent =
-        "No scored comments on this site yet: nothing to preview. The values still apply to new comments.";
+        gettext("No scored comments on this site yet: nothing to preview. The values still apply to new comments.");
       return;
     }
     var p = data.proposed;
     summary.textContent =
-      "Of the last " + plural(data.sample, "scored comment", "scored comments") +
-      ", these values would hold " + p.hold + " and reject " + p.reject +
-      " (now " + data.current.hold + " and " + data.current.reject + "); " +
-      plural(data.changed, "comment", "comments") + " decided differently. By the model alone: word rules, links and pre-moderation come on top.";
+      fill(ngettext("Of the last %(n)s scored comment, these values would hold %(hold)s and reject %(reject)s (now %(hold_now)s and %(reject_now)s);",
+                    "Of the last %(n)s scored comments, these values would hold %(hold)s and reject %(reject)s (now %(hold_now)s and %(reject_now)s);", data.sample),
+           { n: data.sample, hold: p.hold, reject: p.reject, hold_now: data.current.hold, reject_now: data.current.reject }) + " " +
+      fill(ngettext("%(n)s comment decided differently.", "%(n)s comments decided differently.", data.changed), { n: data.changed }) + " " +
+      gettext("By the model alone: word rules, links and pre-moderation come on top.");
     var table = el("table");
-    var cap = el("caption", "By the model's vote, on the last " + data.sample + " comments", "mod-visually-hidden");
+    var cap = el("caption", fill(gettext("By the model's vote, on the last %(n)s comments"), { n: data.sample }), "mod-visually-hidden");
     table.appendChild(cap);
     var head = el("tr");
-    head.appendChild(el("th", "Decision"));
-    head.appendChild(el("th", "Now"));
-    head.appendChild(el("th", "With these values"));
-    head.appendChild(el("th", "Change"));
+    head.appendChild(el("th", gettext("Decision")));
+    head.appendChild(el("th", gettext("Now")));
+    head.appendChild(el("th", gettext("With these values")));
+    head.appendChild(el("th", gettext("Change")));
     head.querySelectorAll("th").forEach(function (th) { th.setAttribute("scope", "col"); });
     var thead = el("thead");
     thead.appendChild(head);
@@ -93,7 +95,7 @@
     var body = el("tbody");
     ["hold", "reject", "approve"].forEach(function (k) {
       var row = el("tr");
-      var th = el("th", LABELS[k]);
+      var th = el("th", LABEL(k));
       th.setAttribute("scope", "row");
       row.appendChild(th);
       row.appendChild(el("td", data.current[k]));
@@ -108,7 +110,7 @@
     ["reject", "hold", "approve"].forEach(function (k) {
       var list = data.examples[k] || [];
       if (!list.length) return;
-      details.appendChild(el("h3", k === "approve" ? "Would be published (held or rejected now)" : "Would be " + VERB[k]));
+      details.appendChild(el("h3", { approve: gettext("Would be published (held or rejected now)"), hold: gettext("Would be held"), reject: gettext("Would be rejected") }[k]));
       var ul = el("ul");
       list.forEach(function (ex) {
         var li = el("li");
@@ -116,7 +118,7 @@
         a.href = ex.url;
         li.appendChild(a);
         var why = ex.why.length ? " — " + ex.why.join(", ") : "";
-        var was = ex.changed ? " (now " + VERB[ex.now] + ")" : "";
+        var was = ex.changed ? " " + NOW(ex.now) : "";
         li.appendChild(document.createTextNode(why + was));
         ul.appendChild(li);
       });
@@ -140,7 +142,7 @@
         box.removeAttribute("aria-busy");
         if (!res.ok) {
           details.textContent = "";
-          summary.textContent = (res.data.error && res.data.error.message) || "The preview failed.";
+          summary.textContent = (res.data.error && res.data.error.message) || gettext("The preview failed.");
           return;
         }
         render(res.data);
@@ -149,7 +151,7 @@
       .catch(function (err) {
         if (err && err.name === "AbortError") return;
         box.removeAttribute("aria-busy");
-        summary.textContent = "The preview is unavailable right now.";
+        summary.textContent = gettext("The preview is unavailable right now.");
       });
   }
 
