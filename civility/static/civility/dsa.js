@@ -21,6 +21,10 @@
     (children || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
     return n;
   }
+  // Words in the moderator's language (Django's JavaScript catalogue, loaded by base.html).
+  function gettext(s) { var d = window.django; return d && d.gettext ? d.gettext(s) : s; }
+  function ngettext(one, many, n) { var d = window.django; return d && d.ngettext ? d.ngettext(one, many, n) : (n === 1 ? one : many); }
+  function fill(s, values) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); }); }
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
@@ -39,33 +43,35 @@
   }
 
   var wrap = el("section", { "class": "dsa-campaigns-wrap", "aria-labelledby": "dsa-campaigns-title", hidden: "" });
-  var title = el("h2", { id: "dsa-campaigns-title", text: "Campaigns" });
+  var title = el("h2", { id: "dsa-campaigns-title", text: gettext("Campaigns") });
   var status = el("p", { role: "status", "class": "mod-status" });
   var cardsEl = el("ol", { "class": "dsa-campaigns" });
   wrap.appendChild(title); wrap.appendChild(status); wrap.appendChild(cardsEl);
   list.parentNode.insertBefore(wrap, list);
 
   var grounds = [], campaigns = [], memberOf = {};
-  function when(iso) { var d = new Date(iso); return d.toLocaleString(); }
+  function when(iso) { var d = new Date(iso); return d.toLocaleString(document.documentElement.lang || undefined); }
 
   function campaignCard(c, n) {
     var id = "dsa-campaign-" + n;
-    var reason = el("input", { type: "text", id: id + "-reason", maxlength: "500", value: "Coordinated campaign: the same message from several accounts." });
+    var reason = el("input", { type: "text", id: id + "-reason", maxlength: "500", value: gettext("Coordinated campaign: the same message from several accounts.") });
     var ground = el("select", { id: id + "-ground" });
     grounds.forEach(function (g) {
       var o = el("option", { value: g.code, text: g.label });
       if (g.code === "spam") o.selected = true;
       ground.appendChild(o);
     });
-    var approve = el("button", { type: "button", text: "Approve all " + c.comments });
-    var reject = el("button", { type: "button", text: "Reject all " + c.comments });
+    var approve = el("button", { type: "button", text: fill(gettext("Approve all %(n)s"), { n: c.comments }) });
+    var reject = el("button", { type: "button", text: fill(gettext("Reject all %(n)s"), { n: c.comments }) });
     function act(action) {
       approve.disabled = reject.disabled = true;
       var body = { ids: c.ids, action: action };
       if (action === "reject") { body.reason = reason.value; body.ground = ground.value; }
       call("POST", "campaigns", body).then(function (d) {
         var done = Object.keys(d.results).filter(function (k) { return d.results[k].ok; }).length;
-        status.textContent = (action === "approve" ? "Approved " : "Rejected ") + done + " comments of the campaign.";
+        status.textContent = fill(action === "approve"
+          ? ngettext("Approved %(n)s comment of the campaign.", "Approved %(n)s comments of the campaign.", done)
+          : ngettext("Rejected %(n)s comment of the campaign.", "Rejected %(n)s comments of the campaign.", done), { n: done });
         // moderation.js's toast: Undo (and the u key) takes the whole campaign back.
         if (window.civilityDeskUndoable) window.civilityDeskUndoable(status.textContent, d.undo || []);
         refresh();
@@ -77,12 +83,13 @@
     approve.addEventListener("click", function () { act("approve"); });
     reject.addEventListener("click", function () { act("reject"); });
     return el("li", { "class": "dsa-campaign", "data-ids": c.ids.join(","), "aria-labelledby": id + "-title" }, [
-      el("h3", { id: id + "-title", text: "Campaign: " + c.comments + " near-same comments from " + c.accounts + " accounts" }),
-      el("p", { "class": "mod-card-head", text: when(c.first_at) + " to " + when(c.last_at) + " \u00b7 " + c.stories + (c.stories === 1 ? " story" : " stories") + " \u00b7 " + c.authors.join(", ") }),
+      el("h3", { id: id + "-title", text: fill(gettext("Campaign: %(comments)s near-same comments from %(accounts)s accounts"), { comments: c.comments, accounts: c.accounts }) }),
+      el("p", { "class": "mod-card-head", text: fill(gettext("%(first)s to %(last)s"), { first: when(c.first_at), last: when(c.last_at) }) + " \u00b7 " +
+        fill(ngettext("%(n)s story", "%(n)s stories", c.stories), { n: c.stories }) + " \u00b7 " + c.authors.join(", ") }),
       el("blockquote", { "class": "mod-body", text: c.sample }),
       el("div", { "class": "dsa-fields" }, [
-        el("label", { "for": reason.id, text: "Reason (the authors read it)" }), reason,
-        el("label", { "for": ground.id, text: "Ground" }), ground
+        el("label", { "for": reason.id, text: gettext("Reason (the authors read it)") }), reason,
+        el("label", { "for": ground.id, text: gettext("Ground") }), ground
       ]),
       el("div", { "class": "dsa-buttons" }, [approve, reject])
     ]);
@@ -95,7 +102,7 @@
       if (n === undefined) { if (old) old.remove(); return; }
       if (old) return;
       var head = card.querySelector(".mod-card-head") || card;
-      head.appendChild(el("span", { "class": "mod-badge dsa-member", text: "campaign " + (n + 1) }));
+      head.appendChild(el("span", { "class": "mod-badge dsa-member", text: fill(gettext("campaign %(n)s"), { n: n + 1 }) }));
     });
   }
 
