@@ -11,6 +11,7 @@ own live server port and its own in-process cache, so no test needs to run alone
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if not db.get("TEST", {}).get("NAME"):
         run = os.environ["CIVILITY_TEST_RUN"]
         db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{run}"
+
+
+@pytest.fixture(autouse=True)
+def _forget_recent_scores() -> Iterator[None]:
+    """Every test scores its texts afresh: the server keeps recent scores for reuse
+    (civility.moderation.scoring), and tests share texts and a process."""
+    yield
+    scoring = sys.modules.get("civility.moderation.scoring")
+    if scoring is not None:
+        scoring.forget_recent_scores()
 
 
 @pytest.fixture(scope="session")

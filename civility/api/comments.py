@@ -335,7 +335,10 @@ def check_comment(request: HttpRequest, story_id: Id, payload: CheckIn) -> dict[
             "nudge": False,
             "html": "",
         }
-    decision = decide(Submission(story.site, payload.body, story, user, parent), dry_run=True)
+    # Stripped as a post is (comments.actions.post_comment): the nudge judges the text the post
+    # would store, and the post reuses the score (moderation.scoring keeps it briefly).
+    body = payload.body.strip()
+    decision = decide(Submission(story.site, body, story, user, parent), dry_run=True)
     action = str(decision.action)
     return {
         "action": action,

@@ -19,8 +19,12 @@ batch queued", never fired: a worker's 32 threads cannot queue more than 32 text
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import os
 import threading
+import time
+from collections import OrderedDict
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -42,6 +46,11 @@ SCORING_NICE = 10
 # The longest a new comment waits for its score while other texts are being scored (alone, it
 # waits up to SCORING_TIMEOUT).
 POST_WAIT_SECONDS = 0.1
+# Scores of texts scored lately, by digest: the "are you sure?" nudge scores a draft, and the
+# post that follows a moment later is usually the same text; it reuses that score instead of
+# scoring it again (and is then decided on the request, even in a burst). Per process, bounded.
+RECENT_SCORES_MAX = 1024
+RECENT_SCORES_SECONDS = 120.0
 
 _load_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civility-model-load")
 
@@ -57,6 +66,8 @@ os.register_at_fork(after_in_child=_new_load_executor)
 _lock = threading.Lock()
 _scorers: dict[tuple[str, bool, float | None, int], Any] = {}
 _batchers: dict[tuple[Any, ...], MicroBatcher] = {}
+_recent: OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 def route_from() -> float | None:
@@ -151,11 +162,47 @@ def get_batcher() -> MicroBatcher:
     return batcher
 
 
+def _recent_key(text: str) -> tuple[Any, ...]:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return (*_key(), digest)
+
+
+def _recalled(key: tuple[Any, ...]) -> dict[str, Any] | None:
+    with _recent_lock:
+        found = _recent.get(key)
+        if found is None:
+            return None
+        if time.monotonic() - found[0] > RECENT_SCORES_SECONDS:
+            del _recent[key]
+            return None
+        return copy.deepcopy(found[1])  # callers store it in a comment: never share it
+
+
+def _remember(key: tuple[Any, ...], scored: dict[str, Any]) -> None:
+    with _recent_lock:
+        _recent[key] = (time.monotonic(), copy.deepcopy(scored))
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_SCORES_MAX:
+            _recent.popitem(last=False)
+
+
+def forget_recent_scores() -> None:
+    """Drop the scores kept for reuse (tests start from none)."""
+    with _recent_lock:
+        _recent.clear()
+
+
 def submit(text: str) -> Future[dict[str, Any]]:
-    """A future of `as_scored` for ``text``, scored in the next batch."""
+    """A future of `as_scored` for ``text``, scored in the next batch, or done at once when the
+    same text was scored in this process within RECENT_SCORES_SECONDS (the nudge's draft)."""
     scorer = get_scorer()  # loads (or fails) here, in the caller, with the load time limit
-    inner = get_batcher().submit(text)
     outer: Future[dict[str, Any]] = Future()
+    key = _recent_key(text)
+    recalled = _recalled(key)
+    if recalled is not None:
+        outer.set_result(recalled)
+        return outer
+    inner = get_batcher().submit(text)
 
     def done(f: Future[Any]) -> None:
         if outer.done():  # the waiter gave up and cancelled it: nobody to tell
@@ -166,6 +213,7 @@ def submit(text: str) -> Future[dict[str, Any]]:
             with contextlib.suppress(InvalidStateError):
                 outer.set_exception(exc)
         else:
+            _remember(key, scored)
             with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
                 outer.set_result(scored)
 

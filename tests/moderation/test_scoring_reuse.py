@@ -1,0 +1,32 @@
+"""Scores kept for reuse (civility.moderation.scoring): bounded in number and in time."""
+
+from __future__ import annotations
+
+
+def test_kept_scores_are_bounded_in_number(scorer, monkeypatch) -> None:
+    from civility.moderation import scoring
+
+    monkeypatch.setattr(scoring, "RECENT_SCORES_MAX", 2)
+    first, second, third = (scoring.score_text(t) for t in ("one text", "two text", "3 text"))
+    again = scoring.submit("3 text")
+    assert again.done() and again.result() == third  # at once, the same score
+    assert scoring.submit("two text").result(0) == second
+    assert not scoring.submit("one text").done()  # the oldest was let go: scored again
+    assert first["scores"]
+
+
+def test_kept_scores_are_reused_only_briefly(scorer, monkeypatch) -> None:
+    from civility.moderation import scoring
+
+    scoring.score_text("a text scored a while ago")
+    monkeypatch.setattr(scoring, "RECENT_SCORES_SECONDS", 0.0)
+    assert not scoring.submit("a text scored a while ago").done()
+
+
+def test_a_kept_score_is_a_copy(scorer) -> None:
+    from civility.moderation import scoring
+
+    kept = scoring.score_text("copy me")
+    reused = scoring.submit("copy me").result(0)
+    reused["scores"].clear()  # a caller changing its copy changes nobody else's
+    assert scoring.submit("copy me").result(0) == kept
