@@ -12,7 +12,7 @@
   function gettext(s) { return i18n.gettext ? i18n.gettext(s) : s; }
   function ngettext(one, many, n) { return i18n.ngettext ? i18n.ngettext(one, many, n) : (n === 1 ? one : many); }
   function fill(s, values) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); }); }
-  function nfill(one, many, n, values) { return fill(ngettext(one, many, n), Object.assign({ n: n }, values || {})); }
+  function nfill(text, n, values) { return fill(text, Object.assign({ n: n }, values || {})); }
   var LANG = document.documentElement.lang || undefined;
 
   function csrf() {
@@ -62,7 +62,7 @@
     var m = Math.round(s / 60), h = Math.round(s / 3600), d = Math.round(s / 86400);
     if (m < 60) text = fill(gettext("%(n)s min"), { n: m });
     else if (h < 24) text = fill(gettext("%(n)s h"), { n: h });
-    else if (d < 30) text = nfill("%(n)s day", "%(n)s days", d);
+    else if (d < 30) text = nfill(ngettext("%(n)s day", "%(n)s days", d), d);
     else return new Date(t).toLocaleDateString(LANG, { year: "numeric", month: "short", day: "numeric" });
     return fill(future ? gettext("in %(time)s") : gettext("%(time)s ago"), { time: text });
   }
@@ -112,7 +112,7 @@
     api("POST", "undo", { undo: u.ids }).then(function (d) {
       var failed = Object.keys(d.results).filter(function (k) { return !d.results[k].ok; }).length;
       var msg = fill(gettext("Undone: %(what)s"), { what: u.msg.charAt(0).toLowerCase() + u.msg.slice(1) }) +
-        (failed ? " " + nfill("(%(n)s action changed since, left as it is)", "(%(n)s actions changed since, left as they are)", failed) : "");
+        (failed ? " " + nfill(ngettext("(%(n)s action changed since, left as it is)", "(%(n)s actions changed since, left as they are)", failed), failed) : "");
       showToast(msg, null, null, 5000); say(msg);
       if (u.after) u.after(d);
     }, function (err) {
@@ -238,7 +238,7 @@
         .then(done(fill(gettext("Rejected #%(id)s (%(ground)s)"), { id: card.id, ground: groundLabel(r.ground) })));
     });
     if (act === "feature") return api("POST", base + (card.featured ? "unfeature" : "feature"), {}).then(done(fill(card.featured ? gettext("Unfeatured #%(id)s") : gettext("Featured #%(id)s"), { id: card.id })));
-    if (act === "dismiss") return api("POST", base + "dismiss", {}).then(function (d) { return { msg: nfill("Dismissed %(n)s report on #%(id)s", "Dismissed %(n)s reports on #%(id)s", d.dismissed, { id: card.id }), undo: d.undo || [] }; });
+    if (act === "dismiss") return api("POST", base + "dismiss", {}).then(function (d) { return { msg: nfill(ngettext("Dismissed %(n)s report on #%(id)s", "Dismissed %(n)s reports on #%(id)s", d.dismissed), d.dismissed, { id: card.id }), undo: d.undo || [] }; });
     if (act === "ban") return ask(fill(gettext("Ban or suspend %(name)s"), { name: card.author.name }), [
       { name: "period", label: gettext("Period"), options: [["ban", gettext("Ban (until lifted)")], ["24", gettext("Suspend 24 hours")], ["168", gettext("Suspend 7 days")], ["720", gettext("Suspend 30 days")]] },
       { name: "reason", label: gettext("Reason"), value: gettext("Repeated violations of the community guidelines") },
@@ -336,7 +336,7 @@
       var n = state.counts[q] || 0;
       var a = el("a", { href: queueUrl(q), "data-queue": q, "aria-keyshortcuts": String(i + 1), title: fill(gettext("Key %(n)s"), { n: i + 1 }) },
         [el("kbd", { "class": "mod-tab-key", "aria-hidden": "true", text: String(i + 1) }), " " + cfg.queues[q] + " ",
-         el("span", { "class": "mod-count", "aria-label": nfill("%(n)s comment", "%(n)s comments", n), text: String(n) })]);
+         el("span", { "class": "mod-count", "aria-label": nfill(ngettext("%(n)s comment", "%(n)s comments", n), n), text: String(n) })]);
       if (q === cfg.queue) a.setAttribute("aria-current", "page");
       tabs.appendChild(a);
     });
@@ -354,7 +354,7 @@
     });
     if (card.report_total) {
       var parts = Object.keys(card.reports).map(function (k) { return k + " ×" + card.reports[k]; });
-      ul.appendChild(el("li", { "class": "mod-reason-report", text: nfill("%(n)s open report: %(kinds)s", "%(n)s open reports: %(kinds)s", card.report_total, { kinds: parts.join(", ") }) }));
+      ul.appendChild(el("li", { "class": "mod-reason-report", text: nfill(ngettext("%(n)s open report: %(kinds)s", "%(n)s open reports: %(kinds)s", card.report_total), card.report_total, { kinds: parts.join(", ") }) }));
       card.report_messages.forEach(function (m) { ul.appendChild(el("li", { "class": "mod-report-msg", text: "“" + m + "”" })); });
     }
     return ul;
@@ -366,8 +366,8 @@
     return el("p", { "class": "mod-scores", text: keys.slice(0, 4).map(function (k) { return k + " " + card.scores[k].toFixed(2); }).join(" · ") });
   }
   function history(a) {
-    var bits = [nfill("%(n)s comment", "%(n)s comments", a.comments), fill(gettext("%(n)s rejected"), { n: a.rejected }),
-                nfill("%(n)s report", "%(n)s reports", a.reports), nfill("account %(n)s day old", "account %(n)s days old", a.account_age_days)];
+    var bits = [nfill(ngettext("%(n)s comment", "%(n)s comments", a.comments), a.comments), fill(gettext("%(n)s rejected"), { n: a.rejected }),
+                nfill(ngettext("%(n)s report", "%(n)s reports", a.reports), a.reports), nfill(ngettext("account %(n)s day old", "account %(n)s days old", a.account_age_days), a.account_age_days)];
     if (a.banned) bits.push(gettext("BANNED"));
     var p = el("p", { "class": "mod-history" }, [el("a", { href: "users/" + a.id + "/", text: a.name }), " · " + bits.join(" · ")]);
     if (a.suspended_until) { p.appendChild(document.createTextNode(" · " + gettext("suspended until") + " ")); p.appendChild(el("time", { datetime: a.suspended_until, title: absolute(a.suspended_until), text: absolute(a.suspended_until) })); }
@@ -434,7 +434,7 @@
       list.appendChild(el("li", { "class": "mod-more" }, [more]));
     }
     var n = Object.keys(state.selected).length;
-    selectionEl.textContent = n ? nfill("%(n)s comment selected (A approve all, R reject all)", "%(n)s comments selected (A approve all, R reject all)", n) : "";
+    selectionEl.textContent = n ? nfill(ngettext("%(n)s comment selected (A approve all, R reject all)", "%(n)s comments selected (A approve all, R reject all)", n), n) : "";
     paintFocus(false);
   }
   function paintFocus(scroll) {
@@ -523,7 +523,7 @@
     if (!ids.length) { say(gettext("Select comments with x first."), true); return; }
     var first = state.cards.filter(function (c) { return state.selected[c.id]; })[0];
     var p = action === "approve" ? Promise.resolve({ reason: "" })
-      : askReason(nfill("Reject %(n)s comment", "Reject %(n)s comments", ids.length), first ? first.ground : null);
+      : askReason(nfill(ngettext("Reject %(n)s comment", "Reject %(n)s comments", ids.length), ids.length), first ? first.ground : null);
     p.then(function (r) {
       if (r === null) { render(); return; }
       return api("POST", "bulk", { action: action, ids: ids, reason: r.reason, ground: r.ground, note: r.note }).then(function (d) {
@@ -534,11 +534,11 @@
           var c = state.cards.filter(function (x) { return x.id === id; })[0];
           return leaves(action, c ? c.status : "pending");
         }));
-        var msg = (action === "approve" ? nfill("Approved %(n)s comment", "Approved %(n)s comments", done.length)
-                                        : nfill("Rejected %(n)s comment", "Rejected %(n)s comments", done.length)) +
+        var msg = (action === "approve" ? nfill(ngettext("Approved %(n)s comment", "Approved %(n)s comments", done.length), done.length)
+                                        : nfill(ngettext("Rejected %(n)s comment", "Rejected %(n)s comments", done.length), done.length)) +
           (failed.length ? " " + fill(gettext("(%(n)s already handled)"), { n: failed.length }) : "");
         showToast(msg, d.undo, restored(done));
-        say(failed.length ? nfill("%(n)s comment already handled by someone else", "%(n)s comments already handled by someone else", failed.length) : "", failed.length > 0);
+        say(failed.length ? nfill(ngettext("%(n)s comment already handled by someone else", "%(n)s comments already handled by someone else", failed.length), failed.length) : "", failed.length > 0);
       }, function (err) { say(err.message, true); });
     }).then(load);
   }
