@@ -455,3 +455,5 @@ EMAIL_REQUESTS_PER_HOUR = _env_int("CIVILITY_EMAIL_REQUESTS_PER_HOUR", 5)
 # Notification e-mail (replies, moderators' decisions) for readers who opt in: at most one
 # message per reader every NOTIFY_EVERY_MINUTES; what happens meanwhile goes in the next one.
 NOTIFY_EVERY_MINUTES = _env_float("CIVILITY_NOTIFY_EVERY_MINUTES", 15.0)
+# The first notification waits this long before it is mailed (a moderator's undo window).
+NOTIFY_GRACE_SECONDS = 60.0

@@ -69,7 +69,10 @@ def _store(recipient: tuple[int, Any], kind: str, comment: Any, reason: str = ""
     waiting = Notification.objects.filter(user_id=user_id, sent_at=None).exists()
     Notification.objects.create(user_id=user_id, kind=kind, comment=comment, reason=reason[:500])
     if not waiting:  # else the task queued for the first one sends this one too
-        enqueue_on_commit(send_notifications, user_id, delay=_wait(last_notified_at) or None)
+        # Never at once: a moderator may undo a decision within a minute, a replier delete a
+        # reply; the task mails only what is still true when it runs.
+        delay = max(_wait(last_notified_at), float(settings.NOTIFY_GRACE_SECONDS))
+        enqueue_on_commit(send_notifications, user_id, delay=delay or None)
 
 
 def comment_published(comment: Any) -> None:

@@ -31,6 +31,12 @@ def _published(story, author, text, parent=None):
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_grace(settings):
+    """Mail as soon as allowed; the grace (the undo window) has a test of its own."""
+    settings.NOTIFY_GRACE_SECONDS = 0
+
+
 @pytest.fixture
 def alice(make_reader):
     """A reader with a confirmed address who opted in to both kinds of notification."""
@@ -237,3 +243,38 @@ def test_erasing_the_account_forgets_what_was_waiting(story, alice, make_reader)
     user.refresh_from_db()
     assert not Notification.objects.filter(user=user).exists()
     assert not user.notify_replies and user.email_verified_at is None
+
+
+def test_the_first_mail_waits_out_the_undo_window_and_says_only_what_is_still_true(
+    mailbox, story, alice, site, settings
+):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from civility.accounts.models import User
+    from civility.comments.actions import store_comment
+    from civility.moderation import actions as moderation
+    from civility.moderation.models import SiteMembership
+    from civility.tasks.compat import TaskResultStatus
+
+    settings.NOTIFY_GRACE_SECONDS = 60
+    user, _ = alice
+    mod = User.objects.create_user(username="mod", display_name="Mo", password="pw-mod-123456")
+    SiteMembership.objects.create(site=site, user=mod, role="moderator")
+    with transaction.atomic():
+        held = store_comment(story=story, author=user, body="Held for a human.", status="pending")
+    moderation.reject(mod, held.pk, "Off topic.")
+    drain()
+    assert not _notices(mailbox, "alice@example.org")  # waiting out the minute
+    moderation.approve(mod, held.pk)  # the moderator changes their mind within it
+    # The minute passes (the deferred task is made due rather than waited for).
+    waiting = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        task_path="civility.accounts.notifications.send_notifications",
+    )
+    assert waiting.count() == 1
+    waiting.update(run_after=timezone.now())
+    drain()
+    [notice] = _notices(mailbox, "alice@example.org")
+    assert notice["Subject"] == "Your comment is published"  # the rejection was overturned
+    assert "rejected" not in body(notice)

@@ -37,6 +37,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "bus lanes forever 9"
 
 
+@pytest.fixture(autouse=True)
+def _no_grace(settings: Any) -> None:
+    settings.NOTIFY_GRACE_SECONDS = 0  # mail as soon as allowed (no undo window to wait out)
+
+
 @pytest.fixture
 def public_url(widget: dict[str, Any], settings: Any) -> str:
     """Links in the mail lead to the live server."""
