@@ -123,6 +123,13 @@ def report(site: Site, first: date, last: date) -> dict[str, Any]:
             "appeal": _median_hours(appeal_waits),
         },
         "reader_reports": reports.count(),
+        # Notices (Art. 15(1)(b)): readers' reports by the reason they gave.
+        "reader_reports_by_reason": {
+            reason: n
+            for reason, n in reports.values_list("reason")
+            .annotate(n=Count("id"))
+            .order_by("reason")
+        },
         "appeals": {
             "received": received.count(),
             "decided": sum(decided_counts.values()),
@@ -149,6 +156,8 @@ def as_csv(data: dict[str, Any]) -> str:
     for key, value in data["median_hours_to_decision"].items():
         w.writerow(["median_hours_to_decision", key, "hours", "" if value is None else value])
     w.writerow(["reader_reports", "all", "count", data["reader_reports"]])
+    for key, value in data["reader_reports_by_reason"].items():
+        w.writerow(["reader_reports", key, "count", value])
     for key, value in data["appeals"].items():
         w.writerow(["appeals", key, "count", value])
     return out.getvalue()

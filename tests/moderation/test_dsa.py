@@ -476,6 +476,7 @@ def test_the_transparency_export_counts_match_the_audit_log(
     assert report["appeals"]["reversed"] == log.filter(action="appeal.reversed").count() == 1
     assert report["appeals"]["upheld"] == log.filter(action="appeal.upheld").count() == 1
     assert report["reader_reports"] == Report.objects.filter(comment__story__site=site).count() == 1
+    assert report["reader_reports_by_reason"] == {"spam": 1}
     assert report["median_hours_to_decision"]["removal_automated"] is not None
 
     as_csv = client.get(f"/moderate/{site.slug}/transparency/?from={today}&to={today}&format=csv")
