@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import re
 import shlex
 import statistics
 import subprocess
@@ -63,6 +64,31 @@ FLAGGED = [
     "People like you are vermin and should be driven out of this city.",
     "What a disgusting piece of garbage you are, go away.",
     "The councillors are worthless scum, every last one of them.",
+]
+
+# Said around the comment's point, so that no two comments are near-same: the queue's campaign
+# view (civility/moderation/campaigns.py) would otherwise group the repeated points as campaigns.
+FILLERS = [
+    "I read the whole article twice.",
+    "My street is two blocks from the new lane.",
+    "We moved here in the spring.",
+    "The morning traffic has been bad all week.",
+    "My neighbour runs the bakery on the corner.",
+    "I take the number 12 every day.",
+    "The meeting went on until midnight.",
+    "Nobody asked the residents of the east side.",
+    "The photos in this piece are great.",
+    "I drive a delivery van for a living.",
+    "This has been debated for three years now.",
+    "The survey was only online.",
+    "Parking near the station is impossible.",
+    "My kids cycle to school on this road.",
+    "The report left out the evening numbers.",
+    "I used to work at the council.",
+    "Trams ran here fifty years ago.",
+    "The shops were half empty on Saturday.",
+    "It rained during the whole vote.",
+    "I emailed my councillor about it.",
 ]
 
 SEED = """
@@ -107,13 +133,29 @@ READY = """([id]) => !document.querySelector(`.mod-card[data-id='${id}']`) &&
   !document.querySelector('#dialog[open]')"""
 
 
+def _shingles(text: str) -> set[str]:
+    """Words and word pairs, as the campaign view compares texts."""
+    words = re.sub(r"[\W\d_]+", " ", text.casefold()).split()
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
 def plan_texts(n: int, seed: int) -> list[str]:
-    """n comment bodies, about one in three from FLAGGED; each unique (the duplicate check)."""
+    """n comment bodies, about one in three making a point from FLAGGED, each among three
+    random FILLERS; a text too like one already planned is drawn again, so the campaign view
+    (near-same at Jaccard 0.7) groups none of them."""
     rng = random.Random(seed)
-    out = []
-    for i in range(n):
+    out: list[str] = []
+    planned: list[set[str]] = []
+    while len(out) < n:
         pool = FLAGGED if rng.random() < 0.35 else CIVIL
-        out.append(f"{rng.choice(pool)} ({seed}-{i})")
+        sentences = [*rng.sample(FILLERS, 3), rng.choice(pool)]
+        rng.shuffle(sentences)
+        text = " ".join(sentences)
+        sh = _shingles(text)
+        if any(len(sh & other) / len(sh | other) >= 0.5 for other in planned):
+            continue
+        planned.append(sh)
+        out.append(text)
     return out
 
 
