@@ -259,6 +259,7 @@ def test_comment_page_approve_undo_and_reject(desk, open_desk, width):
     page.locator(".mod-card[data-status='pending']").wait_for()
     wait_status(comment, "pending", page)
     assert "comment.approved.undone" in page.locator("[data-testid=audit]").inner_text()
+    assert "Undone: approved" in page.locator("#status").inner_text()
     # The keyboard works here too: r, Enter rejects with the flagged reason.
     page.keyboard.press("r")
     page.locator("#dialog").wait_for()

@@ -114,7 +114,7 @@
       var msg = fill(gettext("Undone: %(what)s"), { what: u.msg.charAt(0).toLowerCase() + u.msg.slice(1) }) +
         (failed ? " " + nfill(ngettext("(%(n)s action changed since, left as it is)", "(%(n)s actions changed since, left as they are)", failed), failed) : "");
       showToast(msg, null, null, 5000); say(msg);
-      if (u.after) u.after(d);
+      if (u.after) u.after(d, msg);
     }, function (err) {
       var no = fill(gettext("Not undone: %(error)s"), { error: err.message });
       showToast(no, null, null, 6000); say(no, true);
@@ -132,7 +132,8 @@
     var carried = JSON.parse(sessionStorage.getItem(UNDO_KEY) || "null");
     sessionStorage.removeItem(UNDO_KEY);
     if (carried && Date.now() - carried.at < UNDO_MS) {
-      showToast(carried.msg, carried.ids, function (d) { if (d) location.reload(); }, UNDO_MS - (Date.now() - carried.at));
+      // Undone here: reload to show the restored state, and say so there.
+      showToast(carried.msg, carried.ids, function (d, msg) { if (d) toastAfterReload(msg, []); }, UNDO_MS - (Date.now() - carried.at));
       say(carried.msg);
     }
   } catch (e) { /* nothing carried */ }
