@@ -47,6 +47,14 @@ class Mailbox:
                 self.arrived.wait(left)
             return self.to(address)
 
+    def receive(self, address: str, count: int = 1, timeout: float = 60.0) -> list[EmailMessage]:
+        """Run the queued tasks until ``count`` messages to ``address`` have arrived (a send
+        that failed on a busy machine is retried with backoff, as in production)."""
+        from tests.tasks.helpers import drain
+
+        drain(lambda: len(self.to(address)) >= count, timeout=timeout)
+        return self.wait_for(address, count, timeout=5)
+
 
 def body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))

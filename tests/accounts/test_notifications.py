@@ -63,7 +63,7 @@ def test_a_reply_is_mailed_once_with_one_click_unsubscribe(
     mine = _published(story, user, "Bus lanes will help everyone.")
     reply = _published(story, bob, "Not the cyclists, though. *Really* not.", parent=mine)
     drain()
-    [mail] = mailbox.wait_for("alice@example.org")
+    [mail] = mailbox.receive("alice@example.org")
     assert mail["Subject"] == "Bob Stone replied to your comment"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = str(mail["List-Unsubscribe"]).strip().strip("<>")
@@ -107,7 +107,7 @@ def test_at_most_one_message_per_window_the_rest_waits_for_the_next(
     mine = _published(story, user, "First!")
     _published(story, bob, "Reply one.", parent=mine)
     drain()
-    assert len(mailbox.wait_for("alice@example.org")) == 1
+    assert len(mailbox.receive("alice@example.org")) == 1
     _published(story, carol, "Reply two.", parent=mine)
     _published(story, bob, "Reply three.", parent=mine)
     drain()
@@ -121,7 +121,7 @@ def test_at_most_one_message_per_window_the_rest_waits_for_the_next(
 
     send_notifications.enqueue(user.pk)
     drain()
-    messages = mailbox.wait_for("alice@example.org", 2)
+    messages = mailbox.receive("alice@example.org", 2)
     assert len(messages) == 2
     assert messages[1]["Subject"] == "2 updates on your comments"
     assert "Reply two." in body(messages[1]) and "Reply three." in body(messages[1])
@@ -182,7 +182,7 @@ def test_nobody_is_mailed_without_opting_in_with_a_confirmed_address(mailbox, st
     drain()
     assert not Notification.objects.exists()
     # The only mail: the confirmation link the opt-in sent.
-    [confirm] = mailbox.wait_for("eager@example.org")
+    [confirm] = mailbox.receive("eager@example.org")
     assert "/accounts/verify/" in link(confirm, "/accounts/verify/")
     assert not mailbox.to("quiet@example.org") and not mailbox.to("bob@example.org")
 
@@ -228,7 +228,7 @@ def test_a_lost_task_is_found_by_the_sweep(mailbox, story, alice, make_reader):
     Notification.objects.update(created_at=timezone.now() - timedelta(hours=1))
     assert sweep(force=True) == 1
     drain()
-    assert "A reply whose task is lost." in body(mailbox.wait_for("alice@example.org")[0])
+    assert "A reply whose task is lost." in body(mailbox.receive("alice@example.org")[0])
 
 
 def test_erasing_the_account_forgets_what_was_waiting(story, alice, make_reader):

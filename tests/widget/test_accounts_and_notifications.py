@@ -102,7 +102,7 @@ def test_password_reset_from_the_widget_through_the_mailed_link(
     shot(page, "reset-requested", width)
 
     drain()
-    [mail] = mailbox.wait_for("rosa@example.org")
+    [mail] = mailbox.receive("rosa@example.org")
     url = link(mail, "/accounts/reset/")
     assert url.startswith(public_url)
     reset = page.context.new_page()
@@ -157,7 +157,7 @@ def test_verify_opt_in_reply_badge_new_comments_and_unsubscribe(
     shot(page, "notifications-opt-in", width)
 
     drain()  # the sign-up's confirmation link (and the opt-in's, if not rate-limited)
-    url = link(mailbox.wait_for("lena@example.org")[0], "/accounts/verify/")
+    url = link(mailbox.receive("lena@example.org")[0], "/accounts/verify/")
     confirm = page.context.new_page()
     confirm.goto(url)
     expect(confirm.get_by_role("status")).to_contain_text("lena@example.org is confirmed")
