@@ -9,6 +9,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 
 from civility.comments.models import Comment, Report, Site
 from civility.moderation.actions import DECISION_UNDOS, DECISIONS, actor_name
@@ -23,12 +24,13 @@ from civility.verdicts import (
     Verdict,
 )
 
+# The desk's queues and their names, said in the moderator's language.
 QUEUES = {
-    "pending": "Pending",
-    "reported": "Reported",
-    "unmoderated": "Unmoderated",
-    "rejected": "Rejected",
-    "approved": "Approved",
+    "pending": _("Pending"),
+    "reported": _("Reported"),
+    "unmoderated": _("Unmoderated"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved"),
 }
 PAGE = 50
 MAX_PAGE = 500  # "show more" grows the page by PAGE, up to this
