@@ -3,6 +3,8 @@ tests/comments, for the data-rights tests."""
 
 from __future__ import annotations
 
+import pytest
+
 import tests.comments.conftest as reader_fixtures
 import tests.mailserver
 
@@ -15,3 +17,10 @@ other_reader = reader_fixtures.other_reader
 site = reader_fixtures.site
 story = reader_fixtures.story
 mailbox = tests.mailserver.mailbox  # a real SMTP server (aiosmtpd) the test starts
+
+
+@pytest.fixture(autouse=True)
+def _no_notify_grace(settings):
+    """Notification e-mail goes as soon as the reader's window allows: no minute's wait for a
+    moderator's undo (tests/accounts/test_notifications.py has a test of that wait)."""
+    settings.NOTIFY_GRACE_SECONDS = 0
