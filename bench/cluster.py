@@ -57,29 +57,20 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from services import Postgres, Redis, free_port, wait_port  # noqa: E402 - bench/ is not a package
+
+# The drill's cluster also counts statements per role (pg_stat_statements).
+PG_OPTIONS = (
+    "-c max_connections=200 -c shared_preload_libraries=pg_stat_statements"
+    " -c pg_stat_statements.track_utility=on -c pg_stat_statements.track=all"
+)
 REPO = HERE.parent
 OUT = HERE / "out"
 DEPLOY = REPO / "deploy"
 CIVILITY = [sys.executable, "-m", "civility"]
 CLK = os.sysconf("SC_CLK_TCK")
 RUN = f"r{int(time.time()) % 100000}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answers on port {port}")
 
 
 def log(msg: str) -> None:
@@ -122,80 +113,6 @@ def cookies_of(headers_list: list[tuple[str, str]]) -> dict[str, str]:
 
 
 # --- services -----------------------------------------------------------------------------------
-
-
-class Redis:
-    def __init__(self, work: Path) -> None:
-        self.port, self.work, self.proc = free_port(), work, None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.work)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_port(self.port)
-
-    def info(self, section: str) -> dict[str, str]:
-        out = subprocess.run(
-            ["redis-cli", "-p", str(self.port), "INFO", section],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        pairs = (line.split(":", 1) for line in out.splitlines() if ":" in line)
-        return {k: v.strip() for k, v in pairs}
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class Postgres:
-    def __init__(self, work: Path) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bins:
-            raise SystemExit("cluster: PostgreSQL server binaries not found in /usr/lib/postgresql")
-        self.bin = bins[-1]
-        self.port = free_port()
-        self.data = work / "pg"
-        self.sock = work / "pgsock"
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        for d in (self.data, self.sock):
-            d.mkdir(parents=True, exist_ok=True)
-            if self.as_user:
-                shutil.chown(d, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin / tool), *args],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-
-    def start(self) -> None:
-        opts = (
-            f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c max_connections=200 -c shared_preload_libraries=pg_stat_statements"
-            " -c pg_stat_statements.track_utility=on -c pg_stat_statements.track=all"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l",
-                  str(self.data / "server.log"), "-w", "start")  # fmt: skip
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-
-    def psql(self, sql: str, db: str = "civility") -> str:
-        return subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db,
-             "-At", "-c", sql],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-
-    def url(self, role: str) -> str:
-        return f"postgres://{role}@127.0.0.1:{self.port}/civility"
-
-    def postmaster_pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
 
 
 def read_unit(name: str, instance: str, work: Path) -> tuple[dict[str, str], list[str]]:
@@ -702,7 +619,7 @@ def main() -> int:  # noqa: C901 - one drill, in order
 
     work = Path(tempfile.mkdtemp(prefix="civility-cluster-"))
     os.chmod(work, 0o755)
-    redis, pg = Redis(work), Postgres(work)
+    redis, pg = Redis(work), Postgres(work, options=PG_OPTIONS)
     procs: list[Proc] = []
     nginxes: list[Nginx] = []
     result: dict[str, Any] = {}
@@ -1083,7 +1000,7 @@ def main() -> int:  # noqa: C901 - one drill, in order
             p.stop()
         redis.stop()
         try:
-            pg.stop()
+            pg.stop("immediate")
         except subprocess.CalledProcessError:
             pass
         if os.environ.get("CIVILITY_CLUSTER_KEEP"):

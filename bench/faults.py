@@ -25,8 +25,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,120 +36,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from services import Postgres, Redis, Server  # noqa: E402 - bench/ is not a package
+
 REPO = HERE.parent
 OUT = HERE / "out"
 CIVILITY = [sys.executable, "-m", "civility"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answers on port {port}")
-
-
-class Redis:
-    def __init__(self, workdir: Path) -> None:
-        self.port, self.dir, self.proc = free_port(), workdir, None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_port(self.port)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
-class Postgres:
-    """A throwaway cluster of our own, so stopping it disturbs nothing else on the machine."""
-
-    def __init__(self, workdir: Path) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bins:
-            raise SystemExit("faults: PostgreSQL server binaries not found in /usr/lib/postgresql")
-        self.bin = bins[-1]
-        self.port = free_port()
-        self.data = workdir / "pg"
-        self.sock = workdir / "pgsock"
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        for d in (self.data, self.sock):
-            d.mkdir(parents=True, exist_ok=True)
-            if self.as_user:
-                shutil.chown(d, "postgres", "postgres")
-        if self.as_user:
-            shutil.chown(workdir, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin / tool), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/civility"
-
-    def start(self) -> None:
-        opts = f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-w", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def create_db(self) -> None:
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
-             "CREATE DATABASE civility"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
-        self.port, self.env, self.workers, self.proc = free_port(), env, workers, None
-        self.log = log
-
-    def start(self, extra_env: dict[str, str] | None = None) -> None:
-        env = {**self.env, **(extra_env or {})}
-        self.proc = subprocess.Popen(
-            [*CIVILITY, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(self.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.log, "ab"),  # noqa: SIM115 - the server's own log, kept
-            start_new_session=True,
-        )  # fmt: skip
-        wait_port(self.port, 120)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            self.proc = None
 
 
 def manage(env: dict[str, str], code: str) -> str:
@@ -242,7 +132,7 @@ def main() -> int:
     (broken / "config.json").write_text("{not json")
     env = {
         **os.environ,
-        "DATABASE_URL": pg.url,
+        "DATABASE_URL": pg.url(),
         "CIVILITY_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
         "CIVILITY_DATA_DIR": str(work / "data"),
         "CIVILITY_SECRET_KEY": "drill-secret-key-not-for-production-0123456789",
@@ -311,7 +201,7 @@ def main() -> int:
         )
     finally:
         server.stop()
-        redis.kill()
+        redis.stop()
         try:
             pg.stop()
         except subprocess.CalledProcessError:

@@ -39,7 +39,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -54,6 +53,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from services import free_port, wait_port  # noqa: E402 - bench/ is not a package
+
 OUT = HERE / "out"
 CIVILITY = [sys.executable, "-m", "civility"]
 ORIGIN = "https://bench.example"
@@ -168,22 +170,6 @@ def generate(path: Path, comments: int, seed: int = 17) -> dict[str, int]:
 
 
 # --- the server and the readers posting -----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"import_bench: nothing listens on {port}")
 
 
 SETUP = """

@@ -34,19 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-
-
-def fresh_database(url: str | None, tmp: Path) -> str:
-    if not url:
-        return f"sqlite:///{tmp / 'bench.sqlite3'}"
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS civility_bench_tasks")
-        conn.execute("CREATE DATABASE civility_bench_tasks")
-    return urlunsplit(parts._replace(path="/civility_bench_tasks"))
+sys.path.insert(0, str(HERE))
+from services import civility_env, fresh_database, setup_django, start_worker  # noqa: E402
 
 
 def main() -> int:
@@ -58,22 +47,11 @@ def main() -> int:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="civility-tasks-bench-"))
-    db_url = fresh_database(args.database, tmp)
-    env = {
-        **os.environ,
-        "CIVILITY_DATA_DIR": str(tmp),
-        "DATABASE_URL": db_url,
-        "CIVILITY_SECRET_KEY": "bench-only",
-        "CIVILITY_WORKER_LEASE_SECONDS": "3",
-        "CIVILITY_TASK_RETRY_SECONDS": "0.5",
-        "PYTHONPATH": str(ROOT),
-    }
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "civility.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    db_url = fresh_database(args.database, tmp, "civility_bench_tasks")
+    env = civility_env(
+        tmp, db_url, CIVILITY_WORKER_LEASE_SECONDS="3", CIVILITY_TASK_RETRY_SECONDS="0.5"
+    )
+    setup_django(env)
     from django.db import connection, transaction
 
     from civility.accounts.models import User
@@ -83,7 +61,6 @@ def main() -> int:
     from civility.webhooks.signing import new_secret
     from tests.tasks.helpers import Receiver
 
-    call_command("migrate", verbosity=0)
     receiver = Receiver()
     site = Site.objects.create(name="Bench", slug="bench", allowed_origins=["*"])
     WebhookEndpoint.objects.create(site=site, url=receiver.url, secret=new_secret())
@@ -106,13 +83,7 @@ def main() -> int:
     connection.close()
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "civility", "worker", "--interval", "0.05"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_worker(env, "--interval", "0.05")
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()

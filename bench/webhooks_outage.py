@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,24 +41,13 @@ def main() -> int:
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite)")
     args = parser.parse_args()
 
-    from tasks_bench import fresh_database
+    from services import civility_env, fresh_database, setup_django, start_worker
 
     tmp = Path(tempfile.mkdtemp(prefix="civility-outage-bench-"))
-    db_url = fresh_database(args.database, tmp)
-    env = {
-        **os.environ,
-        "CIVILITY_DATA_DIR": str(tmp),
-        "DATABASE_URL": db_url,
-        "CIVILITY_SECRET_KEY": "bench-only",
-        "PYTHONPATH": str(ROOT),
-    }
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "civility.settings"
-    import django
-
-    django.setup()
+    env = civility_env(tmp, fresh_database(args.database, tmp, "civility_bench_outage"))
+    setup_django(env)
     from django.conf import settings
-    from django.core.management import call_command
+    from django.db import connection
 
     from civility.accounts.models import User
     from civility.comments.actions import report_comment, store_comment
@@ -70,7 +58,6 @@ def main() -> int:
     from civility.webhooks.models import WebhookDelivery
     from tests.tasks.helpers import Receiver
 
-    call_command("migrate", verbosity=0)
     receiver = Receiver()
     site = Site.objects.create(name="Bench", slug="bench", allowed_origins=["*"])
     story = Story.objects.create(site=site, url="https://bench.example/a", title="A")
@@ -79,13 +66,7 @@ def main() -> int:
     author = User.objects.create_user(username="bench-author", password="bench-pass-1")
     reporter = User.objects.create_user(username="bench-reporter", password="bench-pass-1")
     add_endpoint(admin, site, url=receiver.url)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "civility", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(env)
     receiver.stop()
     down_at = time.monotonic()
     comments = []
@@ -126,7 +107,7 @@ def main() -> int:
     ids = [r["headers"]["webhook-id"] for r in receiver.requests]
     tries = Counter(WebhookDelivery.objects.values_list("attempts", flat=True))
     result = {
-        "database": django.db.connection.vendor,
+        "database": connection.vendor,
         "receiver_down_seconds": args.down,
         "comments": len(comments),
         "events": total,
