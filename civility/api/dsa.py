@@ -40,6 +40,8 @@ class StatementOut(Out):
     decision_label: str
     until: str | None = Field(description="For an account: suspended until (null: banned).")
     facts: str
+    scope: str = Field(description="Where the decision applies (this site only).")
+    duration: str = Field(description="For how long, in words.")
     text: str = Field(description="The comment's text when it was decided.")
     spans: list[dict[str, Any]] = Field(description="The flagged parts: start, end, text.")
     ground: str = Field(description="A code of the site's community guidelines.")

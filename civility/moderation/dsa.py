@@ -355,6 +355,18 @@ def sweep_long_holds(now: datetime | None = None, limit: int = 500) -> int:
 # --- what the author reads -------------------------------------------------------------------
 
 
+def scope_and_duration(st: Statement) -> tuple[str, str]:
+    """Where the decision applies and for how long (Art. 17(3)(a)), in words."""
+    scope = f"{st.site.name} only: other sites using Civility are not affected."
+    if st.decision == Decision.SUSPENSION:
+        duration = f"until {st.until:%Y-%m-%d %H:%M} UTC" if st.until else "until lifted"
+    elif st.decision == Decision.VISIBILITY:
+        duration = "until a moderator decides"
+    else:
+        duration = "permanent, unless reversed on appeal"
+    return scope, duration
+
+
 def statement_dict(st: Statement, *, appeal: Appeal | None = None) -> dict[str, Any]:
     """A statement as its subject reads it (the widget, the e-mail, the data export)."""
     if appeal is None:
@@ -370,6 +382,8 @@ def statement_dict(st: Statement, *, appeal: Appeal | None = None) -> dict[str, 
         "decision_label": Decision(st.decision).label,
         "until": st.until.isoformat() if st.until else None,
         "facts": st.facts,
+        "scope": scope_and_duration(st)[0],
+        "duration": scope_and_duration(st)[1],
         "text": st.text,
         "spans": st.spans,
         "ground": st.ground,
@@ -464,6 +478,7 @@ def statement_mail(st: Statement) -> tuple[str, str]:
         "",
         f"Decision: {Decision(st.decision).label}.",
         f"What happened: {st.facts}",
+        "Applies to: {}; for how long: {}.".format(*scope_and_duration(st)),
     ]
     if st.text:
         lines += ["", "Your comment:", *("> " + line for line in st.text.splitlines())]

@@ -167,6 +167,7 @@ def test_the_author_reads_the_statement_in_the_widget_api_and_others_cannot(
     assert statement["decision"] == "removal" and statement["ground"] == "banned_word"
     assert statement["automated_detection"] and statement["automated_decision"]
     assert statement["can_appeal"] and statement["guideline"] and statement["redress"]
+    assert statement["scope"].startswith("Daily News only") and "permanent" in statement["duration"]
     one = api(client, "get", f"/statements/{statement['id']}", commenter)
     assert one.status_code == 200 and one.json()["comment_id"] == comment.pk
     stranger = make_user("nosy")
@@ -267,6 +268,7 @@ def test_statements_and_appeal_outcomes_are_mailed_once(smtp, story, commenter, 
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Ground:" in text and "Decided by automated means: yes" in text
     assert "\u201cscum\u201d" in text and "appeal" in text.lower()
+    assert "Applies to: Daily News only" in text
     st = Statement.objects.get(comment=comment)
     assert dsa.notify_statement.func(st.pk) == "already sent"
 

@@ -63,6 +63,7 @@ def test_an_appeal_from_the_widget_reverses_a_rejection(
     expect(panel).to_contain_text("Nothing unlawful")  # the site's guideline for the ground
     expect(panel).to_contain_text("Calling it a scam is an accusation.")
     expect(panel).to_contain_text("by a person")
+    expect(panel).to_contain_text("News only")  # the decision's scope
     expect(panel).to_contain_text("You can appeal this decision")
     panel.get_by_role("button", name="Appeal this decision").click()
     panel.get_by_label("Why is the decision wrong? (optional)").fill(

@@ -614,6 +614,7 @@
     function row(label, text) { if (text) panel.appendChild(el("p", {}, [el("strong", { text: label + " " }), text])); }
     row(gettext("Decision:"), st.decision_label + (st.until ? " " + fill(gettext("(until %(date)s)"), { date: new Date(st.until).toLocaleString() }) : ""));
     row(gettext("What happened:"), st.facts);
+    if (st.scope) row(gettext("Applies to:"), st.scope + " " + fill(gettext("For how long: %(duration)s."), { duration: st.duration }));
     if (st.spans && st.spans.length) row(gettext("Flagged:"), st.spans.map(function (s) { return "\u201c" + s.text + "\u201d"; }).join(", "));
     row(gettext("Ground:"), st.guideline + " (" + st.ground_label + ")");
     row(gettext("Moderator\u2019s note:"), st.explanation);
