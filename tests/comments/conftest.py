@@ -7,19 +7,15 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
+
+from tests import fixtures
 
 _seq = itertools.count(1)
 ORIGIN = "https://news.example"
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    # Rate-limit counters and thread pages live in the cache; tests must not share them.
-    cache.clear()
-    yield
-    cache.clear()
+_clear_cache = fixtures.clear_cache
 
 
 @pytest.fixture

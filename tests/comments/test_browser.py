@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import fixtures
+
 from .test_xss_stored import PAYLOADS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,25 +55,10 @@ def article(root: Path, civility_url: str, name: str = "article.html", extra: st
 
 @pytest.fixture
 def setup(live_server, publisher):
-    from civility.accounts.models import User
-    from civility.comments.models import Comment, Site, Story
-
     origin, root = publisher
-    site = Site.objects.create(
-        name="News",
-        slug="news",
-        allowed_origins=[origin],
-        premoderation="none",
-        allow_guests=True,
-        rate_limit_per_minute=1000,
-    )
-    story = Story.objects.create(site=site, url=f"{origin}/article.html", title="Bus lanes")
-    author = User.objects.create_user(username="maria", display_name="Maria")
-    seed = Comment.objects.create(
-        story=story, author=author, body="Finally!", html="<p>Finally!</p>", status="approved"
-    )
+    news = fixtures.news_with_maria(origin, maria_as="Maria")
     page_name = article(root, live_server.url)
-    return {"site": site, "story": story, "seed": seed, "url": f"{origin}/{page_name}"}
+    return {**news, "url": f"{origin}/{page_name}"}
 
 
 def test_reader_posts_replies_and_reacts_on_a_cross_origin_page(browser, setup, live_server):

@@ -6,17 +6,12 @@ import itertools
 
 import pytest
 
+from tests import fixtures
+
 _seq = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters live in the cache; ids repeat across tests."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+_fresh_cache = fixtures.clear_cache
 
 
 @pytest.fixture
@@ -33,11 +28,7 @@ def make_user(db):
 
 @pytest.fixture
 def site(db):
-    from civility.comments.models import Site
-
-    return Site.objects.create(
-        name="Daily News", slug="daily", allowed_origins=["*"], premoderation="none"
-    )
+    return fixtures.daily_news()
 
 
 @pytest.fixture
@@ -51,9 +42,7 @@ def other_site(db):
 
 @pytest.fixture
 def story(site):
-    from civility.comments.models import Story
-
-    return Story.objects.create(site=site, url="https://news.example/war", title="War report")
+    return fixtures.war_report(site)
 
 
 @pytest.fixture

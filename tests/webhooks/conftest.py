@@ -7,18 +7,13 @@ import itertools
 
 import pytest
 
+from tests import fixtures
 from tests.tasks.helpers import Receiver
 
 _seq = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+_fresh_cache = fixtures.clear_cache
 
 
 @pytest.fixture
@@ -32,18 +27,12 @@ def quick_retries(settings):
 
 @pytest.fixture
 def site(transactional_db):
-    from civility.comments.models import Site
-
-    return Site.objects.create(
-        name="Daily News", slug="daily", allowed_origins=["*"], premoderation="none"
-    )
+    return fixtures.daily_news()
 
 
 @pytest.fixture
 def story(site):
-    from civility.comments.models import Story
-
-    return Story.objects.create(site=site, url="https://news.example/war", title="War report")
+    return fixtures.war_report(site)
 
 
 @pytest.fixture

@@ -15,20 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 import tests.mailserver
+from tests import fixtures
 
 from .helpers import WIDTHS, write_article
 
 mailbox = tests.mailserver.mailbox  # a real SMTP server (aiosmtpd) the test starts
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
+_clear_cache = fixtures.clear_cache
 
 
 @pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
@@ -50,29 +46,11 @@ def publisher(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 @pytest.fixture
 def widget(live_server: Any, publisher: tuple[str, Path]) -> dict[str, Any]:
     """A site (no pre-moderation, guests allowed), a story with Maria's comment, the article."""
-    from civility.accounts.models import User
-    from civility.comments.models import Comment, Site, Story
-
     origin, root = publisher
-    site = Site.objects.create(
-        name="News",
-        slug="news",
-        allowed_origins=[origin],
-        premoderation="none",
-        allow_guests=True,
-        rate_limit_per_minute=1000,
-    )
-    story = Story.objects.create(site=site, url=f"{origin}/article.html", title="Bus lanes")
-    maria = User.objects.create_user(username="maria", display_name="Maria Lopez")
-    seed = Comment.objects.create(
-        story=story, author=maria, body="Finally!", html="<p>Finally!</p>", status="approved"
-    )
+    news = fixtures.news_with_maria(origin)
     write_article(root, live_server.url, "article.html")
     return {
-        "site": site,
-        "story": story,
-        "seed": seed,
-        "maria": maria,
+        **news,
         "origin": origin,
         "root": root,
         "civility": live_server.url,

@@ -8,19 +8,11 @@ import re
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
 SCORE_LIKE = re.compile(r"\d\.\d|>=|TOXICITY|IDENTITY_ATTACK|threshold|score", re.IGNORECASE)
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
