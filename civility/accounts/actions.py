@@ -19,6 +19,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civility.accounts import lockout, tokens
 from civility.accounts import mail as account_mail
@@ -33,16 +35,21 @@ User = get_user_model()
 HOUR = 3600
 
 
-def _per_address_limit(kind: str, ip: str, limit: int, what: str) -> None:
+def _per_address_limit(kind: str, ip: str, limit: int) -> None:
     """At most ``limit`` new ``kind`` accounts an hour from one client address (hashed)."""
     if not ip:
         return
     from civility.comments.actions import hash_ip
 
     if window_hits(f"{kind}:ip:{hash_ip(ip)}", HOUR) > limit:
+        message = (
+            _("Too many sign-ups from your network: at most %(limit)s an hour.")
+            if kind == "signup"
+            else _("Too many guest sign-ins from your network: at most %(limit)s an hour.")
+        )
         raise Refused(
             "rate_limited",
-            f"Too many {what} from your network: at most {limit} an hour.",
+            message % {"limit": limit},
             429,
             retry_after=seconds_left(HOUR),
         )
@@ -50,10 +57,19 @@ def _per_address_limit(kind: str, ip: str, limit: int, what: str) -> None:
 
 def _clean_name(name: str, field: str = "name") -> str:
     name = " ".join((name or "").split())
+    # Whole sentences per field, so that each language can say them.
+    empty = {
+        "display name": _("The display name is empty."),
+        "username": _("The username is empty."),
+    }.get(field, _("The name is empty."))
+    long = {
+        "display name": _("The display name is longer than 80 characters."),
+        "username": _("The username is longer than 80 characters."),
+    }.get(field, _("The name is longer than 80 characters."))
     if not name:
-        raise Refused("invalid_name", f"The {field} is empty.")
+        raise Refused("invalid_name", empty)
     if len(name) > 80:
-        raise Refused("invalid_name", f"The {field} is longer than 80 characters.")
+        raise Refused("invalid_name", long)
     return name
 
 
@@ -63,25 +79,25 @@ def signup(email: str, password: str, display_name: str = "", *, ip: str = "") -
     try:
         validate_email(email)
     except ValidationError:
-        raise Refused("invalid_email", "That is not a valid email address.") from None
+        raise Refused("invalid_email", _("That is not a valid email address.")) from None
     display_name = _clean_name(display_name or email.split("@")[0], "display name")
     try:
         validate_password(password or "")
     except ValidationError as exc:
         raise Refused("weak_password", " ".join(exc.messages)) from None
     # Counted once the form is valid: typos cost nothing, probing for taken addresses does.
-    _per_address_limit("signup", ip, settings.SIGNUPS_PER_HOUR, "sign-ups")
+    _per_address_limit("signup", ip, settings.SIGNUPS_PER_HOUR)
     try:
         with transaction.atomic():
             if User.objects.filter(email__iexact=email).exists():
-                raise Refused("email_taken", "An account with this email already exists.", 409)
+                raise Refused("email_taken", _("An account with this email already exists."), 409)
             user = User.objects.create_user(
                 username=email, email=email, password=password, display_name=display_name
             )
             record("user.signup", actor=user, target_user=user, after="active")
             enqueue_on_commit(account_mail.send_verification, user.pk)
     except IntegrityError:
-        raise Refused("email_taken", "An account with this email already exists.", 409) from None
+        raise Refused("email_taken", _("An account with this email already exists."), 409) from None
     return user
 
 
@@ -90,12 +106,12 @@ def login(request: HttpRequest, email: str, password: str) -> Any:
     (civility.accounts.lockout); while locked out, even the right password is refused (429)."""
     email = (email or "").strip().lower()
     if len(email) > 254:  # no such account; and never a username axes cannot store
-        raise Refused("bad_credentials", "Wrong email or password.", 401)
+        raise Refused("bad_credentials", _("Wrong email or password."), 401)
     user = authenticate(request, username=email, password=password or "")
     if lockout.is_locked_out(request):
         raise lockout.refusal(request, {"username": email})
     if user is None:
-        raise Refused("bad_credentials", "Wrong email or password.", 401)
+        raise Refused("bad_credentials", _("Wrong email or password."), 401)
     # A sign-in without a session (the widget gets a bearer token): tell the same receivers
     # django.contrib.auth.login would (last_login; axes clears this pair's failures).
     user_logged_in.send(sender=user.__class__, request=request, user=user)
@@ -105,9 +121,9 @@ def login(request: HttpRequest, email: str, password: str) -> Any:
 def guest(site: Any, name: str, *, ip: str = "") -> Any:
     """A guest identity. ``ip``: the client address, for the guests-per-address limit."""
     if not site.allow_guests:
-        raise Refused("guests_disabled", "This site does not accept guest comments.", 403)
+        raise Refused("guests_disabled", _("This site does not accept guest comments."), 403)
     name = _clean_name(name)
-    _per_address_limit("guest", ip, settings.GUESTS_PER_HOUR, "guest sign-ins")
+    _per_address_limit("guest", ip, settings.GUESTS_PER_HOUR)
     with transaction.atomic():
         user = User.objects.create_user(
             username=f"guest-{secrets.token_hex(8)}",
@@ -126,7 +142,7 @@ def sso_login(site: Any, token: str) -> Any:
     most ``CIVILITY_SSO_MAX_TOKEN_SECONDS`` (exp - iat), so a leaked token is short-lived and
     cannot be replayed."""
     if not site.sso_secret:
-        raise Refused("sso_disabled", "This site has no single sign-on configured.", 403)
+        raise Refused("sso_disabled", _("This site has no single sign-on configured."), 403)
     try:
         claims = jwt.decode(
             token or "",
@@ -135,7 +151,7 @@ def sso_login(site: Any, token: str) -> Any:
             options={"require": ["jti", "exp", "iat"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Refused("sso_expired", "The sign-on token has expired.", 401) from None
+        raise Refused("sso_expired", _("The sign-on token has expired."), 401) from None
     except jwt.InvalidTokenError as exc:
         raise Refused("sso_invalid", f"The sign-on token is invalid: {exc}.", 401) from None
     check_json_value(claims, "token")  # NUL or unpaired surrogates in a claim: a 400
@@ -194,7 +210,9 @@ def _use_sso_token(site: Any, jti: str, expires: datetime) -> None:
             UsedSsoToken.objects.create(site=site, jti_digest=digest, expires_at=expires)
     except IntegrityError:
         raise Refused(
-            "sso_replayed", "This sign-on token was used already: ask the site for a new one.", 401
+            "sso_replayed",
+            _("This sign-on token was used already: ask the site for a new one."),
+            401,
         ) from None
 
 
@@ -230,7 +248,7 @@ def _sync_sso_role(site: Any, user: Any, role: str) -> None:
 
 # --- recovery, verification, signing out ---------------------------------------------------------
 
-RESET_SENT = (
+RESET_SENT = gettext_lazy(
     "If an account uses this address, we have sent it a link to choose a new password. "
     "It may take a few minutes to arrive; check the spam folder too."
 )
@@ -251,7 +269,8 @@ def _email_limit(kind: str, email: str, ip: str) -> None:
     if any(over):
         raise Refused(
             "rate_limited",
-            f"Too many requests for e-mail: at most {limit} an hour. Try again later.",
+            _("Too many requests for e-mail: at most %(limit)s an hour. Try again later.")
+            % {"limit": limit},
             429,
             retry_after=seconds_left(HOUR),
         )
@@ -264,11 +283,11 @@ def request_password_reset(*, email: str, ip: str = "") -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise Refused("invalid_email", "That is not a valid email address.") from None
+        raise Refused("invalid_email", _("That is not a valid email address.")) from None
     _email_limit("reset", email, ip)
     with transaction.atomic():
         enqueue_on_commit(account_mail.send_password_reset, email)
-    return RESET_SENT
+    return str(RESET_SENT)
 
 
 def _check_new_password(user: Any, password: str) -> None:
@@ -285,7 +304,7 @@ def reset_password(*, uidb64: str, token: str, new_password: str) -> Any:
     if user is None or not default_token_generator.check_token(user, token):
         raise Refused(
             "invalid_link",
-            "This link is invalid or has expired: ask for a new one.",
+            _("This link is invalid or has expired: ask for a new one."),
             400,
         )
     _check_new_password(user, new_password)
@@ -315,21 +334,23 @@ def change_password(*, user: Any, old_password: str, new_password: str) -> Any:
     new token."""
     if not user.has_usable_password():
         raise Refused(
-            "no_password", "This account signs in through the site: it has no password here.", 409
+            "no_password",
+            _("This account signs in through the site: it has no password here."),
+            409,
         )
     # A stolen bearer token must not become a password oracle: few tries an hour.
     if window_hits(f"password-change:{user.pk}", HOUR) > PASSWORD_TRIES_PER_HOUR:
         raise Refused(
             "rate_limited",
-            "Too many password attempts; try again later.",
+            _("Too many password attempts; try again later."),
             429,
             retry_after=seconds_left(HOUR),
         )
     if not user.check_password(old_password or ""):
-        raise Refused("wrong_password", "Your current password is not right.", 403)
+        raise Refused("wrong_password", _("Your current password is not right."), 403)
     _check_new_password(user, new_password)
     if old_password == new_password:
-        raise Refused("same_password", "The new password is the same as the current one.")
+        raise Refused("same_password", _("The new password is the same as the current one."))
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
@@ -347,9 +368,9 @@ def sign_out(*, user: Any, token: str) -> None:
 def request_verification(*, user: Any, ip: str = "") -> str:
     """Mail a link proving the reader's address (again)."""
     if user.is_guest or not user.email:
-        raise Refused("no_email", "This account has no e-mail address.", 409)
+        raise Refused("no_email", _("This account has no e-mail address."), 409)
     if user.email_verified_at is not None:
-        return "Your e-mail address is already confirmed."
+        return _("Your e-mail address is already confirmed.")
     _email_limit("verify", user.email.lower(), ip)
     with transaction.atomic():
         enqueue_on_commit(account_mail.send_verification, user.pk)
@@ -360,7 +381,7 @@ def verify_email(*, uidb64: str, token: str) -> Any:
     """Mark the address verified with the mailed link."""
     user = account_mail.user_for_uid(uidb64)
     if user is None or not account_mail.verification_tokens.check_token(user, token):
-        raise Refused("invalid_link", "This link is invalid or has expired: ask for a new one.")
+        raise Refused("invalid_link", _("This link is invalid or has expired: ask for a new one."))
     if user.email_verified_at is not None:
         return user  # a second click (or a mail scanner's visit) on the link
     with transaction.atomic():
@@ -391,7 +412,9 @@ def set_notifications(
     wants_mail = bool(replies) or bool(moderation)
     if wants_mail and (user.is_guest or not user.email):
         raise Refused(
-            "no_email", "Guest accounts have no e-mail address: create an account first.", 409
+            "no_email",
+            _("Guest accounts have no e-mail address: create an account first."),
+            409,
         )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 
 from civility.accounts import actions, tokens
@@ -25,7 +26,7 @@ EMAIL = (
     r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-BAD_EMAIL = ("invalid_email", "That is not a valid email address.")
+BAD_EMAIL = ("invalid_email", _("That is not a valid email address."))
 NAME_LIMIT = 80
 
 
@@ -37,7 +38,7 @@ class SignupIn(Schema):
         str,
         Text(
             min_length=8,
-            too_short=("weak_password", "This password is too short: at least 8 characters."),
+            too_short=("weak_password", _("This password is too short: at least 8 characters.")),
             description="At least 8 characters, and not one of the most common passwords.",
         ),
     ]
@@ -45,7 +46,7 @@ class SignupIn(Schema):
         str,
         Text(
             max_length=NAME_LIMIT,
-            too_long=("invalid_name", f"The display name is longer than {NAME_LIMIT} characters."),
+            too_long=("invalid_name", _("The display name is longer than 80 characters.")),
             description="Blank: the part of the e-mail address before the @.",
         ),
     ] = ""
@@ -62,9 +63,9 @@ class GuestIn(Schema):
         str,
         Text(
             max_length=NAME_LIMIT,
-            too_long=("invalid_name", f"The name is longer than {NAME_LIMIT} characters."),
+            too_long=("invalid_name", _("The name is longer than 80 characters.")),
             pattern=NOT_BLANK,
-            mismatch=("invalid_name", "The name is empty."),
+            mismatch=("invalid_name", _("The name is empty.")),
         ),
     ]
 
@@ -82,7 +83,7 @@ class PasswordResetIn(Schema):
 
 LINK_PART = Text(
     max_length=200,
-    too_long=("invalid_link", "This link is invalid or has expired: ask for a new one."),
+    too_long=("invalid_link", _("This link is invalid or has expired: ask for a new one.")),
 )
 
 
@@ -93,9 +94,9 @@ class PasswordResetConfirmIn(Schema):
         str,
         Text(
             min_length=8,
-            too_short=("weak_password", "This password is too short: at least 8 characters."),
+            too_short=("weak_password", _("This password is too short: at least 8 characters.")),
             max_length=4096,
-            too_long=("weak_password", "This password is longer than 4096 characters."),
+            too_long=("weak_password", _("This password is longer than 4096 characters.")),
         ),
     ]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from ninja import Field, Query, Router, Schema
 
 from civility.api.auth import OPTIONAL_BEARER, bearer, created, optional_user
@@ -47,12 +47,12 @@ router = Router(tags=["comments"])
 
 # Bodies beyond this are refused before any parsing work (the site limit is checked later).
 HARD_MAX_BODY = 100_000
-TOO_LONG = ("too_long", "The comment is far over the length limit.")
+TOO_LONG = ("too_long", gettext_lazy("The comment is far over the length limit."))
 BODY = Text(
     max_length=HARD_MAX_BODY,
     too_long=TOO_LONG,
     pattern=NOT_BLANK,
-    mismatch=("empty", "The comment is empty."),
+    mismatch=("empty", gettext_lazy("The comment is empty.")),
     description="Plain text with light markup; not blank. At most the site's own limit (5,000"
     f" characters unless the site sets another: 400 too_long), never over {HARD_MAX_BODY:,}.",
 )
@@ -72,9 +72,9 @@ class StoryIn(Schema):
         str,
         Text(
             max_length=1000,
-            too_long=("bad_url", "The story URL must be an absolute http(s) URL."),
+            too_long=("bad_url", gettext_lazy("The story URL must be an absolute http(s) URL.")),
             pattern=STORY_URL,
-            mismatch=("bad_url", "The story URL must be an absolute http(s) URL."),
+            mismatch=("bad_url", gettext_lazy("The story URL must be an absolute http(s) URL.")),
             description="The article's URL; its origin must be one the site allows (else 403).",
         ),
     ]
@@ -92,7 +92,7 @@ class EditIn(Schema):
 
 class ReactionIn(Schema):
     kind: Annotated[
-        str, OneOf(actions.REACTION_KINDS, "bad_reaction", "Unknown reaction kind.")
+        str, OneOf(actions.REACTION_KINDS, "bad_reaction", gettext_lazy("Unknown reaction kind."))
     ] = "like"
 
 
@@ -109,7 +109,10 @@ class ReportIn(Schema):
         str,
         Text(
             max_length=500,
-            too_long=("too_long", "The report message is longer than 500 characters."),
+            too_long=(
+                "too_long",
+                gettext_lazy("The report message is longer than 500 characters."),
+            ),
         ),
     ] = ""
 
@@ -140,7 +143,7 @@ def _story(story_id: int) -> Story:
     story = fetch_one(Story, pk=story_id)
     site = fetch_one(Site, pk=story.site_id) if story is not None else None
     if story is None or site is None:
-        raise Refused("unknown_story", f"There is no story {story_id}.", 404)
+        raise Refused("unknown_story", _("There is no story %(id)s.") % {"id": story_id}, 404)
     story.site = site
     return story
 
@@ -148,7 +151,7 @@ def _story(story_id: int) -> Story:
 def _comment(comment_id: int) -> Comment:
     comment = Comment.objects.select_related("story__site", "author").filter(pk=comment_id).first()
     if comment is None:
-        raise Refused("unknown_comment", f"There is no comment {comment_id}.", 404)
+        raise Refused("unknown_comment", _("There is no comment %(id)s.") % {"id": comment_id}, 404)
     return comment
 
 
@@ -179,7 +182,7 @@ def thread(request: HttpRequest, story_id: Id, q: Query[ThreadQuery]) -> HttpRes
     """One page of the story's published thread: top-level comments with their replies."""
     story = Story.objects.filter(pk=story_id).only("id", "url", "title", "closed").first()
     if story is None:
-        raise Refused("unknown_story", f"There is no story {story_id}.", 404)
+        raise Refused("unknown_story", _("There is no story %(id)s.") % {"id": story_id}, 404)
     data = queries.thread_page(story, q.sort, q.offset, q.limit)
     return HttpResponse(data, content_type="application/json")
 
@@ -188,7 +191,7 @@ def thread(request: HttpRequest, story_id: Id, q: Query[ThreadQuery]) -> HttpRes
 def continue_thread(request: HttpRequest, comment_id: Id) -> dict[str, Any]:
     node = queries.subtree(_comment(comment_id))
     if node is None:
-        raise Refused("unknown_comment", f"There is no comment {comment_id}.", 404)
+        raise Refused("unknown_comment", _("There is no comment %(id)s.") % {"id": comment_id}, 404)
     return {"comment": node, "max_depth": queries.MAX_DEPTH}
 
 
@@ -276,7 +279,7 @@ def create_comment(
     The ninja view below calls this.
     """
     if len(body) > HARD_MAX_BODY:
-        raise Refused(*TOO_LONG)
+        raise Refused(TOO_LONG[0], str(TOO_LONG[1]))
     comment = actions.post_comment(
         story=_story(story_id), author=author, body=body, parent_id=parent_id, ip=ip
     )
@@ -377,7 +380,7 @@ def reader_profile(request: HttpRequest, story_id: Id, user_id: Id) -> dict[str,
     story = _story(story_id)
     who = User.objects.filter(pk=user_id, is_active=True).first()
     if who is None:
-        raise Refused("unknown_reader", "There is no such reader.", 404)
+        raise Refused("unknown_reader", _("There is no such reader."), 404)
     viewer = optional_user(request)
     itself = viewer is not None and viewer.pk == who.pk
     shown = [Comment.Status.APPROVED]
@@ -453,7 +456,7 @@ def report(request: HttpRequest, comment_id: Id, payload: ReportIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     comment = _comment(comment_id)
     if comment.author_id == user.pk:  # a well-formed request the reader may not make
-        raise Refused("own_comment", "You cannot report your own comment.", 403)
+        raise Refused("own_comment", _("You cannot report your own comment."), 403)
     rep = actions.report_comment(
         comment=comment,
         user=user,

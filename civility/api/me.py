@@ -13,6 +13,8 @@ import json
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
@@ -41,7 +43,11 @@ class DeleteMeIn(Schema):
 
     confirm: Annotated[
         bool,
-        Const(True, "confirm_required", 'Confirm with "confirm": true: this cannot be undone.'),
+        Const(
+            True,
+            "confirm_required",
+            gettext_lazy('Confirm with "confirm": true: this cannot be undone.'),
+        ),
     ] = False
     # Required for accounts with a password (local sign-up); guest and SSO accounts have none.
     password: str = ""
@@ -87,7 +93,7 @@ def delete(request: HttpRequest, payload: DeleteMeIn) -> dict[str, Any]:
     return {
         "deleted": True,
         "comments": result["comments"],
-        "message": "Your account is deleted. Your comments now show as deleted.",
+        "message": _("Your account is deleted. Your comments now show as deleted."),
     }
 
 
@@ -97,9 +103,15 @@ class PasswordChangeIn(Schema):
         str,
         Text(
             min_length=8,
-            too_short=("weak_password", "This password is too short: at least 8 characters."),
+            too_short=(
+                "weak_password",
+                gettext_lazy("This password is too short: at least 8 characters."),
+            ),
             max_length=4096,
-            too_long=("weak_password", "This password is longer than 4096 characters."),
+            too_long=(
+                "weak_password",
+                gettext_lazy("This password is longer than 4096 characters."),
+            ),
         ),
     ]
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from annotated_types import GroupedMetadata
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -37,9 +38,11 @@ NOT_BLANK = f"[^{WHITESPACE}]"
 ERROR_PREFIX = "civility:"
 
 
-def _refuse(code: str, message: str) -> PydanticCustomError:
-    # The message is a template for pydantic: braces in it would be read as fields.
-    return PydanticCustomError(ERROR_PREFIX + code, message.replace("{", "(").replace("}", ")"))
+def _refuse(code: str, message: Any) -> PydanticCustomError:
+    # The message is a template for pydantic: braces in it would be read as fields. It may be a
+    # lazy translation (gettext_lazy): said here, in the request's language.
+    text = str(message)
+    return PydanticCustomError(ERROR_PREFIX + code, text.replace("{", "(").replace("}", ")"))
 
 
 class _Rule(GroupedMetadata):
@@ -65,11 +68,14 @@ class Text(_Rule):
         self,
         *,
         max_length: int | None = None,
-        too_long: tuple[str, str] = ("too_long", "The text is too long."),
+        too_long: tuple[str, Any] = ("too_long", _("The text is too long.")),
         min_length: int | None = None,
-        too_short: tuple[str, str] = ("too_short", "The text is too short."),
+        too_short: tuple[str, Any] = ("too_short", _("The text is too short.")),
         pattern: str | None = None,
-        mismatch: tuple[str, str] = ("invalid_request", "The text is not of the expected form."),
+        mismatch: tuple[str, Any] = (
+            "invalid_request",
+            _("The text is not of the expected form."),
+        ),
         description: str | None = None,
     ) -> None:
         self.max_length, self.too_long = max_length, too_long
@@ -101,7 +107,7 @@ class Text(_Rule):
 class Const(_Rule):
     """A value that must be exactly ``value`` (e.g. a confirmation flag)."""
 
-    def __init__(self, value: Any, code: str, message: str) -> None:
+    def __init__(self, value: Any, code: str, message: Any) -> None:
         self.value, self.code, self.message = value, code, message
         self.schema = {"enum": [value]}
 
@@ -127,7 +133,7 @@ class OneOf(_Rule):
     """A string that must be one of ``choices`` (an enum in the document)."""
 
     def __init__(
-        self, choices: Iterable[str], code: str, message: str, description: str | None = None
+        self, choices: Iterable[str], code: str, message: Any, description: str | None = None
     ) -> None:
         self.choices = frozenset(choices)
         self.code, self.message, self.description = code, message, description
@@ -143,7 +149,7 @@ class Number(_Rule):
     """An integer within bounds, refused with (code, message) outside them."""
 
     def __init__(
-        self, code: str, message: str, *, minimum: int | None = None, maximum: int | None = None
+        self, code: str, message: Any, *, minimum: int | None = None, maximum: int | None = None
     ) -> None:
         self.code, self.message = code, message
         self.minimum, self.maximum = minimum, maximum

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civility.accounts import notifications
 from civility.audit import record
@@ -47,7 +49,7 @@ def hash_ip(ip: str) -> str:
 def get_site(slug: str) -> Site:
     site = Site.objects.filter(slug=slug or "").first()
     if site is None:
-        raise Refused("unknown_site", f"No site is registered as {slug!r}.", 404)
+        raise Refused("unknown_site", _("No site is registered as %(slug)r.") % {"slug": slug}, 404)
     return site
 
 
@@ -65,7 +67,7 @@ def normalize_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 1000:
-        raise Refused("bad_url", "The story URL must be an absolute http(s) URL.")
+        raise Refused("bad_url", _("The story URL must be an absolute http(s) URL."))
     # The fragment never names a different article.
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
@@ -75,7 +77,10 @@ def get_or_create_story(site: Site, url: str, title: str = "") -> Story:
     url = normalize_url(url)
     if not origin_allowed(site, origin_of(url)):
         raise Refused(
-            "origin_not_allowed", f"{origin_of(url)} may not embed {site.name}'s comments.", 403
+            "origin_not_allowed",
+            _("%(origin)s may not embed the comments of %(site)s.")
+            % {"origin": origin_of(url), "site": site.name},
+            403,
         )
     title = " ".join((title or "").split())[:500]
     story = Story.objects.filter(site=site, url=url).first()
@@ -109,13 +114,15 @@ def check_identity(site: Site, user: Any) -> None:
     """Each site decides which kinds of identity may comment on it."""
     if user.is_guest:
         if not site.allow_guests:
-            raise Refused("guests_disabled", "This site does not accept guest comments.", 403)
+            raise Refused("guests_disabled", _("This site does not accept guest comments."), 403)
     elif user.sso_site_id is not None:
         if user.sso_site_id != site.pk:
-            raise Refused("wrong_site", "This sign-in belongs to another site.", 403)
+            raise Refused("wrong_site", _("This sign-in belongs to another site."), 403)
     elif not site.allow_local_accounts and not user.is_staff:
         raise Refused(
-            "local_accounts_disabled", "Sign in with the publisher's account to comment here.", 403
+            "local_accounts_disabled",
+            _("Sign in with the publisher's account to comment here."),
+            403,
         )
 
 
@@ -195,11 +202,11 @@ def _reply_target(story: Story, parent_id: int | None) -> Comment | None:
         return None
     parent = Comment.objects.filter(pk=parent_id).first()
     if parent is None:
-        raise Refused("unknown_parent", "The comment you reply to does not exist.", 404)
+        raise Refused("unknown_parent", _("The comment you reply to does not exist."), 404)
     if parent.story_id != story.pk:
-        raise Refused("bad_parent", "The comment you reply to belongs to another story.")
+        raise Refused("bad_parent", _("The comment you reply to belongs to another story."))
     if parent.status != Comment.Status.APPROVED:
-        raise Refused("bad_parent", "You can only reply to published comments.")
+        raise Refused("bad_parent", _("You can only reply to published comments."))
     return parent
 
 
@@ -393,18 +400,40 @@ def resume_pending_scores(limit: int = 1000) -> int:
 
 
 def _own_editable(comment: Comment, user: Any, verb: str) -> None:
+    editing = verb == "edit"  # else "delete"; whole sentences, so each language can say them
     if comment.author_id != getattr(user, "pk", None):
-        raise Refused("not_yours", f"You can only {verb} your own comments.", 403)
+        raise Refused(
+            "not_yours",
+            _("You can only edit your own comments.")
+            if editing
+            else _("You can only delete your own comments."),
+            403,
+        )
     if comment.status in {Comment.Status.DELETED, Comment.Status.REJECTED}:
-        raise Refused("not_editable", f"This comment can no longer be {verb}ed.", 409)
+        raise Refused(
+            "not_editable",
+            _("This comment can no longer be edited.")
+            if editing
+            else _("This comment can no longer be deleted."),
+            409,
+        )
     window = timedelta(seconds=comment.story.site.edit_window_seconds)
     if timezone.now() > comment.created_at + window:
         minutes = comment.story.site.edit_window_seconds // 60
-        raise Refused(
-            "edit_window_closed",
-            f"Comments can be {verb}ed for {minutes} minutes after posting.",
-            403,
+        message = (
+            ngettext(
+                "Comments can be edited for %(minutes)s minute after posting.",
+                "Comments can be edited for %(minutes)s minutes after posting.",
+                minutes,
+            )
+            if editing
+            else ngettext(
+                "Comments can be deleted for %(minutes)s minute after posting.",
+                "Comments can be deleted for %(minutes)s minutes after posting.",
+                minutes,
+            )
         )
+        raise Refused("edit_window_closed", message % {"minutes": minutes}, 403)
 
 
 def edit_comment(*, comment: Comment, user: Any, body: str) -> Comment:
@@ -465,14 +494,14 @@ REACTION_KINDS = {"like"}
 def toggle_reaction(*, comment: Comment, user: Any, kind: str = "like") -> tuple[bool, int]:
     """Add the reader's reaction, or take it back; returns (reacted, new count)."""
     if kind not in REACTION_KINDS:
-        raise Refused("bad_reaction", f"Unknown reaction {kind!r}.")
+        raise Refused("bad_reaction", _("Unknown reaction %(kind)r.") % {"kind": kind})
     if comment.status != Comment.Status.APPROVED:
-        raise Refused("not_published", "You can only react to published comments.", 409)
+        raise Refused("not_published", _("You can only react to published comments."), 409)
     limit = settings.REACTIONS_PER_MINUTE
     if window_hits(f"react:u:{user.pk}", 60) > limit:
         raise Refused(
             "rate_limited",
-            f"Too many reactions: at most {limit} a minute.",
+            _("Too many reactions: at most %(limit)s a minute.") % {"limit": limit},
             429,
             retry_after=seconds_left(60),
         )
@@ -508,14 +537,18 @@ def toggle_reaction(*, comment: Comment, user: Any, kind: str = "like") -> tuple
 def report_comment(*, comment: Comment, user: Any, reason: str, message: str = "") -> Report:
     if reason not in Report.Reason.values:
         choices = ", ".join(Report.Reason.values)
-        raise Refused("bad_reason", f"Unknown report reason {reason!r}; use one of {choices}.")
+        raise Refused(
+            "bad_reason",
+            _("Unknown report reason %(reason)r; use one of %(choices)s.")
+            % {"reason": reason, "choices": choices},
+        )
     if comment.author_id == user.pk:
-        raise Refused("own_comment", "You cannot report your own comment.")
+        raise Refused("own_comment", _("You cannot report your own comment."))
     if comment.status != Comment.Status.APPROVED:
-        raise Refused("not_published", "You can only report published comments.", 409)
+        raise Refused("not_published", _("You can only report published comments."), 409)
     message = (message or "").strip()
     if len(message) > 500:
-        raise Refused("too_long", "The report message is longer than 500 characters.")
+        raise Refused("too_long", _("The report message is longer than 500 characters."))
     try:
         with redis_batch(), transaction.atomic():
             report = Report.objects.create(
@@ -541,5 +574,5 @@ def report_comment(*, comment: Comment, user: Any, reason: str, message: str = "
                 extra={"report": {"reason": reason}},
             )
     except IntegrityError:
-        raise Refused("already_reported", "You already reported this comment.", 409) from None
+        raise Refused("already_reported", _("You already reported this comment."), 409) from None
     return report

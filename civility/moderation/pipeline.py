@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civility.db.lookups import fetch_values
 from civility.errors import Refused
@@ -74,26 +75,34 @@ def check_author(sub: Submission, state: dict[str, Any]) -> list[Vote]:
 
     status = standing(sub.site, sub.author)
     if status["banned"]:
-        raise Refused("banned", "You are banned from commenting on this site.", 403)
+        raise Refused("banned", _("You are banned from commenting on this site."), 403)
     if status["suspended_until"] is not None:
         until = status["suspended_until"].strftime("%Y-%m-%d %H:%M UTC")
-        raise Refused("suspended", f"You are suspended from commenting until {until}.", 403)
+        raise Refused(
+            "suspended",
+            _("You are suspended from commenting until %(until)s.") % {"until": until},
+            403,
+        )
     return []
 
 
 def check_story(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     if sub.story.closed:
-        raise Refused("story_closed", "Comments on this story are closed.", 403)
+        raise Refused("story_closed", _("Comments on this story are closed."), 403)
     return []
 
 
 def check_body(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     body = sub.body.strip()
     if not body:
-        raise Refused("empty", "The comment is empty.")
+        raise Refused("empty", _("The comment is empty."))
     limit = sub.site.max_comment_length
     if len(body) > limit:
-        raise Refused("too_long", f"The comment is {len(body)} characters; the limit is {limit}.")
+        raise Refused(
+            "too_long",
+            _("The comment is %(length)s characters; the limit is %(limit)s.")
+            % {"length": len(body), "limit": limit},
+        )
     return []
 
 
@@ -118,14 +127,15 @@ def check_rate_limit(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     if counts[0] > user_limit:
         raise Refused(
             "rate_limited",
-            f"Too many comments: at most {user_limit} per minute.",
+            _("Too many comments: at most %(limit)s per minute.") % {"limit": user_limit},
             429,
             retry_after=seconds_left(60),
         )
     if len(counts) > 1 and counts[1] > ip_limit:
         raise Refused(
             "rate_limited",
-            f"Too many comments from your network: at most {ip_limit} per minute.",
+            _("Too many comments from your network: at most %(limit)s per minute.")
+            % {"limit": ip_limit},
             429,
             retry_after=seconds_left(60),
         )
@@ -155,7 +165,7 @@ def check_duplicate(sub: Submission, state: dict[str, Any]) -> list[Vote]:
             and status != Comment.Status.DELETED
             and pk != editing
         ):
-            raise Refused("duplicate", "You already posted this comment on this story.", 409)
+            raise Refused("duplicate", _("You already posted this comment on this story."), 409)
     return []
 
 
