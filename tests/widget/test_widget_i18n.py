@@ -44,6 +44,8 @@ def test_the_widget_follows_the_pages_lang(widget, open_page, width, seen_reques
     page, frame = open_page(widget["url"])
     expect(frame.locator("html")).to_have_attribute("lang", "de")
     expect(frame.locator("#civ-count")).to_have_text("1 Kommentar")
+    # The iframe's accessible name on the publisher's page is German too.
+    expect(page.locator("#civility-thread iframe")).to_have_attribute("title", "Leserkommentare")
     expect(frame.get_by_label("Sortieren")).to_be_visible()
     expect(frame.locator("#civ-sort option").first).to_have_text("Neueste zuerst")
     seed = frame.locator(f"#comment-{widget['seed'].pk}")

@@ -37,6 +37,7 @@
   window.addEventListener("message", function (e) {
     if (e.origin !== base || e.source !== frame.contentWindow || !e.data) return;
     if (e.data.civility === "height") frame.style.height = Math.ceil(e.data.height) + "px";
+    if (e.data.civility === "title" && typeof e.data.title === "string") frame.title = e.data.title.slice(0, 120);
     if (e.data.civility === "scroll" && typeof e.data.top === "number") {
       window.scrollTo(0, Math.max(0, frame.getBoundingClientRect().top + window.pageYOffset + e.data.top - 16));
     }

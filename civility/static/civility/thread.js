@@ -118,6 +118,8 @@
   }
   if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.body);
   window.addEventListener("load", postHeight);
+  // The iframe's accessible name on the publisher's page, in the widget's language.
+  parent.postMessage({ civility: "title", title: gettext("Reader comments") }, "*");
   function scrollParentTo(node) {
     var top = node.getBoundingClientRect().top + window.pageYOffset;
     parent.postMessage({ civility: "scroll", top: top }, "*");
