@@ -65,6 +65,8 @@ DEBUG = _env_bool("CIVILITY_DEBUG", False)
 ALLOWED_HOSTS = _env_list("CIVILITY_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CIVILITY_CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_URL = os.environ.get("CIVILITY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Whether PUBLIC_URL was configured (else `createsite` looks for a running demo's address).
+PUBLIC_URL_CONFIGURED = bool(os.environ.get("CIVILITY_PUBLIC_URL", "").strip())
 
 INSTALLED_APPS = [
     # Django's admin on a site that asks staff for their second factor (civility/moderation).

@@ -175,8 +175,8 @@ def demo_main(argv: list[str]) -> int:
     shown_host = HOST if args.host in {"0.0.0.0", "::", ""} else args.host  # noqa: S104
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
-    if args.url:
-        os.environ["CIVILITY_PUBLIC_URL"] = args.url.rstrip("/")
+    if args.url:  # wins over the environment's
+        os.environ.update(CIVILITY_PUBLIC_URL=args.url.rstrip("/"))
     os.environ.setdefault("CIVILITY_PUBLIC_URL", f"http://{shown_host}:{args.port}")
     from civility.i18n import compile_catalogs
 

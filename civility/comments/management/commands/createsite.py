@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ def public_url(given: str | None) -> str:
         if not given.startswith(("http://", "https://")):
             raise CommandError(f"--url must look like https://comments.example, not {given!r}")
         return given.rstrip("/")
-    if os.environ.get("CIVILITY_PUBLIC_URL", "").strip():
+    if settings.PUBLIC_URL_CONFIGURED:
         return str(settings.PUBLIC_URL)
     recorded = Path(settings.DATA_DIR) / "demo-url"
     if recorded.exists() and recorded.read_text().strip():
