@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
 from civility.accounts import actions, data_rights, tokens
 from civility.api.auth import accepted, bearer
@@ -117,8 +117,9 @@ class PasswordChangeIn(Schema):
 
 
 class NotificationsIn(Schema):
-    replies: bool | None = Field(None, description="E-mail when someone replies to you.")
-    moderation: bool | None = Field(
+    # Strict: 0 or "yes" is a 400, not quietly read as a boolean.
+    replies: StrictBool | None = Field(None, description="E-mail when someone replies to you.")
+    moderation: StrictBool | None = Field(
         None, description="E-mail when a moderator publishes, rejects or features your comment."
     )
 

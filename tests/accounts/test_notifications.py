@@ -203,8 +203,9 @@ def test_preferences_through_the_api(story, make_reader, site):
         api.call("PUT", "/me/notifications", {"moderation": True}).json_body["moderation"] is True
     )
     assert api.get("/me/notifications").json_body["replies"] is False  # left as it was
-    bad = api.call("PUT", "/me/notifications", {"replies": "loud"})
-    assert bad.status_code == 400 and "error" in bad.json_body
+    for wrong in ("loud", 0, 1, "true"):  # strict booleans: nothing is guessed
+        bad = api.call("PUT", "/me/notifications", {"replies": wrong})
+        assert bad.status_code == 400 and "error" in bad.json_body, wrong
     assert Api().get("/me/notifications").status_code == 401
     guest = Api(Api().post("/auth/guest", {"site": "news", "name": "Gus"}).json_body["token"])
     refused = guest.call("PUT", "/me/notifications", {"replies": True})
