@@ -7,6 +7,7 @@ Perspective's API keeps Google's own error envelope (civility.perspective.errors
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -23,6 +24,23 @@ class Refused(Exception):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
         self.retry_after = retry_after
+
+
+def whole_number(value: Any, code: str, message: str) -> int:
+    """``value`` (an id or a count a client sent, as a number or a string) as an int, or
+    Refused(code, message): a 400 that says what was wrong, never a 500."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Refused(code, message) from None
+
+
+def whole_numbers(values: Any, code: str, message: str) -> list[int]:
+    """Each of ``values`` as an int, in order, or Refused(code, message)."""
+    try:
+        return [int(v) for v in values]
+    except (TypeError, ValueError):
+        raise Refused(code, message) from None
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

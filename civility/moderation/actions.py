@@ -16,7 +16,7 @@ from civility.accounts import notifications
 from civility.accounts.models import User
 from civility.audit import record
 from civility.comments.models import Comment, Report, Site, Story
-from civility.errors import Refused
+from civility.errors import Refused, whole_number, whole_numbers
 from civility.events import emit
 from civility.moderation import dsa
 from civility.moderation.models import AuditEntry, SiteBan, SiteMembership, UserNote
@@ -62,10 +62,7 @@ def _queue_event(site_id: int, kind: str, actor: Any, **data: Any) -> None:
 
 
 def _get_comment(actor: Any, comment_id: Any) -> Comment:
-    try:
-        pk = int(comment_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The comment id must be a number.") from None
+    pk = whole_number(comment_id, "bad_id", "The comment id must be a number.")
     comment = Comment.objects.select_related("story").filter(pk=pk).first()
     if comment is None:
         # Anonymous users learn nothing about which ids exist.
@@ -324,10 +321,7 @@ def _get_site(site: Any) -> Site:
 def _target_user(actor: Any, site: Site, user_id: Any) -> User:
     """A commenter of ``site`` that ``actor`` may act on."""
     require_moderator(actor, site)
-    try:
-        pk = int(user_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The user id must be a number.") from None
+    pk = whole_number(user_id, "bad_id", "The user id must be a number.")
     user = User.objects.filter(pk=pk).first()
     if user is None:
         raise Refused("not_found", "No such user.", 404)
@@ -468,10 +462,7 @@ def suspend_user(
     site = _get_site(site)
     user = _target_user(actor, site, user_id)
     _protect_staff(actor, site, user)
-    try:
-        hours = int(hours)
-    except (TypeError, ValueError):
-        raise Refused("bad_period", "The suspension period must be a number of hours.") from None
+    hours = whole_number(hours, "bad_period", "The suspension period must be a number of hours.")
     if not 1 <= hours <= MAX_SUSPEND_HOURS:
         raise Refused("bad_period", f"Suspend for 1 to {MAX_SUSPEND_HOURS} hours.")
     reason = _clean_reason(reason, required=True)
@@ -545,10 +536,7 @@ def add_user_note(actor: Any, site: Any, user_id: Any, text: str) -> UserNote:
 
 
 def _set_closed(actor: Any, story_id: Any, closed: bool) -> Story:
-    try:
-        pk = int(story_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The story id must be a number.") from None
+    pk = whole_number(story_id, "bad_id", "The story id must be a number.")
     story = Story.objects.filter(pk=pk).first()
     if story is None:
         if not getattr(actor, "is_authenticated", False):
@@ -592,10 +580,8 @@ def _ids(comment_ids: Any) -> list[int]:
         raise Refused("bad_ids", "Give a non-empty list of comment ids.")
     if len(comment_ids) > MAX_BULK:
         raise Refused("too_many", f"At most {MAX_BULK} comments at once.")
-    try:
-        return list(dict.fromkeys(int(i) for i in comment_ids))
-    except (TypeError, ValueError):
-        raise Refused("bad_ids", "Comment ids must be numbers.") from None
+    ids = whole_numbers(comment_ids, "bad_ids", "Comment ids must be numbers.")
+    return list(dict.fromkeys(ids))
 
 
 def _bulk(actor: Any, ids: list[int], one: Any) -> dict[int, dict[str, Any]]:
@@ -801,10 +787,8 @@ def undo(actor: Any, site: Any, entry_ids: Any) -> dict[int, dict[str, Any]]:
         raise Refused("bad_ids", "Give a non-empty list of action ids.")
     if len(entry_ids) > 2 * MAX_BULK:
         raise Refused("too_many", f"At most {2 * MAX_BULK} actions at once.")
-    try:
-        ids = sorted({int(i) for i in entry_ids}, reverse=True)
-    except (TypeError, ValueError):
-        raise Refused("bad_ids", "Action ids must be numbers.") from None
+    ids = whole_numbers(entry_ids, "bad_ids", "Action ids must be numbers.")
+    ids = sorted(set(ids), reverse=True)
     results: dict[int, dict[str, Any]] = {}
     for pk in ids:
         try:

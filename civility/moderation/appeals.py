@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from civility.audit import record
 from civility.comments.models import Comment
-from civility.errors import Refused
+from civility.errors import Refused, whole_number
 from civility.events import emit
 from civility.moderation import dsa
 from civility.moderation.models import Appeal, SiteBan, SiteMembership, Statement
@@ -29,10 +29,7 @@ OUTCOMES = {"uphold": Appeal.Status.UPHELD, "reverse": Appeal.Status.REVERSED}
 
 def file_appeal(*, user: Any, statement_id: Any, text: str) -> Appeal:
     """The author contests the decision a statement of reasons describes."""
-    try:
-        pk = int(statement_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The statement id must be a number.") from None
+    pk = whole_number(statement_id, "bad_id", "The statement id must be a number.")
     text = (text or "").strip()
     if len(text) > MAX_APPEAL:
         raise Refused("too_long", f"The appeal is longer than {MAX_APPEAL} characters.")
@@ -107,10 +104,7 @@ def decide_appeal(*, actor: Any, appeal_id: Any, outcome: str, reason: str) -> A
         raise Refused("reason_required", "Give a reason; the author will read it.")
     if len(reason) > MAX_OUTCOME:
         raise Refused("too_long", f"The reason is longer than {MAX_OUTCOME} characters.")
-    try:
-        pk = int(appeal_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The appeal id must be a number.") from None
+    pk = whole_number(appeal_id, "bad_id", "The appeal id must be a number.")
     found = Appeal.objects.filter(pk=pk).values_list("site_id", flat=True).first()
     if found is None:
         if not getattr(actor, "is_authenticated", False):

@@ -21,7 +21,7 @@ from django.db import transaction
 
 from civility.audit import record
 from civility.comments.models import Comment, Site
-from civility.errors import Refused
+from civility.errors import Refused, whole_numbers
 from civility.moderation.permissions import require_moderator
 
 _NOT_WORD = re.compile(r"[\W\d_]+", re.UNICODE)
@@ -136,10 +136,7 @@ def moderate_campaign(
         raise Refused("bad_ids", "A campaign is a list of at least two comment ids.")
     if len(comment_ids) > MAX_CAMPAIGN:
         raise Refused("too_many", f"At most {MAX_CAMPAIGN} comments at once.")
-    try:
-        ids = sorted({int(i) for i in comment_ids})
-    except (TypeError, ValueError):
-        raise Refused("bad_ids", "Comment ids must be numbers.") from None
+    ids = sorted(set(whole_numbers(comment_ids, "bad_ids", "Comment ids must be numbers.")))
     if action == "reject":
         reason = actions._clean_reason(reason, required=True)
         ground = dsa.clean_ground(ground, fallback="spam")

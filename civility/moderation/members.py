@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from civility.audit import record
 from civility.comments.models import Site
-from civility.errors import Refused
+from civility.errors import Refused, whole_number
 from civility.moderation.models import SiteMembership
 from civility.moderation.permissions import require_admin
 from civility.tasks.base import durable, enqueue_on_commit
@@ -81,10 +81,7 @@ def find_account(site: Site, who: Any) -> Any:
 
 
 def _membership(site: Site, user_id: Any) -> SiteMembership:
-    try:
-        pk = int(user_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_member", "User ids must be numbers.") from None
+    pk = whole_number(user_id, "bad_member", "User ids must be numbers.")
     membership = SiteMembership.objects.select_for_update().filter(site=site, user_id=pk).first()
     if membership is None:
         raise Refused("not_found", "This person is not staff of this site.", 404)

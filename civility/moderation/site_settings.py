@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 
 from civility.audit import record
 from civility.comments.models import Comment, Site
-from civility.errors import Refused
+from civility.errors import Refused, whole_number, whole_numbers
 from civility.events import emit
 from civility.moderation.model_check import (
     ATTRIBUTE_LABELS,
@@ -221,10 +221,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
     new_phrases = _new_phrases(data)
     getlist = getattr(data, "getlist", None)
     delete_ids = getlist("delete_rule") if getlist else data.get("delete_rule", [])
-    try:
-        delete_ids = [int(i) for i in delete_ids]
-    except (TypeError, ValueError):
-        raise Refused("bad_setting", "Rule ids must be numbers.") from None
+    delete_ids = whole_numbers(delete_ids, "bad_setting", "Rule ids must be numbers.")
 
     before = _publishing_now(site)
     try:
@@ -356,10 +353,7 @@ def reset_thresholds(actor: Any, site: Site) -> Site:
 
 
 def _rule_of(site: Site, rule_id: Any) -> WordRule:
-    try:
-        pk = int(rule_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_setting", "Rule ids must be numbers.") from None
+    pk = whole_number(rule_id, "bad_setting", "Rule ids must be numbers.")
     rule = WordRule.objects.filter(site=site, pk=pk).first()
     if rule is None:
         raise Refused("not_found", "No such word rule on this site.", 404)

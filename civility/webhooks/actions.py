@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from civility.audit import record
 from civility.comments.models import Site
-from civility.errors import Refused
+from civility.errors import Refused, whole_number
 from civility.moderation.permissions import require_admin
 from civility.tasks.base import enqueue_on_commit
 from civility.webhooks.delivery import deliver
@@ -41,10 +41,7 @@ def _clean_events(events: Any) -> list[str]:
 
 def _endpoint(actor: Any, site: Site, endpoint_id: Any) -> WebhookEndpoint:
     require_admin(actor, site)
-    try:
-        pk = int(endpoint_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The endpoint id must be a number.") from None
+    pk = whole_number(endpoint_id, "bad_id", "The endpoint id must be a number.")
     endpoint = WebhookEndpoint.objects.filter(pk=pk, site=site).first()
     if endpoint is None:
         raise Refused("not_found", "No such webhook endpoint on this site.", 404)
@@ -142,10 +139,7 @@ def remove_endpoint(actor: Any, site: Site, endpoint_id: Any) -> None:
 def replay(actor: Any, site: Site, delivery_id: Any) -> WebhookDelivery:
     """Send a logged event again (same webhook-id: receivers that have it already skip it)."""
     require_admin(actor, site)
-    try:
-        pk = int(delivery_id)
-    except (TypeError, ValueError):
-        raise Refused("bad_id", "The delivery id must be a number.") from None
+    pk = whole_number(delivery_id, "bad_id", "The delivery id must be a number.")
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update().filter(pk=pk, endpoint__site=site).first()
