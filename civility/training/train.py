@@ -34,7 +34,7 @@ from civility.training.datasets import (
 
 @dataclass
 class TrainParams:
-    version: str = "civility-tox-2026.11.7"
+    version: str = "civility-tox-2026.11.8"
     seed: int = 13
     bits: int = 20
     span_bits: int = 18
@@ -49,7 +49,7 @@ class TrainParams:
     own_span_weight: float | None = None
     own_span_max_words: int = 0
     # Perturbed copies (civility.training.augment) of this share of civility-own training rows.
-    augment_share: float = 0.0
+    augment_share: float = 0.3  # 2026.11.8: spelling evasion (leet, spacing) is common in hate
     max_iter: int = 200
     span_doc_threshold: float = 0.3
     blind_identity: bool = True  # see civility.scoring.features.IDENTITY_TERMS
