@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class Verdict(StrEnum):
@@ -164,26 +165,26 @@ GROUND_GUIDELINES: dict[str, str] = {
     "guidelines": "Comments must follow this site's community guidelines.",
 }
 # Short names for the desk's pickers and the transparency report.
-GROUND_LABELS: dict[str, str] = {
-    "model_toxicity": "Rude or disrespectful",
-    "model_severe_toxicity": "Hateful or abusive",
-    "model_insult": "Insult",
-    "model_profanity": "Profanity",
-    "model_threat": "Threat",
-    "model_identity_attack": "Attack on a group",
-    "model_dehumanization": "Dehumanization",
-    ReasonCode.BANNED_WORD: "Banned word",
-    ReasonCode.SUSPECT_WORD: "Suspect word",
-    "too_many_links": "Too many links",
-    "spam": "Spam or campaign",
-    "off_topic": "Off topic",
-    "personal_data": "Private information",
-    "illegal": "Unlawful content",
-    "premoderation": "Pre-moderation",
-    "new_commenter": "New commenter",
-    ReasonCode.LANGUAGE_UNSUPPORTED: "Language not read",
-    ReasonCode.MODEL_UNAVAILABLE: "Check unavailable",
-    "guidelines": "Community guidelines",
+GROUND_LABELS: dict[str, str] = {  # English; gettext(label) says it in a language
+    "model_toxicity": gettext_noop("Rude or disrespectful"),
+    "model_severe_toxicity": gettext_noop("Hateful or abusive"),
+    "model_insult": gettext_noop("Insult"),
+    "model_profanity": gettext_noop("Profanity"),
+    "model_threat": gettext_noop("Threat"),
+    "model_identity_attack": gettext_noop("Attack on a group"),
+    "model_dehumanization": gettext_noop("Dehumanization"),
+    ReasonCode.BANNED_WORD: gettext_noop("Banned word"),
+    ReasonCode.SUSPECT_WORD: gettext_noop("Suspect word"),
+    "too_many_links": gettext_noop("Too many links"),
+    "spam": gettext_noop("Spam or campaign"),
+    "off_topic": gettext_noop("Off topic"),
+    "personal_data": gettext_noop("Private information"),
+    "illegal": gettext_noop("Unlawful content"),
+    "premoderation": gettext_noop("Pre-moderation"),
+    "new_commenter": gettext_noop("New commenter"),
+    ReasonCode.LANGUAGE_UNSUPPORTED: gettext_noop("Language not read"),
+    ReasonCode.MODEL_UNAVAILABLE: gettext_noop("Check unavailable"),
+    "guidelines": gettext_noop("Community guidelines"),
 }
 DEFAULT_GROUND = "guidelines"
 # Grounds a moderator may pick when rejecting or banning (hold-only grounds are the pipeline's).

@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civility.audit import collecting
@@ -165,7 +166,7 @@ def guidelines_page(request: HttpRequest, site: Site, role: str) -> HttpResponse
     rows = [
         {
             "code": code,
-            "label": GROUND_LABELS[code],
+            "label": gettext(GROUND_LABELS[code]),
             "text": current[code],
             "default": default,
             "own": code in own,
@@ -205,7 +206,9 @@ def campaigns_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
             {
                 "queue": name,
                 "campaigns": campaigns.campaign_cards(comments),
-                "grounds": [{"code": c, "label": GROUND_LABELS[c]} for c in MODERATOR_GROUNDS],
+                "grounds": [
+                    {"code": c, "label": gettext(GROUND_LABELS[c])} for c in MODERATOR_GROUNDS
+                ],
             }
         )
     data = _json_body(request)

@@ -9,6 +9,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civility.comments.models import Comment, Report, Site
@@ -174,7 +175,7 @@ def suggested_ground(reasons: list[dict[str, Any]], reports: dict[str, int]) -> 
 
 def moderator_grounds() -> list[tuple[str, str]]:
     """(code, label) of every ground a moderator may cite, for the reject dialog."""
-    return [(code, GROUND_LABELS.get(code, code)) for code in MODERATOR_GROUNDS]
+    return [(code, gettext(GROUND_LABELS.get(code, code))) for code in MODERATOR_GROUNDS]
 
 
 def author_history(site: Site, user_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -49,6 +49,9 @@ def test_the_desk_speaks_the_browsers_language(desk, browser, live_server, width
     dialog = page.locator("#dialog")
     expect(dialog.get_by_text("Begründung (der Verfasser sieht sie)")).to_be_visible()
     expect(page.locator("#dialog-title")).to_have_text(re.compile(r"^#\d+ ablehnen$"))
+    # The grounds, with the one the checks flagged preselected.
+    expect(dialog.get_by_label(re.compile(r"Drohung"))).to_be_checked()
+    expect(dialog).to_contain_text("Angriff auf eine Gruppe")
     shot(page, "desk-de-reject", width)
     page.keyboard.press("Escape")
 

@@ -109,7 +109,7 @@ def test_desk_marks_an_unscored_comment(scorer, site, story, commenter, moderato
     assert "not scored: language de" in page
     # The queue page draws its cards in the browser from the same JSON.
     js = (REPO / "civility" / "static" / "civility" / "moderation.js").read_text(encoding="utf-8")
-    assert '"not scored: " + card.unscored' in js
+    assert 'gettext("not scored: %(why)s"), { why: card.unscored }' in js
 
 
 def test_scored_comment_has_no_marker(scorer, site, story, commenter, moderator):
