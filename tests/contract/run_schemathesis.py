@@ -234,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
             # Why: the [checks.ensure_resource_availability] note in schemathesis.toml.
             "--exclude-checks",
             "ensure_resource_availability",
+            # POST /auth/logout revokes the token it is called with, the run's one token: every
+            # operation after it would answer 401 (and an [[operations]] entry with enabled =
+            # false in the config file turns off every POST). tests/accounts covers it.
+            "--exclude-path",
+            "/api/v1/auth/logout",
             "--max-examples",
             str(args.max_examples),
             "--seed",
