@@ -205,16 +205,14 @@ def submit(text: str) -> Future[dict[str, Any]]:
     inner = get_batcher().submit(text)
 
     def done(f: Future[Any]) -> None:
-        if outer.done():  # the waiter gave up and cancelled it: nobody to tell
-            return
         try:
             scored = as_scored(scorer, f.result())
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            with contextlib.suppress(InvalidStateError):
+            with contextlib.suppress(InvalidStateError):  # cancelled: nobody to tell
                 outer.set_exception(exc)
         else:
-            _remember(key, scored)
-            with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+            _remember(key, scored)  # even if the waiter gave up: the post may follow
+            with contextlib.suppress(InvalidStateError):  # cancelled: nobody to tell
                 outer.set_result(scored)
 
     inner.add_done_callback(done)

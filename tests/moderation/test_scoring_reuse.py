@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_kept_scores_are_bounded_in_number(scorer, monkeypatch) -> None:
     from civility.moderation import scoring
@@ -30,3 +32,12 @@ def test_a_kept_score_is_a_copy(scorer) -> None:
     reused = scoring.submit("copy me").result(0)
     reused["scores"].clear()  # a caller changing its copy changes nobody else's
     assert scoring.submit("copy me").result(0) == kept
+
+
+def test_a_score_is_kept_even_when_its_waiter_gave_up(scorer) -> None:
+    from civility.moderation import scoring
+
+    with pytest.raises(scoring.ScoringUnavailable):
+        scoring.score_text("a nudge that timed out", budget=0)  # the waiter gives up at once
+    scoring.score_text("scored after it")  # one batcher, in order: the first is scored by now
+    assert scoring.submit("a nudge that timed out").done()  # the post that follows reuses it
