@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civility.accounts import notifications
 from civility.accounts.models import User
@@ -67,8 +68,8 @@ def _get_comment(actor: Any, comment_id: Any) -> Comment:
     if comment is None:
         # Anonymous users learn nothing about which ids exist.
         if not getattr(actor, "is_authenticated", False):
-            raise Refused("login_required", "Sign in as a moderator to do this.", 403)
-        raise Refused("not_found", "No such comment.", 404)
+            raise Refused("login_required", _("Sign in as a moderator to do this."), 403)
+        raise Refused("not_found", _("No such comment."), 404)
     require_moderator(actor, comment.story.site_id)
     return comment
 
@@ -95,7 +96,8 @@ def _already_handled(comment: Comment) -> Refused:
     who = actor_name(last.actor) if last is not None else "the automatic moderation"
     return Refused(
         "already_handled",
-        f"Already handled by {who}: the comment is now {comment.status}.",
+        _("Already handled by %(who)s: the comment is now %(status)s.")
+        % {"who": who, "status": _(str(comment.status))},
         409,
     )
 
@@ -103,9 +105,12 @@ def _already_handled(comment: Comment) -> Refused:
 def _clean_reason(reason: str | None, *, required: bool) -> str:
     reason = " ".join((reason or "").split())
     if required and not reason:
-        raise Refused("reason_required", "Give a reason; the author will see it.")
+        raise Refused("reason_required", _("Give a reason; the author will see it."))
     if len(reason) > MAX_REASON:
-        raise Refused("too_long", f"The reason is longer than {MAX_REASON} characters.")
+        raise Refused(
+            "too_long",
+            _("The reason is longer than %(limit)s characters.") % {"limit": MAX_REASON},
+        )
     return reason
 
 
@@ -119,7 +124,7 @@ def _set_status(
     ground: str | None = None,
 ) -> Comment:
     if expected_status is not None and expected_status not in Comment.Status.values:
-        raise Refused("bad_status", f"Unknown status {expected_status!r}.")
+        raise Refused("bad_status", _("Unknown status %(status)r.") % {"status": expected_status})
     pk = _get_comment(actor, comment_id).pk
     return _set_status_locked(actor, pk, target, reason, expected_status, ground=ground)
 
@@ -139,7 +144,7 @@ def _set_status_locked(
         comment = _lock_comment(pk)
         before = comment.status
         if before == Comment.Status.DELETED:
-            raise Refused("deleted", "The author deleted this comment.", 409)
+            raise Refused("deleted", _("The author deleted this comment."), 409)
         if expected_status is not None and before != expected_status:
             raise _already_handled(comment)
         last = last_decision(comment)
@@ -236,15 +241,15 @@ def reject(
 def _set_featured(actor: Any, comment_id: Any, featured: bool) -> Comment:
     comment = _get_comment(actor, comment_id)
     if featured and comment.status != Comment.Status.APPROVED:
-        raise Refused("not_published", "Only published comments can be featured.", 409)
+        raise Refused("not_published", _("Only published comments can be featured."), 409)
     with transaction.atomic():
         rows = Comment.objects.filter(
             pk=comment.pk, featured=not featured, status=Comment.Status.APPROVED
         ).update(featured=featured, updated_at=timezone.now())
         if featured and rows == 0:
-            raise Refused("already_featured", "This comment is already featured.", 409)
+            raise Refused("already_featured", _("This comment is already featured."), 409)
         if not featured and rows == 0:
-            raise Refused("not_featured", "This comment is not featured.", 409)
+            raise Refused("not_featured", _("This comment is not featured."), 409)
         comment = _lock_comment(comment.pk)
         verb = "featured" if featured else "unfeatured"
         record(f"comment.{verb}", actor=actor, comment=comment, target_user=comment.author)
@@ -301,9 +306,11 @@ def _no_open_reports(comment: Comment) -> Refused:
     )
     if last is not None:
         return Refused(
-            "already_handled", f"Already handled by {actor_name(last.actor)}: no open reports.", 409
+            "already_handled",
+            _("Already handled by %(who)s: no open reports.") % {"who": actor_name(last.actor)},
+            409,
         )
-    return Refused("no_reports", "This comment has no open reports.", 409)
+    return Refused("no_reports", _("This comment has no open reports."), 409)
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -314,7 +321,7 @@ def _get_site(site: Any) -> Site:
         return site
     found = Site.objects.filter(pk=site).first() if str(site).isdigit() else None
     if found is None:
-        raise Refused("unknown_site", "No such site.", 404)
+        raise Refused("unknown_site", _("No such site."), 404)
     return found
 
 
@@ -324,22 +331,22 @@ def _target_user(actor: Any, site: Site, user_id: Any) -> User:
     pk = whole_number(user_id, "bad_id", "The user id must be a number.")
     user = User.objects.filter(pk=pk).first()
     if user is None:
-        raise Refused("not_found", "No such user.", 404)
+        raise Refused("not_found", _("No such user."), 404)
     if not is_global_admin(actor):
         known_here = (
             Comment.objects.filter(author=user, story__site=site).exists()
             or user.sso_site_id == site.pk
         )
         if not known_here:
-            raise Refused("not_found", "This user has not commented on this site.", 404)
+            raise Refused("not_found", _("This user has not commented on this site."), 404)
     return user
 
 
 def _protect_staff(actor: Any, site: Site, user: User) -> None:
     if user.pk == actor.pk:
-        raise Refused("self", "You cannot do this to yourself.", 400)
+        raise Refused("self", _("You cannot do this to yourself."), 400)
     if is_global_admin(user) or SiteMembership.objects.filter(site=site, user=user).exists():
-        raise Refused("staff", "Staff members cannot be banned or suspended here.", 403)
+        raise Refused("staff", _("Staff members cannot be banned or suspended here."), 403)
 
 
 def _suspension_running(ban: SiteBan | None) -> bool:
@@ -373,7 +380,9 @@ def _save_ban(ban: SiteBan | None, site: Site, user: User, actor: Any, **fields:
     except IntegrityError:
         last = AuditEntry.objects.filter(target_user=user, site=site).first()
         who = actor_name(last.actor) if last else "someone"
-        raise Refused("already_handled", f"Already handled by {who}.", 409) from None
+        raise Refused(
+            "already_handled", _("Already handled by %(who)s.") % {"who": who}, 409
+        ) from None
 
 
 def _reject_pending(
@@ -425,7 +434,7 @@ def ban_user(
                 target_user=user, site=site, action="user.banned"
             ).first()
             who = actor_name(last.actor) if last else "someone"
-            raise Refused("already_handled", f"Already banned by {who}.", 409)
+            raise Refused("already_handled", _("Already banned by %(who)s.") % {"who": who}, 409)
         before = "suspended" if _suspension_running(ban) else "active"
         previous = _ban_state(ban)
         _save_ban(ban, site, user, actor, until=None, reason=reason)
@@ -464,14 +473,16 @@ def suspend_user(
     _protect_staff(actor, site, user)
     hours = whole_number(hours, "bad_period", "The suspension period must be a number of hours.")
     if not 1 <= hours <= MAX_SUSPEND_HOURS:
-        raise Refused("bad_period", f"Suspend for 1 to {MAX_SUSPEND_HOURS} hours.")
+        raise Refused(
+            "bad_period", _("Suspend for 1 to %(hours)s hours.") % {"hours": MAX_SUSPEND_HOURS}
+        )
     reason = _clean_reason(reason, required=True)
     ground = dsa.clean_ground(ground)
     until = timezone.now() + timedelta(hours=hours)
     with transaction.atomic():
         ban = _locked_ban(site, user)
         if ban is not None and ban.until is None:
-            raise Refused("already_banned", "This user is banned already.", 409)
+            raise Refused("already_banned", _("This user is banned already."), 409)
         before = "suspended" if _suspension_running(ban) else "active"
         previous = _ban_state(ban)
         _save_ban(ban, site, user, actor, until=until, reason=reason)
@@ -501,7 +512,7 @@ def unban_user(actor: Any, site: Any, user_id: Any) -> User:
     with transaction.atomic():
         ban = _locked_ban(site, user)
         if ban is None or (ban.until is not None and not _suspension_running(ban)):
-            raise Refused("not_banned", "This user is neither banned nor suspended here.", 409)
+            raise Refused("not_banned", _("This user is neither banned nor suspended here."), 409)
         before = "banned" if ban.until is None else "suspended"
         ban.delete()
         record(
@@ -522,9 +533,11 @@ def add_user_note(actor: Any, site: Any, user_id: Any, text: str) -> UserNote:
     user = _target_user(actor, site, user_id)
     text = (text or "").strip()
     if not text:
-        raise Refused("empty", "The note is empty.")
+        raise Refused("empty", _("The note is empty."))
     if len(text) > MAX_NOTE:
-        raise Refused("too_long", f"The note is longer than {MAX_NOTE} characters.")
+        raise Refused(
+            "too_long", _("The note is longer than %(limit)s characters.") % {"limit": MAX_NOTE}
+        )
     with transaction.atomic():
         note = UserNote.objects.create(site=site, user=user, author=actor, text=text)
         record("user.note", site=site, actor=actor, target_user=user, reason=text)
@@ -540,14 +553,18 @@ def _set_closed(actor: Any, story_id: Any, closed: bool) -> Story:
     story = Story.objects.filter(pk=pk).first()
     if story is None:
         if not getattr(actor, "is_authenticated", False):
-            raise Refused("login_required", "Sign in as a moderator to do this.", 403)
-        raise Refused("not_found", "No such story.", 404)
+            raise Refused("login_required", _("Sign in as a moderator to do this."), 403)
+        raise Refused("not_found", _("No such story."), 404)
     require_moderator(actor, story.site_id)
     with transaction.atomic():
         rows = Story.objects.filter(pk=pk, closed=not closed).update(closed=closed)
         if rows == 0:
-            state = "closed" if closed else "open"
-            raise Refused("already_handled", f"Comments on this story are already {state}.", 409)
+            message = (
+                _("Comments on this story are already closed.")
+                if closed
+                else _("Comments on this story are already open.")
+            )
+            raise Refused("already_handled", message, 409)
         story.closed = closed
         verb = "closed" if closed else "opened"
         record(
@@ -577,9 +594,9 @@ def open_story(actor: Any, story_id: Any) -> Story:
 
 def _ids(comment_ids: Any) -> list[int]:
     if not isinstance(comment_ids, list | tuple) or not comment_ids:
-        raise Refused("bad_ids", "Give a non-empty list of comment ids.")
+        raise Refused("bad_ids", _("Give a non-empty list of comment ids."))
     if len(comment_ids) > MAX_BULK:
-        raise Refused("too_many", f"At most {MAX_BULK} comments at once.")
+        raise Refused("too_many", _("At most %(n)s comments at once.") % {"n": MAX_BULK})
     ids = whole_numbers(comment_ids, "bad_ids", "Comment ids must be numbers.")
     return list(dict.fromkeys(ids))
 
@@ -604,7 +621,7 @@ def bulk_approve(actor: Any, comment_ids: Any) -> dict[int, dict[str, Any]]:
     """Approve each pending comment; per-id results (another moderator may have been first)."""
     ids = _ids(comment_ids)
     if not getattr(actor, "is_authenticated", False):
-        raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+        raise Refused("login_required", _("Sign in as a moderator to do this."), 403)
     return _bulk(actor, ids, lambda pk: approve(actor, pk))
 
 
@@ -613,7 +630,7 @@ def bulk_reject(
 ) -> dict[int, dict[str, Any]]:
     ids = _ids(comment_ids)
     if not getattr(actor, "is_authenticated", False):
-        raise Refused("login_required", "Sign in as a moderator to do this.", 403)
+        raise Refused("login_required", _("Sign in as a moderator to do this."), 403)
     reason = _clean_reason(reason, required=True)
     return _bulk(actor, ids, lambda pk: reject(actor, pk, reason, ground=ground))
 
@@ -627,14 +644,14 @@ def bulk_reject(
 
 def _undo_decision(actor: Any, entry: AuditEntry) -> None:
     if entry.comment_id is None:
-        raise Refused("not_found", "The comment no longer exists.", 404)
+        raise Refused("not_found", _("The comment no longer exists."), 404)
     comment = _lock_comment(entry.comment_id)
     standing = last_decision(comment)
     if comment.status != entry.after or standing is None or standing.pk != entry.pk:
         raise _already_handled(comment)
     target = entry.before
     if target not in Comment.Status.values or target == Comment.Status.DELETED:
-        raise Refused("not_undoable", "This decision cannot be undone.", 409)
+        raise Refused("not_undoable", _("This decision cannot be undone."), 409)
     comment.status = target
     comment.rejection_reason = (
         str(entry.data.get("previous_reason", "")) if target == Comment.Status.REJECTED else ""
@@ -664,11 +681,11 @@ def _undo_decision(actor: Any, entry: AuditEntry) -> None:
 
 def _undo_featured(actor: Any, entry: AuditEntry) -> None:
     if entry.comment_id is None:
-        raise Refused("not_found", "The comment no longer exists.", 404)
+        raise Refused("not_found", _("The comment no longer exists."), 404)
     comment = _lock_comment(entry.comment_id)
     featured = entry.action == "comment.unfeatured"  # what the undo makes it
     if comment.featured == featured or comment.status != Comment.Status.APPROVED:
-        raise Refused("already_handled", "This comment has changed since; not undone.", 409)
+        raise Refused("already_handled", _("This comment has changed since; not undone."), 409)
     comment.featured = featured
     comment.save(update_fields=["featured", "updated_at"])
     record(
@@ -689,12 +706,12 @@ def _undo_featured(actor: Any, entry: AuditEntry) -> None:
 
 def _undo_dismissal(actor: Any, entry: AuditEntry) -> None:
     if entry.comment_id is None:
-        raise Refused("not_found", "The comment no longer exists.", 404)
+        raise Refused("not_found", _("The comment no longer exists."), 404)
     comment = _lock_comment(entry.comment_id)
     ids = [int(i) for i in entry.data.get("report_ids") or []]
     count = Report.objects.filter(pk__in=ids, comment=comment, resolved=True).update(resolved=False)
     if count == 0:
-        raise Refused("already_handled", "These reports have changed since; not undone.", 409)
+        raise Refused("already_handled", _("These reports have changed since; not undone."), 409)
     record(
         entry.action + UNDONE,
         actor=actor,
@@ -712,7 +729,7 @@ def _undo_ban(actor: Any, entry: AuditEntry) -> None:
 
     site, user = entry.site, entry.target_user
     if site is None or user is None:
-        raise Refused("not_found", "The account no longer exists.", 404)
+        raise Refused("not_found", _("The account no longer exists."), 404)
     ban = _locked_ban(site, user)
     until = entry.data.get("until")
     as_left = ban is not None and (
@@ -721,7 +738,7 @@ def _undo_ban(actor: Any, entry: AuditEntry) -> None:
         else ban.until is not None and ban.until.isoformat() == until
     )
     if not as_left:
-        raise Refused("already_handled", "This ban has changed since; not undone.", 409)
+        raise Refused("already_handled", _("This ban has changed since; not undone."), 409)
     assert ban is not None
     previous = entry.data.get("previous")
     if previous:
@@ -746,9 +763,9 @@ def _undo_story(actor: Any, entry: AuditEntry) -> None:
     closed = entry.action == "story.closed"  # what the entry made it
     story = Story.objects.filter(pk=entry.data.get("story_id")).first()
     if story is None:
-        raise Refused("not_found", "The story no longer exists.", 404)
+        raise Refused("not_found", _("The story no longer exists."), 404)
     if Story.objects.filter(pk=story.pk, closed=closed).update(closed=not closed) == 0:
-        raise Refused("already_handled", "This story has changed since; not undone.", 409)
+        raise Refused("already_handled", _("This story has changed since; not undone."), 409)
     record(
         entry.action + UNDONE,
         site=story.site,
@@ -784,9 +801,9 @@ def undo(actor: Any, site: Any, entry_ids: Any) -> dict[int, dict[str, Any]]:
     site = _get_site(site)
     require_moderator(actor, site)
     if not isinstance(entry_ids, list | tuple) or not entry_ids:
-        raise Refused("bad_ids", "Give a non-empty list of action ids.")
+        raise Refused("bad_ids", _("Give a non-empty list of action ids."))
     if len(entry_ids) > 2 * MAX_BULK:
-        raise Refused("too_many", f"At most {2 * MAX_BULK} actions at once.")
+        raise Refused("too_many", _("At most %(n)s actions at once.") % {"n": 2 * MAX_BULK})
     ids = whole_numbers(entry_ids, "bad_ids", "Action ids must be numbers.")
     ids = sorted(set(ids), reverse=True)
     results: dict[int, dict[str, Any]] = {}
@@ -795,17 +812,17 @@ def undo(actor: Any, site: Any, entry_ids: Any) -> dict[int, dict[str, Any]]:
             with transaction.atomic():
                 entry = AuditEntry.objects.select_for_update().filter(pk=pk, site=site).first()
                 if entry is None:
-                    raise Refused("not_found", "No such action on this site.", 404)
+                    raise Refused("not_found", _("No such action on this site."), 404)
                 if entry.actor_id != actor.pk:
-                    raise Refused("not_yours", "Only the moderator who acted can undo it.", 403)
+                    raise Refused("not_yours", _("Only the moderator who acted can undo it."), 403)
                 if entry.action not in UNDOABLE:
-                    raise Refused("not_undoable", "This action cannot be undone.", 409)
+                    raise Refused("not_undoable", _("This action cannot be undone."), 409)
                 if timezone.now() - entry.created_at > UNDO_WINDOW:
-                    raise Refused("too_late", "Too late to undo; act on it again instead.", 409)
+                    raise Refused("too_late", _("Too late to undo; act on it again instead."), 409)
                 if AuditEntry.objects.filter(
                     action=entry.action + UNDONE, site=site, data__undoes=entry.pk
                 ).exists():
-                    raise Refused("already_undone", "This action was undone already.", 409)
+                    raise Refused("already_undone", _("This action was undone already."), 409)
                 _UNDOERS[entry.action](actor, entry)
             results[pk] = {"ok": True}
         except Refused as exc:

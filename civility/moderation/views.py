@@ -21,6 +21,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from civility import events
@@ -52,12 +53,12 @@ def _forbidden_page(request: HttpRequest, message: str, status: int = 403) -> Ht
 def _role_or_refusal(request: HttpRequest, slug: str) -> tuple[Site | None, str, Refused | None]:
     site = Site.objects.filter(slug=slug).first()
     if site is None:
-        return None, "", Refused("unknown_site", "No such site.", 404)
+        return None, "", Refused("unknown_site", _("No such site."), 404)
     if not request.user.is_authenticated:
-        return site, "", Refused("login_required", "Sign in as a moderator of this site.", 403)
+        return site, "", Refused("login_required", _("Sign in as a moderator of this site."), 403)
     role = site_role(request.user, site)
     if role is None:
-        return site, "", Refused("forbidden", "You are not a moderator of this site.", 403)
+        return site, "", Refused("forbidden", _("You are not a moderator of this site."), 403)
     return site, role, None
 
 
@@ -113,7 +114,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 def _comment_of(site: Site, comment_id: int) -> Comment:
     comment = Comment.objects.filter(pk=comment_id, story__site=site).first()
     if comment is None:
-        raise Refused("not_found", "No such comment on this site.", 404)
+        raise Refused("not_found", _("No such comment on this site."), 404)
     return comment
 
 
@@ -122,7 +123,7 @@ def _story_id(request: HttpRequest, site: Site) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not Story.objects.filter(pk=int(raw), site=site).exists():
-        raise Refused("not_found", "No such story on this site.", 404)
+        raise Refused("not_found", _("No such story on this site."), 404)
     return int(raw)
 
 
@@ -334,7 +335,7 @@ def bulk_action(request: HttpRequest, site: Site, role: str) -> HttpResponse:
         except (TypeError, ValueError):
             raise Refused("bad_ids", "Comment ids must be numbers.") from None
         if len(known) != len({int(i) for i in ids}):
-            raise Refused("not_found", "Some of these comments are not on this site.", 404)
+            raise Refused("not_found", _("Some of these comments are not on this site."), 404)
     with collecting() as entries:
         if data.get("action") == "approve":
             results = actions.bulk_approve(request.user, ids)
@@ -420,7 +421,7 @@ def story_action(
     request: HttpRequest, site: Site, role: str, story_id: int, action: str
 ) -> HttpResponse:
     if not Story.objects.filter(pk=story_id, site=site).exists():
-        raise Refused("not_found", "No such story on this site.", 404)
+        raise Refused("not_found", _("No such story on this site."), 404)
     with collecting() as entries:
         if action == "close":
             story = actions.close_story(request.user, story_id)
