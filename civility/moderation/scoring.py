@@ -68,6 +68,7 @@ _scorers: dict[tuple[str, bool, float | None, int], Any] = {}
 _batchers: dict[tuple[Any, ...], MicroBatcher] = {}
 _recent: OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]] = OrderedDict()
 _recent_lock = threading.Lock()
+_recent_generation = 0  # forget_recent_scores() moves on: scores still on their way are not kept
 
 
 def route_from() -> float | None:
@@ -164,7 +165,7 @@ def get_batcher() -> MicroBatcher:
 
 def _recent_key(text: str) -> tuple[Any, ...]:
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    return (*_key(), digest)
+    return (*_key(), _recent_generation, digest)
 
 
 def _recalled(key: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -187,9 +188,12 @@ def _remember(key: tuple[Any, ...], scored: dict[str, Any]) -> None:
 
 
 def forget_recent_scores() -> None:
-    """Drop the scores kept for reuse (tests start from none)."""
+    """Drop the scores kept for reuse, and those of texts submitted before now that are still
+    being scored (tests start from none)."""
+    global _recent_generation
     with _recent_lock:
         _recent.clear()
+        _recent_generation += 1
 
 
 def submit(text: str) -> Future[dict[str, Any]]:
