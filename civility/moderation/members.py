@@ -24,6 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from civility.audit import record
 from civility.comments.models import Site
@@ -47,7 +49,7 @@ def members(site: Site) -> list[SiteMembership]:
 def _role(raw: Any) -> str:
     role = str(raw or "")
     if role not in ROLES.values:
-        raise Refused("bad_role", 'The role must be "moderator" or "admin".')
+        raise Refused("bad_role", _('The role must be "moderator" or "admin".'))
     return role
 
 
@@ -55,7 +57,7 @@ def find_account(site: Site, who: Any) -> Any:
     """The account an admin means by an e-mail address or a username."""
     who = str(who or "").strip()
     if not who or len(who) > 254:
-        raise Refused("bad_member", "Give the person's e-mail address or username.")
+        raise Refused("bad_member", _("Give the person's e-mail address or username."))
     users = get_user_model().objects.filter(is_active=True, is_guest=False)
     found = list(users.filter(Q(username__iexact=who) | Q(email__iexact=who))[:3])
     by_name = [u for u in found if u.username.lower() == who.lower()]
@@ -64,19 +66,22 @@ def find_account(site: Site, who: Any) -> Any:
     if not found:
         raise Refused(
             "unknown_account",
-            f"No account is called {who!r} or uses that e-mail address. Give their e-mail"
-            " address to invite them.",
+            _(
+                "No account is called %(who)r or uses that e-mail address. Give their e-mail"
+                " address to invite them."
+            )
+            % {"who": who},
             404,
         )
     if len(found) > 1:
         raise Refused(
             "ambiguous_account",
-            "Several accounts use this e-mail address: give the username instead.",
+            _("Several accounts use this e-mail address: give the username instead."),
             409,
         )
     user = found[0]
     if user.sso_site_id is not None and user.sso_site_id != site.pk:
-        raise Refused("wrong_site", "This account signs in through another site's SSO.", 403)
+        raise Refused("wrong_site", _("This account signs in through another site's SSO."), 403)
     return user
 
 
@@ -84,7 +89,7 @@ def _membership(site: Site, user_id: Any) -> SiteMembership:
     pk = whole_number(user_id, "bad_member", "User ids must be numbers.")
     membership = SiteMembership.objects.select_for_update().filter(site=site, user_id=pk).first()
     if membership is None:
-        raise Refused("not_found", "This person is not staff of this site.", 404)
+        raise Refused("not_found", _("This person is not staff of this site."), 404)
     return membership
 
 
@@ -98,7 +103,7 @@ def _keep_one_admin(site: Site, membership: SiteMembership) -> None:
     if len(admins.values_list("pk", flat=True)) <= 1:
         raise Refused(
             "last_admin",
-            "This is the site's last admin: make someone else admin first.",
+            _("This is the site's last admin: make someone else admin first."),
             409,
         )
 
@@ -114,9 +119,15 @@ def add_member(actor: Any, site: Site, who: Any, role: Any) -> SiteMembership:
             record("site.member.added", site=site, actor=actor, target_user=user, after=role)
     except IntegrityError:
         current = SiteMembership.objects.filter(site=site, user=user).first()
-        name = current.get_role_display().lower() if current else "member"
+        message = (
+            _("%(who)s is an admin here already.")
+            if current is not None and current.role == ROLES.ADMIN
+            else _("%(who)s is a moderator here already.")
+        )
         raise Refused(
-            "already_member", f"{user.get_username()} is a {name} here already.", 409
+            "already_member",
+            message % {"who": user.get_username()},
+            409,
         ) from None
     return membership
 
@@ -207,7 +218,7 @@ def resend_invitation(actor: Any, site: Site, user_id: Any) -> SiteMembership:
     with transaction.atomic():
         membership = _membership(site, user_id)
         if not invitation_pending(membership.user):
-            raise Refused("not_invited", "This person has set a password already.", 409)
+            raise Refused("not_invited", _("This person has set a password already."), 409)
         record(
             "site.member.invited",
             site=site,
@@ -239,13 +250,15 @@ def send_invitation(membership_id: int) -> dict[str, Any]:
     user, site = membership.user, membership.site
     context = {
         "site": site.name,
-        "role": membership.get_role_display().lower(),
+        "role": membership.role,
         "link": account_mail.reset_link(user),
         "desk": account_mail.absolute(reverse("moderation-login")),
         "username": user.get_username(),
         "hours": round(settings.PASSWORD_RESET_TIMEOUT / 3600),
     }
-    subject = f"You are invited to moderate {site.name}'s comments"
-    body = render_to_string("moderation/email/invitation.txt", context)
+    # In the language of the account (the inviting admin's, when the invitation made it).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = _("You are invited to moderate %(site)s's comments") % {"site": site.name}
+        body = render_to_string("moderation/email/invitation.txt", context)
     EmailMessage(subject=subject, body=body, to=[user.email]).send()
     return {"sent": 1}

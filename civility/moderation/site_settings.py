@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from civility.audit import record
 from civility.comments.models import Comment, Site
@@ -64,7 +65,11 @@ def threshold_rows(site: Site) -> list[dict[str, Any]]:
 def _int(data: Any, name: str, low: int, high: int) -> int:
     raw = str(data.get(name, "")).strip()
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise Refused("bad_setting", f"{name.replace('_', ' ')} must be a number {low}-{high}.")
+        raise Refused(
+            "bad_setting",
+            _("%(field)s must be a number %(low)s-%(high)s.")
+            % {"field": name.replace("_", " "), "low": low, "high": high},
+        )
     return int(raw)
 
 
@@ -85,9 +90,11 @@ def _threshold(data: Any, name: str) -> tuple[bool, float | None]:
     try:
         value = float(raw)
     except ValueError:
-        raise Refused("bad_setting", f"{name} must be a number between 0 and 1.") from None
+        raise Refused(
+            "bad_setting", _("%(field)s must be a number between 0 and 1.") % {"field": name}
+        ) from None
     if not 0.0 <= value <= 1.0:
-        raise Refused("bad_setting", f"{name} must be between 0 and 1.")
+        raise Refused("bad_setting", _("%(field)s must be between 0 and 1.") % {"field": name})
     return True, round(value, 4)
 
 
@@ -118,7 +125,11 @@ def proposed_thresholds(site: Site, given: Thresholds, *, sliders: bool = False)
     for attr, limits in merged.items():
         hold, reject = limits.get("hold"), limits.get("reject")
         if hold is not None and reject is not None and reject < hold:
-            raise Refused("bad_setting", f"{attr}: the reject threshold is below the hold one.")
+            raise Refused(
+                "bad_setting",
+                _("%(attribute)s: the reject threshold is below the hold one.")
+                % {"attribute": attr},
+            )
     return merged
 
 
@@ -144,11 +155,14 @@ def _limits_now(site: Site) -> dict[str, int]:
 def _publishing(site: Site, data: Any) -> dict[str, Any]:
     premod = str(data.get("premoderation", site.premoderation))
     if premod not in Site.PreModeration.values:
-        raise Refused("bad_setting", f"Unknown pre-moderation mode {premod!r}.")
+        raise Refused("bad_setting", _("Unknown pre-moderation mode %(mode)r.") % {"mode": premod})
     # Comments in a language the model does not read (absent from a form: left as it is).
     languages = str(data.get("unsupported_language", unsupported_language_policy(site)))
     if languages not in LANGUAGE_POLICIES:
-        raise Refused("bad_setting", f"Unknown policy for other languages {languages!r}.")
+        raise Refused(
+            "bad_setting",
+            _("Unknown policy for other languages %(policy)r.") % {"policy": languages},
+        )
     return {
         "premoderation": premod,
         "new_commenter_threshold": _int(data, "new_commenter_threshold", 0, 1000),
@@ -192,14 +206,16 @@ def _clean_phrase(raw: Any, *, allow_empty: bool = False) -> str:
     if not phrase and allow_empty:
         return ""
     if len(phrase) > MAX_PHRASE or not normalize_phrase(phrase):
-        raise Refused("bad_setting", f"Word rule {phrase[:40]!r} is empty or too long.")
+        raise Refused(
+            "bad_setting", _("Word rule %(phrase)r is empty or too long.") % {"phrase": phrase[:40]}
+        )
     return phrase
 
 
 def _rule_action(raw: Any) -> str:
     action = str(raw or "hold")
     if action not in WordRule.Action.values:
-        raise Refused("bad_setting", f"Unknown word rule action {action!r}.")
+        raise Refused("bad_setting", _("Unknown word rule action %(action)r.") % {"action": action})
     return action
 
 
@@ -249,7 +265,7 @@ def update_settings(actor: Any, site: Site, data: Any) -> Site:
             )
             _announce(site, actor)
     except IntegrityError:
-        raise Refused("duplicate_rule", "One of these word rules exists already.", 409) from None
+        raise Refused("duplicate_rule", _("One of these word rules exists already."), 409) from None
     return site
 
 
@@ -312,7 +328,7 @@ def update_thresholds(actor: Any, site: Site, data: Any) -> Site:
     require_admin(actor, site)
     given = parse_thresholds(data)
     if not given:
-        raise Refused("bad_setting", "No thresholds given.")
+        raise Refused("bad_setting", _("No thresholds given."))
     after = proposed_thresholds(site, given, sliders=True)
     before = thresholds_for(site)
     with transaction.atomic():
@@ -356,7 +372,7 @@ def _rule_of(site: Site, rule_id: Any) -> WordRule:
     pk = whole_number(rule_id, "bad_setting", "Rule ids must be numbers.")
     rule = WordRule.objects.filter(site=site, pk=pk).first()
     if rule is None:
-        raise Refused("not_found", "No such word rule on this site.", 404)
+        raise Refused("not_found", _("No such word rule on this site."), 404)
     return rule
 
 
@@ -366,7 +382,7 @@ def add_word_rules(actor: Any, site: Site, phrases: str, action: str) -> list[Wo
     action = _rule_action(action)
     new = _new_phrases({"new_phrases": phrases})
     if not new:
-        raise Refused("bad_setting", "Type a word or phrase to add.")
+        raise Refused("bad_setting", _("Type a word or phrase to add."))
     try:
         with transaction.atomic():
             rules = [WordRule.objects.create(site=site, phrase=p, action=action) for p in new]
@@ -379,7 +395,7 @@ def add_word_rules(actor: Any, site: Site, phrases: str, action: str) -> list[Wo
             )
             _announce(site, actor)
     except IntegrityError:
-        raise Refused("duplicate_rule", "One of these word rules exists already.", 409) from None
+        raise Refused("duplicate_rule", _("One of these word rules exists already."), 409) from None
     return rules
 
 
@@ -403,7 +419,9 @@ def edit_word_rule(actor: Any, site: Site, rule_id: Any, phrase: Any, action: An
             _announce(site, actor)
     except IntegrityError:
         raise Refused(
-            "duplicate_rule", f"The word rule {new_phrase!r} exists already.", 409
+            "duplicate_rule",
+            _("The word rule %(phrase)r exists already.") % {"phrase": new_phrase},
+            409,
         ) from None
     return rule
 
@@ -428,9 +446,12 @@ def check_sentence(site: Site, text: Any) -> dict[str, Any]:
     own matcher (civility.moderation.rules), nothing stored."""
     text = str(text or "")
     if not text.strip():
-        raise Refused("bad_setting", "Type a sentence to test.")
+        raise Refused("bad_setting", _("Type a sentence to test."))
     if len(text) > MAX_TEST_SENTENCE:
-        raise Refused("bad_setting", f"Test at most {MAX_TEST_SENTENCE} characters.")
+        raise Refused(
+            "bad_setting",
+            _("Test at most %(limit)s characters.") % {"limit": MAX_TEST_SENTENCE},
+        )
     matches = match_word_rules(site, text)
     verdict = strictest(REJECT if m.action == "reject" else HOLD for m in matches)
     return {
@@ -568,13 +589,15 @@ def _origins(raw: Any) -> list[str]:
                 or parts.username
             ):
                 raise Refused(
-                    "bad_origin", f"An origin looks like https://news.example, not {value[:80]!r}."
+                    "bad_origin",
+                    _("An origin looks like https://news.example, not %(value)r.")
+                    % {"value": value[:80]},
                 )
             value = f"{parts.scheme}://{parts.netloc}".lower()
         if value not in out:
             out.append(value)
     if len(out) > MAX_ORIGINS:
-        raise Refused("bad_origin", f"At most {MAX_ORIGINS} origins.")
+        raise Refused("bad_origin", _("At most %(n)s origins.") % {"n": MAX_ORIGINS})
     return out
 
 
@@ -621,7 +644,7 @@ def disable_sso(actor: Any, site: Site) -> Site:
     """No single sign-on: the secret is dropped, SSO sign-ins are refused (403 sso_disabled)."""
     require_admin(actor, site)
     if not site.sso_secret:
-        raise Refused("sso_disabled", "Single sign-on is off already.", 409)
+        raise Refused("sso_disabled", _("Single sign-on is off already."), 409)
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=site.pk)
         site.sso_secret = ""
