@@ -19,7 +19,7 @@ that little time goes to padding. The result is exported to ONNX (inputs ``input
 ``attention_mask``; outputs ``seq_logits`` (n, 7), ``tok_logits`` (n, t)) and dynamically
 quantized to int8: ``encoder.onnx`` in the (stage-1) artifact folder, served with onnxruntime
 (no torch). Then `fit_cascade` chooses, on validation data, how the stages combine. Needs the
-[train] extra. A GPU, when present, is used: civility-tox-2026.11.8's pass (260k examples) took
+[train] extra. A GPU, when present, is used: the 2026.11.8 candidate's pass (260k examples) took
 3.6 minutes on one H200 (~1,180 texts/s); on 2 CPU cores it would take about an hour (~60
 texts/s), so `fine_tune` checkpoints (``--checkpoint``) and resumes. On a GPU machine without
 the rest of the stack:
@@ -70,7 +70,8 @@ class EncoderParams:
     batch: int = 32
     lr: float = 5e-5
     warmup: float = 0.06
-    # 2026.11.8: at 4, the default holds kept 87.0 % of hateful civility-own validation rows at
+    # The 2026.11.8 candidate (not shipped: it holds neutral identity templates, see issue 19's
+    # closing note): at 4, the default holds kept 87.0 % of hateful civility-own validation rows at
     # 5 % of clean ones held; at 6, 92.8 % (and every validation AUC was higher).
     own_repeat: int = 6
     # Identity terms as one [UNK] piece (features.blind_identity of this version; 0 = off).
@@ -292,7 +293,7 @@ def fine_tune(
     torch.manual_seed(params.seed)
     torch.set_num_threads(os.cpu_count() or 1)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda":  # TF32 matmuls, as civility-tox-2026.11.8 was trained (on an H200)
+    if device == "cuda":  # TF32 matmuls, as the 2026.11.8 candidate was trained (H200)
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     examples = _examples(params, root, config_path, log)
