@@ -658,6 +658,14 @@ def _undo_decision(actor: Any, entry: AuditEntry) -> None:
     )
     comment.featured = target == Comment.Status.APPROVED and bool(entry.data.get("was_featured"))
     comment.save(update_fields=["status", "rejection_reason", "featured", "updated_at"])
+    withdrawn: list[int] = []
+    if entry.after == Comment.Status.REJECTED:
+        withdrawn = dsa.withdraw_undone(
+            site_id=comment.story.site_id,
+            decision=dsa.Decision.REMOVAL,
+            since=entry.created_at,
+            comment_id=comment.pk,
+        )
     record(
         entry.action + UNDONE,
         site=comment.story.site,
@@ -666,7 +674,7 @@ def _undo_decision(actor: Any, entry: AuditEntry) -> None:
         target_user=comment.author,
         before=entry.after,
         after=target,
-        data={"undoes": entry.pk},
+        data={"undoes": entry.pk, "withdrawn_statements": withdrawn},
     )
     if target in (Comment.Status.APPROVED, Comment.Status.REJECTED) and target != entry.after:
         verb = "approved" if target == Comment.Status.APPROVED else "rejected"
@@ -747,6 +755,9 @@ def _undo_ban(actor: Any, entry: AuditEntry) -> None:
         ban.save(update_fields=["until", "reason"])
     else:
         ban.delete()
+    withdrawn = dsa.withdraw_undone(
+        site_id=site.pk, decision=dsa.Decision.SUSPENSION, since=entry.created_at, user_id=user.pk
+    )
     record(
         entry.action + UNDONE,
         site=site,
@@ -754,7 +765,7 @@ def _undo_ban(actor: Any, entry: AuditEntry) -> None:
         target_user=user,
         before=entry.after,
         after=entry.before,
-        data={"undoes": entry.pk},
+        data={"undoes": entry.pk, "withdrawn_statements": withdrawn},
     )
     _queue_event(site.pk, entry.action + UNDONE, actor, user_id=user.pk)
 

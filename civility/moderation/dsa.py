@@ -396,6 +396,7 @@ def statement_dict(st: Statement, *, appeal: Appeal | None = None) -> dict[str, 
         "appeal_until": st.appeal_until.isoformat() if st.appeal_until else None,
         # Undone, lifted or published again meanwhile: nothing left to appeal.
         "in_force": in_force,
+        "withdrawn": st.withdrawn_at is not None,
         "can_appeal": bool(
             st.appeal_until and st.appeal_until > now and appeal is None and in_force
         ),
@@ -447,8 +448,31 @@ def user_statements(user: Any) -> list[Statement]:
 # --- e-mail --------------------------------------------------------------------------------
 
 
+def withdraw_undone(
+    *,
+    site_id: int,
+    decision: str,
+    since: datetime,
+    comment_id: int | None = None,
+    user_id: Any = None,
+) -> list[int]:
+    """Mark withdrawn the statements an undone decision wrote (those of its kind about its
+    comment or account since the decision; the undo checked nothing changed meanwhile) and
+    return their ids for the undo's audit entry. Call inside the undo's atomic()."""
+    found = Statement.objects.filter(
+        site_id=site_id, decision=decision, created_at__gte=since, withdrawn_at__isnull=True
+    )
+    found = found.filter(comment_id=comment_id) if comment_id is not None else found
+    found = found.filter(user_id=user_id) if user_id is not None else found
+    ids = list(found.values_list("pk", flat=True))
+    Statement.objects.filter(pk__in=ids).update(withdrawn_at=timezone.now())
+    return ids
+
+
 def still_stands(st: Statement) -> bool:
     """Whether the decision is still in force (an undone one is not worth a message)."""
+    if st.withdrawn_at is not None:
+        return False
     if st.decision == Decision.SUSPENSION:
         if st.user_id is None:
             return False

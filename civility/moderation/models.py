@@ -212,6 +212,9 @@ class Statement(models.Model):
     # When the content was posted (or the account acted on): for the time to decision.
     subject_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set when the moderator undid the decision (the desk's undo): it was never in force, so it
+    # is not appealable, not mailed and not counted in the transparency report.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

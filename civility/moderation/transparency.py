@@ -4,7 +4,8 @@ readers' reports received, the appeals received and reversed, and the median tim
 
 Counted from the stored statements of reasons and appeals (each written in the same
 transaction as the audit entry of its decision, so the two agree: tests/moderation/
-test_transparency.py checks it). Exported as JSON and CSV from the desk.
+test_dsa.py checks it). Decisions undone from the desk (their statements withdrawn in the
+undo's transaction) are not counted. Exported as JSON and CSV from the desk.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def _who(automated: bool) -> str:
 
 def report(site: Site, first: date, last: date) -> dict[str, Any]:
     start, end = bounds(first, last)
-    statements = Statement.objects.filter(site=site, created_at__gte=start, created_at__lt=end)
+    # A decision the moderator undid (the desk's undo) never took effect: not counted.
+    statements = Statement.objects.filter(
+        site=site, created_at__gte=start, created_at__lt=end, withdrawn_at__isnull=True
+    )
     by_decision = {d: 0 for d in Statement.Decision.values}
     by_ground: dict[str, dict[str, int]] = {}
     by_automation: dict[str, int] = {

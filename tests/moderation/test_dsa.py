@@ -492,6 +492,62 @@ def test_the_transparency_export_counts_match_the_audit_log(
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_date"
 
 
+def test_undone_decisions_are_withdrawn_and_not_counted(
+    client, site, moderator, moderator2, commenter, make_user, make_comment
+):
+    reader = make_user("reader_u")
+    make_comment("Hello", author=reader, status="approved")
+    kept = make_comment("Off topic rant")
+    actions.reject(moderator, kept.pk, "Off topic", ground="off_topic")
+    slip = make_comment("A fair point")
+    actions.reject(moderator, slip.pk, "Rude")
+    again = make_comment("Borderline")
+    actions.reject(moderator, again.pk, "Rude")
+    actions.suspend_user(moderator, site, reader.pk, 24, "Insults", ground="model_insult")
+
+    def undo_last(action, **where):
+        entry = AuditEntry.objects.filter(action=action, **where).latest("id")
+        assert actions.undo(moderator, site, [entry.pk]) == {entry.pk: {"ok": True}}
+
+    undo_last("comment.rejected", comment=slip)
+    undo_last("comment.rejected", comment=again)
+    undo_last("user.suspended", target_user=reader)
+    # Rejected again later, by another moderator: a new decision with its own statement.
+    actions.reject(moderator2, again.pk, "Rude after all")
+
+    first, second = Statement.objects.filter(comment=again).order_by("id")
+    assert first.withdrawn_at is not None and second.withdrawn_at is None
+    assert Statement.objects.get(comment=slip).withdrawn_at is not None
+    assert Statement.objects.get(user=reader, decision="account_suspension").withdrawn_at
+    undo_entry = AuditEntry.objects.filter(action="comment.rejected.undone", comment=again).get()
+    assert undo_entry.data["withdrawn_statements"] == [first.pk]
+    # The withdrawn statement is not in force although the comment is rejected again.
+    shown = api(client, "get", f"/statements/{first.pk}", commenter).json()
+    assert shown["in_force"] is False and shown["withdrawn"] is True
+    assert shown["can_appeal"] is False
+    refused = api(client, "post", f"/statements/{first.pk}/appeal", commenter, {})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_in_force"
+    assert api(client, "get", f"/statements/{second.pk}", commenter).json()["can_appeal"]
+
+    # The report counts what the audit log says stands: decisions minus those undone.
+    log = AuditEntry.objects.filter(site=site)
+    undone = {e.data["undoes"] for e in log.filter(action__endswith=".undone")}
+    removals = log.filter(action="comment.rejected").exclude(pk__in=undone).count()
+    suspensions = (
+        log.filter(action__in=["user.banned", "user.suspended"]).exclude(pk__in=undone).count()
+    )
+    today = timezone.localdate()
+    report = transparency.report(site, today, today)
+    assert (removals, suspensions) == (2, 0)
+    assert report["decisions"]["removal"] == removals
+    assert report["decisions"]["account_suspension"] == suspensions
+    assert report["decisions"]["total"] == removals + suspensions
+    assert {r["ground"]: r["total"] for r in report["by_ground"]} == {
+        "off_topic": 1,
+        dsa.clean_ground(None): 1,
+    }
+
+
 def test_the_report_only_counts_its_period(site, story, commenter):
     pipeline_rejected(story, commenter)
     Statement.objects.update(created_at=timezone.now() - timedelta(days=40))
