@@ -95,10 +95,20 @@ def group(
     return sorted(found, key=lambda g: (-len(g), g[0].created_at))
 
 
-def campaign_cards(comments: list[Comment]) -> list[dict[str, Any]]:
-    """The queue's campaign cards: which comments, how many accounts, a sample text."""
+MEMBER_TEXT = 280
+
+
+def campaign_cards(comments: list[Comment], story_id: int | None = None) -> list[dict[str, Any]]:
+    """The queue's campaign cards: which comments, how many accounts, a sample text, and the
+    members (for the card's expanded view). ``comments`` is the whole site's queue, since a
+    campaign spans stories; with ``story_id`` (a story's queue) only the campaigns with a
+    comment on that story are shown, still whole: ``in_story`` says how many are there, and
+    acting on the card acts on every story's comments (the card says so)."""
     out = []
     for members in group(comments):
+        in_story = sum(1 for c in members if c.story_id == story_id)
+        if story_id is not None and not in_story:
+            continue
         first, last = members[0], members[-1]
         out.append(
             {
@@ -108,9 +118,22 @@ def campaign_cards(comments: list[Comment]) -> list[dict[str, Any]]:
                 "authors": sorted({c.author.public_name for c in members})[:10],
                 "sample": first.body[:600],
                 "stories": len({c.story_id for c in members}),
+                "in_story": in_story if story_id is not None else None,
                 "first_at": first.created_at.isoformat(),
                 "last_at": last.created_at.isoformat(),
                 "statuses": sorted({c.status for c in members}),
+                "members": [
+                    {
+                        "id": c.pk,
+                        "author": c.author.public_name,
+                        "story_id": c.story_id,
+                        "story": c.story.title or c.story.url,
+                        "created_at": c.created_at.isoformat(),
+                        "status": c.status,
+                        "text": c.body[:MEMBER_TEXT],
+                    }
+                    for c in members
+                ],
             }
         )
     return out

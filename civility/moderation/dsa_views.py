@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civility.audit import collecting
-from civility.comments.models import Site
+from civility.comments.models import Site, Story
 from civility.errors import Refused
 from civility.moderation import appeals, campaigns, dsa, queries, transparency
 from civility.moderation.models import Appeal, Statement
@@ -192,6 +192,15 @@ def guidelines_page(request: HttpRequest, site: Site, role: str) -> HttpResponse
 # --- campaign cards (JSON, read and acted on by dsa.js) ----------------------------------------
 
 
+def _campaign_story(request: HttpRequest, site: Site) -> int | None:
+    raw = request.GET.get("story")
+    if not raw:
+        return None
+    if not raw.isdigit() or not Story.objects.filter(pk=int(raw), site=site).exists():
+        raise Refused("not_found", gettext("No such story on this site."), 404)
+    return int(raw)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_api
 def campaigns_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
@@ -199,13 +208,16 @@ def campaigns_api(request: HttpRequest, site: Site, role: str) -> HttpResponse:
         name = request.GET.get("queue", "pending")
         if name not in queries.QUEUES:
             raise Refused("bad_queue", f"Unknown queue {name!r}.")
+        story_id = _campaign_story(request, site)
+        # Grouped over the whole site's queue: a campaign crosses stories.
         comments = list(
-            queries.queue_queryset(site, name).select_related("author")[: queries.MAX_PAGE]
+            queries.queue_queryset(site, name).select_related("author", "story")[: queries.MAX_PAGE]
         )
         return JsonResponse(
             {
                 "queue": name,
-                "campaigns": campaigns.campaign_cards(comments),
+                "story": story_id,
+                "campaigns": campaigns.campaign_cards(comments, story_id),
                 "grounds": [
                     {"code": c, "label": gettext(GROUND_LABELS[c])} for c in MODERATOR_GROUNDS
                 ],

@@ -623,6 +623,47 @@ def test_a_campaign_is_rejected_in_one_step_each_comment_audited(
     assert client.get(f"/moderate/{site.slug}/api/campaigns").json()["campaigns"] == []
 
 
+def test_a_story_queue_shows_only_campaigns_with_comments_on_that_story(
+    client, site, story, moderator, make_user, make_comment
+):
+    from civility.comments.models import Story
+
+    other = Story.objects.create(site=site, url="https://news.example/b", title="Other story")
+    third = Story.objects.create(site=site, url="https://news.example/c", title="Third story")
+    # One campaign across two stories, another only on a third.
+    spread = [
+        make_comment("Sign the petition at example.org today!", author=make_user(f"acc{i}"))
+        for i in range(2)
+    ] + [
+        make_comment(
+            "Sign the petition at example.org today!", author=make_user("acc2"), story=other
+        )
+    ]
+    elsewhere = [
+        make_comment("Buy cheap watches at spam.example", author=make_user(f"w{i}"), story=third)
+        for i in range(3)
+    ]
+    client.force_login(moderator)
+    base = f"/moderate/{site.slug}/api/campaigns?queue=pending"
+
+    def cards(extra=""):
+        got = client.get(base + extra)
+        assert got.status_code == 200, got.content
+        return got.json()["campaigns"]
+
+    assert len(cards()) == 2
+    [card] = cards(f"&story={story.pk}")
+    assert sorted(card["ids"]) == sorted(c.pk for c in spread)
+    assert (card["comments"], card["in_story"], card["stories"]) == (3, 2, 2)
+    assert {m["story_id"] for m in card["members"]} == {story.pk, other.pk}
+    [card] = cards(f"&story={other.pk}")
+    assert card["in_story"] == 1 and card["comments"] == 3
+    [card] = cards(f"&story={third.pk}")
+    assert sorted(card["ids"]) == sorted(c.pk for c in elsewhere)
+    unknown = client.get(base + f"&story={third.pk + 100}")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
 def test_a_decision_undone_meanwhile_is_not_appealable(client, moderator, pending, commenter):
     actions.reject(moderator, pending.pk, "Rude")
     actions.approve(moderator, pending.pk)  # published again after all
