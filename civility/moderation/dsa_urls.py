@@ -8,7 +8,7 @@ from civility.moderation import dsa_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     re_path(
-        r"^moderate/assets/(?P<path>dsa\.(?:js|css))$",
+        r"^moderate/assets/(?P<path>dsa\.css)$",
         serve,
         {"document_root": settings.BASE_DIR / "static" / "civility"},
         name="moderation-dsa-assets",

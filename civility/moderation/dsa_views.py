@@ -2,7 +2,8 @@
 statements export, the site's community guidelines; and the queue's campaign cards (JSON).
 
 Thin views over appeals.py, transparency.py, dsa.py and campaigns.py. Pages are forms that post
-back (CSRF-protected, no script needed); the campaign cards are read and acted on by dsa.js.
+back (CSRF-protected, no script needed); the campaign cards are read and acted on by
+the queue (moderation.js), one item each.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def guidelines_page(request: HttpRequest, site: Site, role: str) -> HttpResponse
     )
 
 
-# --- campaign cards (JSON, read and acted on by dsa.js) ----------------------------------------
+# --- campaign cards (JSON, read and acted on by moderation.js) ------------------------------
 
 
 def _campaign_story(request: HttpRequest, site: Site) -> int | None:

@@ -1,7 +1,7 @@
 """The desk's EU DSA pages in Debian's Chromium at 1280 and 390 px: the appeals queue, the
-transparency report, the community guidelines and the queue's campaign card. axe-core (from
-tests/widget/node_modules) finds no serious or critical violation on any of them; a campaign is
-rejected in one step from its card. Screenshots and axe results land in test-output/desk/.
+transparency report, the community guidelines and the queue's campaign card (closed and open).
+axe-core (from tests/widget/node_modules) finds no serious or critical violation on any of them; a
+campaign is rejected in one step from its card. Screenshots and axe results land in test-output/desk/.
 """
 
 from __future__ import annotations
@@ -112,10 +112,17 @@ def test_dsa_desk_pages_are_accessible_and_a_campaign_goes_in_one_step(browser, 
         card = page.locator(".dsa-campaign")
         expect(card).to_contain_text("3 near-same comments from 3 accounts")
         check_page(page, "queue-campaign", width)
+        # One card, not three: its comments are folded into it (o / the button shows them).
+        assert page.locator(".mod-card").count() == 0
+        assert page.locator(".mod-item").count() == 1
+        card.get_by_role("button", name="Show the 3 comments").click()
+        expect(card.locator(".dsa-member")).to_have_count(3)
+        check_page(page, "queue-campaign-open", width)
         card.get_by_role("button", name="Reject all 3").click()
-        expect(page.locator(".dsa-campaigns-wrap [role=status]")).to_contain_text(
-            "Rejected 3 comments"
-        )
+        # The reason dialog, with the campaign's ground (spam) preselected: OK confirms it.
+        expect(page.locator("#dialog input[value=spam]")).to_be_checked()
+        page.locator("#dialog-ok").click()
+        expect(page.locator("#status")).to_contain_text("Rejected 3 comments")
     finally:
         ctx.close()
     for c in campaign:

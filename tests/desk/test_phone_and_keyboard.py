@@ -8,6 +8,7 @@ Screenshots and axe results land in test-output/desk/.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -302,24 +303,93 @@ def test_relative_dates_with_the_exact_time_and_plurals(desk, open_desk, width):
     assert "1 comment ·" in page.locator(".mod-history").inner_text()
 
 
-def test_a_campaign_decision_offers_undo_too(desk, open_desk, width):
+def test_a_campaign_is_one_card_in_the_keyboard_order_with_undo(desk, open_desk, width):
+    """A campaign's comments are folded into its card: one item for j/k, a and r+Enter act on
+    all of it (undo with u), o shows its members; a story's queue says what else it reaches."""
+    from playwright.sync_api import expect
+
     from civility.accounts.models import User
-    from civility.comments.models import Comment
+    from civility.comments.models import Comment, Story
+    from civility.moderation.models import Statement
 
     story = desk["story"]
-    members = [
-        held(story, User.objects.create_user(f"acc{i}"), "Sign the petition at example.org today!")
-        for i in range(3)
-    ]
+    other = Story.objects.create(site=desk["site"], url="https://news.example/b", title="Parking")
+    text = "Sign the petition at example.org today!"
+    members = [held(story, User.objects.create_user(f"acc{i}"), text) for i in range(2)]
+    members.append(held(other, User.objects.create_user("acc2"), text))
     ids = [m.pk for m in members]
+    lone = held(story, desk["reader"], "The bus lanes are a fine idea, honestly.", "model_insult")
+
+    # The story's queue: the campaign reached it, and the card says it goes further.
+    page = open_desk()
+    loaded(page)
+    page.goto(page.url.split("/moderate/")[0] + f"/moderate/daily/?queue=pending&story={other.pk}")
+    loaded(page)
+    page.locator("body[data-campaigns='1']").wait_for()
+    assert page.locator(".mod-card").count() == 0 and page.locator(".mod-item").count() == 1
+    expect(page.locator(".dsa-campaign .dsa-scope")).to_contain_text(
+        "1 of the 3 comments are on this story; approving or rejecting acts on all 3, on 2 stories"
+    )
+    assert page_width(page) <= width
+
     page = open_desk()
     loaded(page)
     page.locator("body[data-campaigns='1']").wait_for()
-    page.get_by_role("button", name="Reject all 3").click()
+    campaign = page.locator(".dsa-campaign")
+    expect(campaign).to_contain_text("3 near-same comments from 3 accounts")
+    assert campaign.locator(".dsa-scope").count() == 0  # the whole site's queue: no caveat
+    # Its members are not listed one by one (nor labelled "campaign 1"): one card, one item.
+    assert page.locator(".mod-card").count() == 1 and page.locator(".mod-item").count() == 2
+    assert page.locator(".mod-card", has_text=text).count() == 0
+    expect(campaign).to_have_attribute("aria-current", "true")
+    page.keyboard.press("j")
+    assert focused_id(page) == str(lone.pk)
+    page.keyboard.press("j")  # the end of the list
+    assert focused_id(page) == str(lone.pk)
+    page.keyboard.press("k")
+    expect(campaign).to_have_class(re.compile(r"\bmod-focused\b"))
+
+    # o shows the members (and hides them again); the expanded card passes axe too.
+    toggle = campaign.get_by_role("button", name="Show the 3 comments")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("o")
+    expect(campaign.locator(".dsa-members")).to_be_visible()
+    assert sorted(
+        int(m.get_attribute("data-id")) for m in campaign.locator(".dsa-member").all()
+    ) == sorted(ids)
+    expect(campaign.locator(".dsa-member").first).to_contain_text("acc0")
+    expect(campaign.get_by_role("button", name="Hide the comments")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    shot(page, "queue-campaign-open", width)
+    assert axe_violations(page, "queue-campaign-open", width) == []
+    page.keyboard.press("o")
+    expect(campaign.locator(".dsa-members")).to_be_hidden()
+
+    # r, Enter: the whole campaign, with the preselected ground (spam), in one step.
+    page.keyboard.press("r")
+    page.locator("#dialog").wait_for()
+    assert page.locator("#dialog input[value=spam]").is_checked()
+    page.keyboard.press("Enter")
     page.locator("#toast", has_text="Rejected 3 comments").wait_for()
     assert Comment.objects.filter(pk__in=ids, status="rejected").count() == 3
+    assert {s.ground for s in Statement.objects.filter(comment_id__in=ids)} == {"spam"}
+    page.wait_for_function("() => document.querySelectorAll('.mod-item').length === 1")
+    assert focused_id(page) == str(lone.pk)
+
     page.keyboard.press("u")
     page.locator("#status", has_text="Undone").wait_for()
-    page.wait_for_function("() => document.querySelectorAll('.mod-card').length === 3")
+    page.locator("body[data-campaigns='1']").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.mod-item').length === 2")
     assert Comment.objects.filter(pk__in=ids, status="pending").count() == 3
+    # The undone rejections' statements of reasons are withdrawn, not in force.
+    assert not Statement.objects.filter(comment_id__in=ids, withdrawn_at__isnull=True).exists()
+    expect(campaign).to_have_attribute("aria-current", "true")  # the focus came back to it
+
+    # a: the whole campaign approved, again one key.
+    page.keyboard.press("a")
+    page.locator("#toast", has_text="Approved 3 comments").wait_for()
+    assert Comment.objects.filter(pk__in=ids, status="approved").count() == 3
+    page.wait_for_function("() => document.querySelectorAll('.mod-item').length === 1")
+    assert Comment.objects.get(pk=lone.pk).status == "pending"
     assert page_width(page) <= width

@@ -322,7 +322,11 @@
   // `limit` grows by PAGE with "Show more"; every reload (after an action or a live event) asks
   // for that many, so the desk never drops cards the moderator has paged to.
   var PAGE = 50, MAX_PAGE = 500;
-  var state = { cards: [], focus: 0, selected: {}, counts: {}, busy: false, limit: PAGE, want: undefined };
+  // state.cards: the queue's comments as listed; state.campaigns: the campaign cards (near-same
+  // comments from several accounts, api/campaigns); state.items: what the list shows and j/k
+  // move over: each campaign as ONE item, then the comments that are in no campaign.
+  var state = { cards: [], campaigns: [], campaignsAt: 0, items: [], expanded: {}, focus: 0, selected: {}, counts: {}, busy: false, limit: PAGE, want: undefined };
+  var CAMPAIGN_QUEUES = ["pending", "reported", "unmoderated"];
   // Cards acted on here leave at once; a reload that started before the action finished
   // must not bring them back (gone[id] = when the action finished).
   var gone = {};
@@ -376,7 +380,7 @@
     return p;
   }
   function cardNode(card, i) {
-    var li = el("li", { "class": "mod-card", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": fill(gettext("Comment #%(id)s by %(name)s"), { id: card.id, name: card.author.name }) });
+    var li = el("li", { "class": "mod-card mod-item", tabindex: "-1", "data-id": String(card.id), "data-status": card.status, "aria-label": fill(gettext("Comment #%(id)s by %(name)s"), { id: card.id, name: card.author.name }) });
     if (state.selected[card.id]) li.classList.add("mod-selected");
     var head = el("header", { "class": "mod-card-head" }, [
       el("span", { "class": "mod-badge mod-status-" + card.status, text: STATUS[card.status] ? STATUS[card.status]() : card.status }),
@@ -412,16 +416,99 @@
                  rejected: function () { return gettext("rejected"); }, deleted: function () { return gettext("deleted"); } };
   function btn(label, act) { return el("button", { type: "button", "data-act": act, text: label }); }
 
+  /* ---- campaign cards: one item in the list, acted on as a whole (a, r), o shows its members ---- */
+  function itemKey(it) { return it.campaign ? "campaign:" + it.ids[0] : it.id; }
+  function itemIndex(key) {
+    return state.items.findIndex(function (it) { return itemKey(it) === key || (it.campaign && it.ids.indexOf(key) >= 0); });
+  }
+  function buildItems() {
+    var member = {};
+    var camps = state.campaigns.filter(function (c) {
+      // A campaign acted on here leaves at once, like a card (the next reload confirms).
+      return !c.ids.some(function (id) { return gone[id] && state.campaignsAt <= gone[id]; });
+    }).map(function (c) { return Object.assign({ campaign: true }, c); });
+    camps.forEach(function (c) { c.ids.forEach(function (id) { member[id] = 1; delete state.selected[id]; }); });
+    state.items = camps.concat(state.cards.filter(function (c) { return !member[c.id]; }));
+    document.body.setAttribute("data-campaigns", String(camps.length));
+  }
+  function campaignNode(c, i) {
+    var key = itemKey(c), dom = "campaign-" + c.ids[0], n = c.ids.length, open = !!state.expanded[key];
+    var li = el("li", { "class": "mod-item dsa-campaign", tabindex: "-1", "data-ids": c.ids.join(","), "aria-labelledby": dom + "-title" });
+    li.appendChild(el("h2", { id: dom + "-title", text: fill(gettext("Campaign: %(comments)s near-same comments from %(accounts)s accounts"), { comments: n, accounts: c.accounts }) }));
+    li.appendChild(el("p", { "class": "mod-card-head" }, [
+      timeEl(c.first_at), " – ", timeEl(c.last_at), " · " + nfill(ngettext("%(n)s story", "%(n)s stories", c.stories), c.stories) + " · " + c.authors.join(", ")
+    ]));
+    if (c.in_story !== null && c.in_story !== undefined && c.in_story < n) {
+      // A story's queue shows the campaigns that reached it, whole: say what a/r will touch.
+      li.appendChild(el("p", { "class": "dsa-scope", text: fill(gettext("%(here)s of the %(n)s comments are on this story; approving or rejecting acts on all %(n)s, on %(stories)s stories."), { here: c.in_story, n: n, stories: c.stories }) }));
+    }
+    li.appendChild(el("blockquote", { "class": "mod-body", text: c.sample }));
+    var toggle = el("button", { type: "button", "data-act": "expand", "aria-expanded": open ? "true" : "false", "aria-controls": dom + "-members",
+      text: open ? gettext("Hide the comments (o)") : nfill(ngettext("Show the %(n)s comment (o)", "Show the %(n)s comments (o)", n), n) });
+    li.appendChild(el("div", { "class": "mod-actions" }, [
+      btn(nfill(gettext("Approve all %(n)s (a)"), n), "approve"), btn(nfill(gettext("Reject all %(n)s (r)"), n), "reject"), toggle
+    ]));
+    var members = el("ul", { "class": "dsa-members", id: dom + "-members", "aria-label": gettext("Comments of this campaign") });
+    members.hidden = !open;
+    (c.members || []).forEach(function (m) {
+      members.appendChild(el("li", { "class": "dsa-member", "data-id": String(m.id) }, [
+        el("a", { href: "comments/" + m.id + "/", text: "#" + m.id }),
+        " " + fill(gettext("by %(name)s on %(story)s"), { name: m.author, story: m.story }) + " · ", timeEl(m.created_at),
+        el("p", { "class": "dsa-member-text", text: m.text })
+      ]));
+    });
+    li.appendChild(members);
+    li.addEventListener("click", function (e) {
+      if (e.target.closest("a")) return;
+      var b = e.target.closest("button[data-act]");
+      state.focus = i; paintFocus(false);
+      if (b) run(b.getAttribute("data-act"));
+    });
+    return li;
+  }
+  function campaignAction(act, c) {
+    var n = c.ids.length, key = itemKey(c);
+    if (act === "expand") { state.expanded[key] = !state.expanded[key]; render(key); paintFocus(true); return; }
+    if (act !== "approve" && act !== "reject") {
+      say(gettext("A campaign is approved or rejected as a whole (a, r); o shows its comments, each opens on its own page."), true);
+      return;
+    }
+    state.busy = true;
+    var p = act === "approve" ? Promise.resolve({})
+      : askReason(nfill(ngettext("Reject the campaign: %(n)s comment", "Reject the campaign: %(n)s comments", n), n), "spam");
+    p.then(function (r) {
+      if (!r) { state.busy = false; render(key); paintFocus(true); return; }
+      var body = { ids: c.ids, action: act };
+      if (act === "reject") { body.reason = r.reason; body.ground = r.ground; }
+      return api("POST", "campaigns", body).then(function (d) {
+        state.busy = false;
+        var done = c.ids.filter(function (id) { return d.results[String(id)] && d.results[String(id)].ok; });
+        var msg = act === "approve"
+          ? nfill(ngettext("Approved %(n)s comment of the campaign", "Approved %(n)s comments of the campaign", done.length), done.length)
+          : nfill(ngettext("Rejected %(n)s comment of the campaign", "Rejected %(n)s comments of the campaign", done.length), done.length);
+        if (leaves(act, "pending")) drop(c.ids);
+        showToast(msg, d.undo || [], restored(c.ids));
+        say(msg);
+        load().then(function () { paintFocus(true); });
+      });
+    }).catch(function (err) {
+      state.busy = false;
+      say(err.message, true);
+      load().then(function () { paintFocus(true); });
+    });
+  }
+
   function render(keepId) {
     renderTabs();
+    buildItems();
     list.innerHTML = "";
     if (keepId !== undefined) {
-      var idx = state.cards.findIndex(function (c) { return c.id === keepId; });
+      var idx = itemIndex(keepId);
       if (idx >= 0) state.focus = idx;
     }
-    if (state.focus >= state.cards.length) state.focus = Math.max(0, state.cards.length - 1);
-    state.cards.forEach(function (c, i) { list.appendChild(cardNode(c, i)); });
-    if (!state.cards.length) list.appendChild(el("li", { "class": "mod-empty", text: gettext("Nothing in this queue.") }));
+    if (state.focus >= state.items.length) state.focus = Math.max(0, state.items.length - 1);
+    state.items.forEach(function (it, i) { list.appendChild(it.campaign ? campaignNode(it, i) : cardNode(it, i)); });
+    if (!state.items.length) list.appendChild(el("li", { "class": "mod-empty", text: gettext("Nothing in this queue.") }));
     var left = (state.counts[cfg.queue] || 0) - state.cards.length;
     if (left > 0) {
       var step = Math.min(PAGE, left, MAX_PAGE - state.limit);
@@ -439,7 +526,7 @@
     paintFocus(false);
   }
   function paintFocus(scroll) {
-    var nodes = list.querySelectorAll(".mod-card");
+    var nodes = list.querySelectorAll(".mod-item");
     nodes.forEach(function (n, i) { n.classList.toggle("mod-focused", i === state.focus); n.setAttribute("aria-current", i === state.focus ? "true" : "false"); });
     var cur = nodes[state.focus];
     if (cur && !dialogOpen && (document.activeElement === document.body || list.contains(document.activeElement) || scroll)) {
@@ -447,7 +534,7 @@
       if (scroll) cur.scrollIntoView({ block: "nearest" });
     }
   }
-  function current() { return state.cards[state.focus]; }
+  function current() { return state.items[state.focus]; }
 
   // One reload at a time; asking while one runs queues one more, and the promise returned is
   // that later one's, which sees every change made before the call.
@@ -459,8 +546,15 @@
     }
     var started = Date.now();
     var q = "queue?queue=" + encodeURIComponent(cfg.queue) + (cfg.story ? "&story=" + cfg.story : "") + "&limit=" + state.limit;
-    loading = api("GET", q).then(function (data) {
-      var keep = current() ? current().id : undefined;
+    // Campaign cards: grouped over the site's queue, only those reaching this story when filtered.
+    var cq = CAMPAIGN_QUEUES.indexOf(cfg.queue) < 0 ? null
+      : "campaigns?queue=" + encodeURIComponent(cfg.queue) + (cfg.story ? "&story=" + cfg.story : "");
+    var campaignsP = cq ? api("GET", cq).catch(function () { return { campaigns: [] }; }) : Promise.resolve({ campaigns: [] });
+    loading = Promise.all([api("GET", q), campaignsP]).then(function (got) {
+      var data = got[0];
+      state.campaigns = got[1].campaigns || [];
+      state.campaignsAt = started;
+      var keep = current() ? itemKey(current()) : undefined;
       // A card brought back by an undo takes the focus once it is listed again.
       if (state.want !== undefined && data.cards.some(function (c) { return c.id === state.want; })) { keep = state.want; state.want = undefined; }
       Object.keys(gone).forEach(function (id) { if (Date.now() - gone[id] > 60000) delete gone[id]; });
@@ -478,14 +572,13 @@
   }
   // Take cards out of the list now (the server has answered); the next reload confirms.
   function drop(ids) {
-    var now = Date.now(), keepIdx = state.focus;
+    var now = Date.now();
     ids.forEach(function (id) { gone[id] = now; delete state.selected[id]; });
     var before = state.cards.length;
     state.cards = state.cards.filter(function (c) { return !gone[c.id]; });
     var removed = before - state.cards.length;
     if (removed && state.counts[cfg.queue] !== undefined) state.counts[cfg.queue] = Math.max(0, state.counts[cfg.queue] - removed);
-    state.focus = Math.min(keepIdx, Math.max(0, state.cards.length - 1));
-    render();
+    render();  // keeps the focus's position, within the shorter list
   }
   // Whether an action on a card takes it out of the queue on show.
   function leaves(act, status) {
@@ -505,6 +598,7 @@
   function run(act) {
     var card = current();
     if (!card || state.busy) return;
+    if (card.campaign) { campaignAction(act, card); return; }
     state.busy = true;
     commentAction(act, card).then(function (r) {
       state.busy = false;
@@ -543,11 +637,6 @@
       }, function (err) { say(err.message, true); });
     }).then(load);
   }
-  // Other desk scripts (dsa.js's campaign cards) offer their actions' undo through the toast.
-  window.civilityDeskUndoable = function (msg, undoIds) {
-    showToast(msg, undoIds, function () { load(); });
-    say(msg);
-  };
   function openKeys() { if (keysDialog && !keysDialog.open) keysDialog.showModal(); }
   if (keysDialog) keysDialog.addEventListener("keydown", function (e) {
     if (e.key === "?") { e.preventDefault(); keysDialog.close(); }
@@ -559,7 +648,7 @@
     if (dialogOpen || (keysDialog && keysDialog.open) || e.ctrlKey || e.metaKey || e.altKey) return;
     if (typing(e.target)) return;
     var k = e.key, handled = true;
-    if (k === "j" || k === "ArrowDown") { state.focus = Math.min(state.focus + 1, state.cards.length - 1); paintFocus(true); }
+    if (k === "j" || k === "ArrowDown") { state.focus = Math.max(0, Math.min(state.focus + 1, state.items.length - 1)); paintFocus(true); }
     else if (k === "k" || k === "ArrowUp") { state.focus = Math.max(state.focus - 1, 0); paintFocus(true); }
     else if (k === "a") run("approve");
     else if (k === "r") run("reject");
@@ -568,7 +657,9 @@
     else if (k === "d") run("dismiss");
     else if (k === "u") handled = undoLast();
     else if (k === "?") openKeys();
+    else if (k === "o" && current() && current().campaign) run("expand");
     else if (k === "o" && current()) location.href = "comments/" + current().id + "/";
+    else if (k === "x" && current() && current().campaign) run("select");
     else if (k === "x" && current()) { var id = current().id; if (state.selected[id]) delete state.selected[id]; else state.selected[id] = 1; render(id); }
     else if (k === "A") bulk("approve");
     else if (k === "R") bulk("reject");
