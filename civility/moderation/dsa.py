@@ -618,6 +618,7 @@ EXPORT_FIELDS = (
     "appeal_status",
     "appeal_decided_at",
     "appeal_outcome_reason",
+    "withdrawn_at",
 )
 
 
@@ -655,6 +656,8 @@ def export_rows(site: Site, start: datetime, end: datetime) -> list[dict[str, An
                     appeal.decided_at.isoformat() if appeal and appeal.decided_at else None
                 ),
                 "appeal_outcome_reason": appeal.outcome_reason if appeal else "",
+                # Undone by the moderator at once: kept in the site's records, marked.
+                "withdrawn_at": st.withdrawn_at.isoformat() if st.withdrawn_at else None,
             }
         )
     return out

@@ -528,6 +528,13 @@ def test_undone_decisions_are_withdrawn_and_not_counted(
     refused = api(client, "post", f"/statements/{first.pk}/appeal", commenter, {})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_in_force"
     assert api(client, "get", f"/statements/{second.pk}", commenter).json()["can_appeal"]
+    # The site's own records keep it, marked withdrawn.
+    client.force_login(moderator)
+    rows = {
+        r["id"]: r
+        for r in client.get(f"/moderate/{site.slug}/statements.json").json()["statements"]
+    }
+    assert rows[first.pk]["withdrawn_at"] and rows[second.pk]["withdrawn_at"] is None
 
     # The report counts what the audit log says stands: decisions minus those undone.
     log = AuditEntry.objects.filter(site=site)
