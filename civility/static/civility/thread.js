@@ -563,8 +563,11 @@
   var roots = [];
   function isMine(c) { return !!(state.user && (c.mine || (c.author && c.author.id === state.user.id))); }
   function index(c) { byId[c.id] = c; state.seen[c.id] = true; (c.replies || []).forEach(index); }
+  // A comment the server sends again (an event, the post's answer, the reader's own list) carries
+  // no replies, or none loaded here: keep the ones this page already shows under it.
+  function update(c) { var t = byId[c.id], keep = t.replies; Object.assign(t, c); t.replies = keep || []; }
   function insert(c, mine) {
-    if (byId[c.id]) { Object.assign(byId[c.id], c); render(); return; }
+    if (byId[c.id]) { update(c); render(); return; }
     c.replies = c.replies || []; c.mine = mine || isMine(c);
     index(c);
     if (c.parent_id && byId[c.parent_id]) byId[c.parent_id].replies.push(c);
@@ -594,7 +597,7 @@
     return api("GET", "/stories/" + story.id + "/me").then(function (data) {
       state.reacted = {}; data.reacted.forEach(function (id) { state.reacted[id] = true; });
       data.pending.concat(data.rejected || []).forEach(function (c) {
-        if (byId[c.id]) Object.assign(byId[c.id], c); else { c.replies = []; insert(c, true); }
+        if (byId[c.id]) update(c); else { c.replies = []; insert(c, true); }
       });
     }, function () { /* an expired token just means signed out */ });
   }
@@ -958,12 +961,12 @@
     es.addEventListener("comment.created", function (e) {
       var c = JSON.parse(e.data).comment;
       if (c.status === "approved" && !byId[c.id]) { arrived(c); insert(c, false); say(c.author ? fill(gettext("New comment from %(name)s."), { name: c.author.name }) : gettext("New comment from a reader.")); }
-      else if (byId[c.id]) { Object.assign(byId[c.id], c); render(); }
+      else if (byId[c.id]) { update(c); render(); }
     });
     ["comment.edited", "comment.approved", "comment.featured", "comment.unfeatured"].forEach(function (kind) {
       es.addEventListener(kind, function (e) {
         var c = JSON.parse(e.data).comment;
-        if (byId[c.id]) { Object.assign(byId[c.id], c); render(); } else if (c.status === "approved") insert(c, false);
+        if (byId[c.id]) { update(c); render(); } else if (c.status === "approved") insert(c, false);
         if (kind === "comment.approved" && isMine(byId[c.id] || c)) toast(gettext("Your comment is published."), "ok", c.id);
         if (kind === "comment.featured" || kind === "comment.unfeatured") loadFeatured();
       });
