@@ -15,6 +15,7 @@ every proxy's documentation; this is the standard right-to-left walk in ~40 line
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -80,3 +81,11 @@ def client_ip(meta: Mapping[str, Any]) -> str:
         if not any(address in net for net in networks):
             return hop
     return chain[0] or remote
+
+
+def pseudonymous_address(ip: str) -> str:
+    """A stand-in for ``ip`` where a library wants an IP address field (django-axes' lock-out
+    rows): an IPv6 unique-local address (fd00::/8) made from the salted hash of ``ip``, so the
+    same reader still maps to the same row while the stored value does not reveal the address."""
+    digest = hashlib.sha256(f"{settings.IP_HASH_SALT}:address:{ip}".encode()).digest()
+    return str(ipaddress.IPv6Address(b"\xfd" + digest[:15]))

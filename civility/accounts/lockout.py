@@ -23,13 +23,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from civility.clientip import client_ip
+from civility.clientip import client_ip, pseudonymous_address
 from civility.errors import Refused, is_api_path, json_error
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: the reader's address behind the trusted proxies."""
-    return client_ip(request.META) or None
+    """AXES_CLIENT_IP_CALLABLE: the reader's address behind the trusted proxies, stored as its
+    salted pseudonym (axes keeps it in its lock-out rows; we keep no plain addresses)."""
+    ip = client_ip(request.META)
+    return pseudonymous_address(ip) if ip else None
 
 
 def seconds_left(request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
