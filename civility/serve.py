@@ -63,11 +63,32 @@ def end_streams_on_exit(worker: Any = None) -> None:
         previous = signal.getsignal(sig)
 
         def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            global _stopping
+            _stopping = True
             close_streams()
             if callable(previous):
                 previous(signum, frame)
 
         signal.signal(sig, handler)
+
+
+_stopping = False  # this worker was told to stop (SIGTERM, SIGINT, SIGQUIT)
+
+
+def leave_quietly(server: Any = None, worker: Any = None) -> None:
+    """gunicorn's worker_exit hook, in the worker, after it has served its last request: a worker
+    that was told to stop (or stopped itself: max_requests) ends here, without the interpreter's
+    teardown. That teardown ran the C++ destructors of onnxruntime's session made in this worker,
+    which threw (`std::system_error`) and made every stopped worker die by SIGABRT. A worker
+    leaving for any other reason (a boot error's exit status, say) exits as it would."""
+    if not (_stopping or (worker is not None and not getattr(worker, "alive", True))):
+        return
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def after_worker_start(worker: Any = None) -> None:
@@ -108,6 +129,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "logconfig_dict": gunicorn_logconfig(settings.LOGGING),  # JSON lines like the app's
         "child_exit": child_exit,  # a dead worker's gauges leave /metrics
         "post_worker_init": after_worker_start,
+        "worker_exit": leave_quietly,
         "preload_app": True,  # the model once per server: loaded above, shared by the fork
         **(extra or {}),
     }
