@@ -35,12 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from services import summary, wait_http  # noqa: E402 - bench/ is not a package
+
 OUT = HERE / "out"
 SHOTS = REPO / "test-output" / "desk-bench"
 CHROMIUM = "/usr/bin/chromium"
@@ -157,29 +159,6 @@ def plan_texts(n: int, seed: int) -> list[str]:
         planned.append(sh)
         out.append(text)
     return out
-
-
-def wait_http(url: str, timeout: float = 240) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - our own local server
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return {
-        "median": round(statistics.median(ordered), 1),
-        "p90": round(p90, 1),
-        "max": round(ordered[-1], 1),
-    }
 
 
 def moderate(browser: Any, base: str, story_id: int, flagged: set[int], width: int) -> dict:
@@ -312,7 +291,7 @@ def main() -> int:
         results = []
         try:
             try:
-                wait_http(f"{base}/healthz")
+                wait_http(f"{base}/healthz", timeout=240)
             except RuntimeError:
                 log.flush()
                 print((tmp / "serve.log").read_text()[-3000:], file=sys.stderr)

@@ -14,9 +14,11 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -30,6 +32,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 90) -> None:
+    """Until ``url`` answers (any status), or RuntimeError after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - our own local server
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """Median, p90 and max (ms figures, rounded to 0.1); {} for no values."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return {
+        "median": round(statistics.median(ordered), 1),
+        "p90": round(p90, 1),
+        "max": round(ordered[-1], 1),
+    }
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:

@@ -58,6 +58,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from services import wait_http  # noqa: E402 - bench/ is not a package
+
 OUT = HERE / "out"
 ARTICLE = "/article/al-safa"
 OTHER = "/article/other"
@@ -83,17 +86,6 @@ def make_thread(n: int = 200, top: int = 147, seed: int = 7) -> list[dict]:
             parent = rng.randrange(0, i)
         comments.append({"i": i, "text": text, "parent": parent, "author": f"Reader {i % 37}"})
     return comments
-
-
-def wait_http(url: str, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def post_json(url: str, body: object, headers: dict | None = None) -> dict:

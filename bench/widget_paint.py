@@ -33,30 +33,23 @@ import gzip
 import json
 import os
 import platform
-import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from services import summary, wait_http  # noqa: E402 - bench/ is not a package
+from thread_bench import make_thread  # noqa: E402 - the same 200-comment thread
+
 OUT = HERE / "out"
 CHROMIUM = "/usr/bin/chromium"
 ASSETS = REPO / "civility" / "static" / "civility"
 WIDGET_FILES = ("thread.js", "thread.css", "embed.js")
-WORDS = (
-    "the council vote bus lane main street traffic commute business delivery cyclists riders city "
-    "budget transit plan residents meeting report numbers morning evening parking stop route "
-    "enforcement camera fine shops survey data ridership safety wheelchair access paint road "
-    "people think agree disagree fair point honestly really better worse years months week"
-).split()
-
 SEED = """
 import json, sys
 from datetime import timedelta
@@ -124,28 +117,6 @@ READ = """() => {
 }"""
 
 
-def make_thread(n: int = 200, top: int = 147, seed: int = 7) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        words = [rng.choice(WORDS) for _ in range(rng.randint(8, 40))]
-        parent = rng.randrange(0, i) if i >= top else None
-        text = " ".join(words).capitalize() + "."
-        out.append({"i": i, "text": text, "parent": parent, "author": f"Reader {i % 37}"})
-    return out
-
-
-def wait_http(url: str, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def widget_size() -> dict[str, Any]:
     raw = {n: (ASSETS / n).read_bytes() for n in WIDGET_FILES}
     sizes: dict[str, Any] = {
@@ -170,16 +141,6 @@ def widget_size() -> dict[str, Any]:
         if kind in sizes:
             sizes[f"{kind}_total"] = sum(sizes[kind].values())
     return sizes
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return {
-        "median": round(statistics.median(ordered), 1),
-        "p90": round(p90, 1),
-        "max": round(ordered[-1], 1),
-    }
 
 
 def main() -> int:
