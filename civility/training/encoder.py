@@ -568,6 +568,8 @@ def train_only(
     out: Path,
     root: Path,
     params: EncoderParams,
+    config_path: Path | None = None,
+    save_torch: Path | None = None,
     log: Any = print,
     teacher: Path | None = None,
     checkpoint: Path | None = None,
@@ -577,7 +579,9 @@ def train_only(
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
-    model, record = fine_tune(params, root, None, log, teacher, checkpoint)
+    model, record = fine_tune(params, root, config_path, log, teacher, checkpoint)
+    if save_torch is not None:
+        torch.save(model.state_dict(), save_torch)
     path = export_onnx(model, out / "encoder.onnx")
     record["onnx_bytes"] = path.stat().st_size
     record["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
@@ -614,15 +618,7 @@ def add_encoder(
         (artifact / "encoder.json").write_text(json.dumps(record, indent=1) + "\n")
         log(f"using {trained}/encoder.onnx ({record.get('device')}, {record['train_seconds']} s)")
     else:
-        model, record = fine_tune(params, root, config_path, log, teacher, checkpoint)
-        if save_torch is not None:
-            import torch
-
-            torch.save(model.state_dict(), save_torch)
-        path = export_onnx(model, artifact / "encoder.onnx")
-        record["onnx_bytes"] = path.stat().st_size
-        (artifact / "encoder.json").write_text(json.dumps(record, indent=1) + "\n")
-        log(f"wrote {path} ({record['onnx_bytes'] / 2**20:.1f} MB) in {record['train_seconds']} s")
+        train_only(artifact, root, params, config_path, save_torch, log, teacher, checkpoint)
     cascade = fit_cascade(artifact, root, config_path, params.max_len, log)
     from civility.training.holds import fit_artifact, validation_rows
 
@@ -714,7 +710,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_only is not None:
         if args.trained is not None:
             ap.error("--trained goes with --artifact")
-        train_only(args.train_only, root, params, teacher=args.teacher, checkpoint=args.checkpoint)
+        train_only(
+            args.train_only,
+            root,
+            params,
+            save_torch=args.save_torch,
+            teacher=args.teacher,
+            checkpoint=args.checkpoint,
+        )
         return 0
     add_encoder(
         args.artifact,
