@@ -83,9 +83,15 @@ def client_ip(meta: Mapping[str, Any]) -> str:
     return chain[0] or remote
 
 
+def hash_ip(ip: str) -> str:
+    """The salted hash that stands for a reader's address wherever one is kept ("" for none)."""
+    if not ip:
+        return ""
+    return hashlib.sha256(f"{settings.IP_HASH_SALT}:{ip}".encode()).hexdigest()
+
+
 def pseudonymous_address(ip: str) -> str:
     """A stand-in for ``ip`` where a library wants an IP address field (django-axes' lock-out
-    rows): an IPv6 unique-local address (fd00::/8) made from the salted hash of ``ip``, so the
-    same reader still maps to the same row while the stored value does not reveal the address."""
-    digest = hashlib.sha256(f"{settings.IP_HASH_SALT}:address:{ip}".encode()).digest()
-    return str(ipaddress.IPv6Address(b"\xfd" + digest[:15]))
+    rows): an IPv6 unique-local address (fd00::/8) made from `hash_ip`, so the same reader still
+    maps to the same row while the stored value does not reveal the address."""
+    return str(ipaddress.IPv6Address(b"\xfd" + bytes.fromhex(hash_ip(ip))[:15]))

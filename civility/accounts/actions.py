@@ -39,7 +39,7 @@ def _per_address_limit(kind: str, ip: str, limit: int) -> None:
     """At most ``limit`` new ``kind`` accounts an hour from one client address (hashed)."""
     if not ip:
         return
-    from civility.comments.actions import hash_ip
+    from civility.clientip import hash_ip
 
     if window_hits(f"{kind}:ip:{hash_ip(ip)}", HOUR) > limit:
         message = (
@@ -262,7 +262,7 @@ def _email_limit(kind: str, email: str, ip: str) -> None:
     salt = settings.IP_HASH_SALT
     keys = {f"{kind}:email:" + hashlib.sha256(f"{salt}:{email}".encode()).hexdigest()[:32]: limit}
     if ip:
-        from civility.comments.actions import hash_ip
+        from civility.clientip import hash_ip
 
         keys[f"{kind}:ip:{hash_ip(ip)}"] = 4 * limit
     over = [window_hits(key, HOUR) > most for key, most in keys.items()]  # count every key

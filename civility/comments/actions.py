@@ -5,7 +5,6 @@ Views call these and nothing else; `Refused` carries the 4xx code and message to
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ from django.utils.translation import ngettext
 
 from civility.accounts import notifications
 from civility.audit import record
+from civility.clientip import hash_ip
 from civility.comments import cache as thread_cache
 from civility.comments.models import Comment, Reaction, Report, Site, Story, body_digest
 from civility.comments.render import render
@@ -38,12 +38,6 @@ from civility.webhooks.outbox import webhook_event
 log = logging.getLogger(__name__)
 
 STATUS_FOR = {APPROVE: Comment.Status.APPROVED, HOLD: Comment.Status.PENDING}
-
-
-def hash_ip(ip: str) -> str:
-    if not ip:
-        return ""
-    return hashlib.sha256(f"{settings.IP_HASH_SALT}:{ip}".encode()).hexdigest()
 
 
 def get_site(slug: str) -> Site:

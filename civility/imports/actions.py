@@ -53,8 +53,9 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from civility.audit import record
+from civility.clientip import hash_ip
 from civility.comments import cache as thread_cache
-from civility.comments.actions import hash_ip, normalize_url, origin_allowed, store_comment
+from civility.comments.actions import normalize_url, origin_allowed, store_comment
 from civility.comments.models import Comment, Site, Story, body_digest
 from civility.comments.render import render
 from civility.errors import Refused

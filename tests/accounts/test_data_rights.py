@@ -19,7 +19,8 @@ SECRET_PHRASE = "my neighbour Hieronymus at 12 Elm Street"
 
 
 def _comment(story: Any, author: Any, body: str, parent: Any = None, **kw: Any) -> Any:
-    from civility.comments.actions import hash_ip, store_comment
+    from civility.clientip import hash_ip
+    from civility.comments.actions import store_comment
 
     with transaction.atomic():
         return store_comment(
