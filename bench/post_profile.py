@@ -1,6 +1,7 @@
 """CPU per new comment in one process, and where it goes (cProfile), without the model.
 
-Posts ``--posts`` comments through the Django test client to `POST /api/v1/stories/<id>/comments`
+Posts ``--posts`` comments (bodies as bench/thread_bench.py samples them from the shared datasets,
+a fixed-seed mix of lengths and toxicity; one short sentence where the datasets are absent) through the Django test client to `POST /api/v1/stories/<id>/comments`
 with a reader's bearer token, as the widget does, on a fresh database in a temporary folder
 (SQLite, or PostgreSQL with ``--db postgres``: a database created and dropped here). Scoring is
 replaced INSIDE THIS SCRIPT ONLY by a future that never resolves, so every post takes the path
@@ -67,6 +68,18 @@ def main() -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def post_bodies() -> list[str]:
+    """thread_bench's post bodies, or one sentence where the shared datasets are absent."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from thread_bench import datasets_root, sample_bodies
+
+    root = datasets_root()
+    if not root.is_dir():
+        print(f"no datasets at {root}: every post is one short sentence", file=sys.stderr)
+        return ["A measured thought about bus lanes."]
+    return sample_bodies(root)[0]
+
+
 def run(args: argparse.Namespace) -> None:
     import django
 
@@ -87,7 +100,7 @@ def run(args: argparse.Namespace) -> None:
 
     # The model, stubbed here only: its score never comes, as under a burst.
     scoring.get_scorer = lambda: None  # type: ignore[assignment]
-    scoring.submit = lambda text: Future()  # type: ignore[assignment]
+    scoring.submit = lambda text, background=False: Future()  # type: ignore[assignment]
     scoring.post_wait = lambda: 0.0  # type: ignore[assignment]
 
     site = Site.objects.create(
@@ -100,10 +113,11 @@ def run(args: argparse.Namespace) -> None:
     client = Client(headers={"Authorization": f"Bearer {tokens.issue(user)}"})
     path = f"/api/v1/stories/{story.pk}/comments"
     counter = iter(range(10**9))
+    bodies = post_bodies()
 
     def post() -> None:
         n = next(counter)
-        body = json.dumps({"body": f"A measured thought about bus lanes, number {n}."})
+        body = json.dumps({"body": f"{bodies[n % len(bodies)]} [profile-{n}]"})
         resp = client.post(path, data=body, content_type="application/json")
         if resp.status_code != 201:
             raise SystemExit(f"post {n}: {resp.status_code} {resp.content[:300]!r}")
