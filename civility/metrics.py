@@ -13,6 +13,7 @@ Like events.py this imports no Civility app, so any app may record here.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,32 @@ SCORING_BACKLOG = Gauge(
     "Texts waiting for the model's next batch (summed over the server's live processes)",
     multiprocess_mode="livesum",
 )
+
+
+# Requests this process is serving now (a streamed answer counts until its view returns), and
+# when the last one ended: background scoring waits for a gap (civility.moderation.scoring).
+# Written by the first middleware (civility.ops.requests); probes and scrapes do not count.
+_serving = 0
+_last_end = 0.0
+_serving_lock = threading.Lock()
+
+
+def request_started() -> None:
+    global _serving
+    with _serving_lock:
+        _serving += 1
+
+
+def request_finished() -> None:
+    global _serving, _last_end
+    with _serving_lock:
+        _serving -= 1
+        _last_end = time.monotonic()
+
+
+def serving(gap: float) -> bool:
+    """Whether this process is serving a request, or ended one less than ``gap`` seconds ago."""
+    return _serving > 0 or time.monotonic() - _last_end < gap
 
 
 @contextmanager

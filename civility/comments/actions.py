@@ -33,7 +33,7 @@ from civility.moderation import dsa
 from civility.moderation.pipeline import Decision, Submission, decide
 from civility.ratelimit import seconds_left, window_hits
 from civility.verdicts import APPROVE, HOLD, REJECT, ReasonCode, Vote, strictest
-from civility.webhooks.outbox import webhook_event
+from civility.webhooks.outbox import endpoints_for, webhook_event
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,14 @@ def get_or_create_story(site: Site, url: str, title: str = "") -> Story:
 
 
 def _after_change(comment: Comment, event: str) -> None:
-    """Tell live readers and the moderation desk. (Saving the comment already bumped the
-    cached thread version: see civility.comments.signals.)"""
+    """Tell live readers and the moderation desk once the transaction commits. (Saving the
+    comment already bumped the cached thread version: see civility.comments.signals.) The event
+    is built after the commit too: on SQLite the transaction holds the write turn, and every
+    post waits for it."""
+    transaction.on_commit(lambda: _announce(comment, event))
+
+
+def _announce(comment: Comment, event: str) -> None:
     story_id = comment.story_id
     payload = {"type": event, "comment": comment_dict(comment)}
     if comment.status == Comment.Status.APPROVED:
@@ -148,6 +154,8 @@ def store_comment(
     as a whole, and live readers are not sent years-old comments; ``source_key`` is the
     comment's id on the platform it came from (see Comment.source_key)."""
     reasons = reasons or []
+    # Read before the first write, which starts the SQLite write turn every post waits for.
+    endpoints = endpoints_for(story.site, "comment.created") if announce else []
     comment = Comment(
         story=story,
         parent=parent,
@@ -184,7 +192,7 @@ def store_comment(
             dsa.for_pipeline_rejection(comment)
     if announce:
         _after_change(comment, "comment.created")
-        webhook_event("comment.created", site=story.site, comment=comment)
+        webhook_event("comment.created", site=story.site, comment=comment, endpoints=endpoints)
         if comment.status == Comment.Status.APPROVED:
             notifications.comment_published(comment)  # a reply: its parent's author may be told
     return comment
@@ -308,7 +316,7 @@ def apply_late_score(comment_id: int, future: Future[dict[str, Any]]) -> Comment
     score). A failed score leaves it held with the reason "scoring unavailable"."""
     from django.db import close_old_connections
 
-    from civility.moderation.model_check import model_votes
+    from civility.moderation.model_check import late_verdict
 
     close_old_connections()
     try:
@@ -334,7 +342,8 @@ def apply_late_score(comment_id: int, future: Future[dict[str, Any]]) -> Comment
             if scored is None:
                 votes = others + [Vote(HOLD, ReasonCode.MODEL_UNAVAILABLE, "scoring unavailable")]
             else:
-                votes = others + model_votes(comment.story.site, scored, comment.body)
+                late, scored = late_verdict(comment.story.site, comment.body, scored)
+                votes = others + late
             action = strictest(v.action for v in votes)
             before = comment.status
             comment.status = STATUS_FOR.get(action, Comment.Status.REJECTED)
@@ -389,7 +398,7 @@ def resume_pending_scores(limit: int = 1000) -> int:
 
     waiting = list(awaiting_score().values_list("id", "body")[:limit])
     for pk, body in waiting:
-        _when_scored(pk, scoring.submit(body))
+        _when_scored(pk, scoring.submit(body, background=True))
     return len(waiting)
 
 

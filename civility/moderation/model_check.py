@@ -10,7 +10,9 @@ held with the reason SCORING_PENDING and decided when the score arrives
 (civility.comments.actions.apply_late_score): never published unscored.
 
 `check_language` runs before it: a comment in a language the model does not read is not scored
-at all (an English model's scores for German text mean nothing). The site's
+at all (an English model's scores for German text mean nothing). A post that will not wait for
+its score (a burst) has its language looked at when the score comes (`late_verdict`), so the
+request does not pay for it. The site's
 `unsupported_language` setting says what happens instead: "hold" (the default) holds it for a
 moderator (LANGUAGE_UNSUPPORTED), "publish" publishes it with the reason LANGUAGE_UNSCORED and
 stored scores that say so (`unscored_scores`), so the desk marks it "not scored".
@@ -141,20 +143,47 @@ def unscored_scores(language: str) -> dict[str, Any]:
     return {"version": "", "scores": {}, "spans": [], "unscored": "language", "language": language}
 
 
+def language_verdict(site: Any, body: str) -> tuple[list[Vote], dict[str, Any] | None]:
+    """([], None) for a language the model reads; else the site's policy as a vote, and the
+    scores to store instead of the model's (`unscored_scores`)."""
+    language = detect_language(body)
+    if language in MODEL_LANGUAGES:
+        return [], None
+    detail = {"language": language}
+    unread = f"Not scored: language {language} (the model reads English only)"
+    if unsupported_language_policy(site) == "publish":
+        vote = Vote(APPROVE, ReasonCode.LANGUAGE_UNSCORED, unread, detail)
+    else:
+        vote = Vote(
+            HOLD, ReasonCode.LANGUAGE_UNSUPPORTED, f"{unread}; held for a moderator", detail
+        )
+    return [vote], unscored_scores(language)
+
+
+def _post_wait(state: dict[str, Any]) -> float | None:
+    """Seconds a new comment may wait for its score (None: a dry run or SCORING_DEFER off,
+    which always wait), asked once per decision."""
+    if state.get("dry_run") or not settings.SCORING_DEFER:
+        return None
+    if "post_wait" not in state:
+        state["post_wait"] = scoring.post_wait()
+    return float(state["post_wait"])
+
+
 def check_language(sub: Any, state: dict[str, Any]) -> list[Vote]:
     """A comment the model cannot read is never scored, so never published as if scored: the
     site holds it for a moderator or publishes it marked unscored. Tells `check_model` to skip
-    it through ``state["unscored_language"]``."""
-    language = detect_language(sub.body)
-    if language in MODEL_LANGUAGES:
+    it through ``state["unscored_language"]``. A post that will not wait for its score (a
+    burst) is held until the score comes, and its language is looked at then, with the score
+    (`late_verdict`), off the request."""
+    wait = _post_wait(state)
+    if wait is not None and wait <= 0:
         return []
-    state["unscored_language"] = language
-    state["scores"] = unscored_scores(language)
-    detail = {"language": language}
-    unread = f"Not scored: language {language} (the model reads English only)"
-    if unsupported_language_policy(sub.site) == "publish":
-        return [Vote(APPROVE, ReasonCode.LANGUAGE_UNSCORED, unread, detail)]
-    return [Vote(HOLD, ReasonCode.LANGUAGE_UNSUPPORTED, f"{unread}; held for a moderator", detail)]
+    votes, unscored = language_verdict(sub.site, sub.body)
+    if unscored is not None:
+        state["unscored_language"] = unscored["language"]
+        state["scores"] = unscored
+    return votes
 
 
 def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
@@ -166,14 +195,29 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     `check_language` found the model cannot read is not scored."""
     if state.get("unscored_language"):
         return []
-    if state.get("dry_run") or not settings.SCORING_DEFER:
+    wait = _post_wait(state)
+    if wait is None:
         scored = scoring.score_text(sub.body)
     else:
-        future = scoring.submit(sub.body)
+        future = scoring.submit(sub.body, background=wait <= 0)
         try:
-            scored = future.result(scoring.post_wait())
+            scored = future.result(wait)
         except FutureTimeout:
             state["pending_score"] = future
             return [Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")]
+        if wait <= 0:  # came at once (a recent score): the language was not looked at yet
+            votes, unscored = language_verdict(sub.site, sub.body)
+            if unscored is not None:
+                state["scores"] = unscored
+                return votes
     state["scores"] = scored
     return model_votes(sub.site, scored, sub.body)
+
+
+def late_verdict(site: Any, body: str, scored: dict[str, Any]) -> tuple[list[Vote], dict[str, Any]]:
+    """(votes, scores to store) for a comment held until its score came: the language first
+    (a post in a burst was not looked at on the request), then the model's votes."""
+    votes, unscored = language_verdict(site, body)
+    if unscored is not None:
+        return votes, unscored
+    return model_votes(site, scored, body), scored

@@ -46,6 +46,10 @@ SCORING_NICE = 10
 # The longest a new comment waits for its score while other texts are being scored (alone, it
 # waits up to SCORING_TIMEOUT).
 POST_WAIT_SECONDS = 0.1
+# Background scoring (comments stored held until their score arrives) waits while this process
+# serves requests or ended one within this many seconds, for at most BACKGROUND_MAX_WAIT_SECONDS.
+REQUEST_GAP_SECONDS = 0.02
+BACKGROUND_MAX_WAIT_SECONDS = 30.0
 # Scores of texts scored lately, by digest: the "are you sure?" nudge scores a draft, and the
 # post that follows a moment later is usually the same text; it reuses that score instead of
 # scoring it again (and is then decided on the request, even in a burst). Per process, bounded.
@@ -158,9 +162,15 @@ def get_batcher() -> MicroBatcher:
                     max_wait_ms=float(settings.BATCH_WAIT_MS),
                     name="civility-scoring",
                     nice=SCORING_NICE,
+                    yield_while=_serving_requests,
+                    max_yield_s=BACKGROUND_MAX_WAIT_SECONDS,
                 )
                 _batchers[key] = batcher
     return batcher
+
+
+def _serving_requests() -> bool:
+    return metrics.serving(REQUEST_GAP_SECONDS)
 
 
 def _recent_key(text: str) -> tuple[Any, ...]:
@@ -196,9 +206,11 @@ def forget_recent_scores() -> None:
         _recent_generation += 1
 
 
-def submit(text: str) -> Future[dict[str, Any]]:
+def submit(text: str, background: bool = False) -> Future[dict[str, Any]]:
     """A future of `as_scored` for ``text``, scored in the next batch, or done at once when the
-    same text was scored in this process within RECENT_SCORES_SECONDS (the nudge's draft)."""
+    same text was scored in this process within RECENT_SCORES_SECONDS (the nudge's draft).
+    ``background``: nobody waits for it (a comment stored held until it comes), so it is scored
+    in the gaps between this process's requests (at most BACKGROUND_MAX_WAIT_SECONDS later)."""
     scorer = get_scorer()  # loads (or fails) here, in the caller, with the load time limit
     outer: Future[dict[str, Any]] = Future()
     key = _recent_key(text)
@@ -206,7 +218,7 @@ def submit(text: str) -> Future[dict[str, Any]]:
     if recalled is not None:
         outer.set_result(recalled)
         return outer
-    inner = get_batcher().submit(text)
+    inner = get_batcher().submit(text, background)
 
     def done(f: Future[Any]) -> None:
         try:
@@ -239,7 +251,7 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
 
 
 def post_wait() -> float:
-    """Seconds a new comment (its text just submitted) may wait for its score now.
+    """Seconds a new comment may wait for its score now (asked before its text is submitted).
 
     Alone in the batcher: SCORING_TIMEOUT, as long as any scoring may take. With other texts
     queued or being scored (a burst): POST_WAIT_SECONDS, if everything queued will be scored
@@ -247,7 +259,7 @@ def post_wait() -> float:
     when its score arrives, and the post is answered at once."""
     batcher = get_batcher()
     timeout = float(settings.SCORING_TIMEOUT)
-    if batcher.unscored <= 1:
+    if batcher.unscored == 0:
         return timeout
     limit = min(POST_WAIT_SECONDS, timeout)
     return limit if batcher.queue_wait() <= limit else 0.0

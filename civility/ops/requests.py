@@ -78,12 +78,17 @@ class RequestMiddleware:
         method = request.method if request.method in METHODS else "other"
         token = current.set(RequestContext(rid, str(request.method), request.path))
         status = 500
+        counted = request.path not in QUIET_PATHS
+        if counted:
+            metrics.request_started()
         try:
             response = self.get_response(request)
             status = response.status_code
             response[HEADER] = rid
             return response
         finally:
+            if counted:
+                metrics.request_finished()
             seconds = time.perf_counter() - started
             route = route_of(request)
             metrics.REQUESTS.labels(route, method, str(status)).inc()

@@ -6,16 +6,25 @@ up and form the next batch, so under load batches grow by themselves. `queue_wai
 the texts queued now will take at the pace of recent batches, so a caller can decide not to
 wait. With ``nice`` the scoring thread (and the threads it starts, such as the encoder's pool:
 Linux threads inherit their creator's nice value) runs at a lower CPU priority, so in a web
-worker the request threads get the CPU first and scoring takes what they leave. Plain library:
-no Django, no settings; the server configures it (civility.moderation.scoring).
+worker the request threads get the CPU first and scoring takes what they leave.
+
+A text nobody waits for (``submit(..., background=True)``: a comment stored held until its score
+arrives) also waits while ``yield_while()`` says the process is busy serving requests, for at
+most ``max_yield_s``: a niced thread still took about a third of the CPU of a two-core server
+during a burst of posts (measured per thread, bench/RESULTS-comments.md) and holds the GIL for
+its Python parts, so background scoring runs in the gaps between requests instead. Texts someone
+waits for are scored at once, without background company while the process is busy. Plain
+library: no Django, no settings; the server configures it (civility.moderation.scoring).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -25,6 +34,8 @@ from typing import Any
 @dataclass
 class _Job:
     text: str
+    background: bool = False
+    queued_at: float = field(default_factory=time.monotonic)
     future: Future[Any] = field(default_factory=Future)
 
 
@@ -36,12 +47,19 @@ class MicroBatcher:
         max_wait_ms: float = 2.0,
         name: str = "civility-batcher",
         nice: int = 0,
+        yield_while: Callable[[], bool] | None = None,
+        max_yield_s: float = 30.0,
+        yield_poll_s: float = 0.02,
     ) -> None:
         self.score_fn = score_fn
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
         self.name = name
         self.nice = nice
+        self.yield_while = yield_while
+        self.max_yield = max_yield_s
+        self.yield_poll = yield_poll_s
+        self._held = 0  # background texts taken off the queue and not scored yet
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -66,12 +84,12 @@ class MicroBatcher:
     @property
     def backlog(self) -> int:
         """Texts waiting for a batch (not counting the batch being scored)."""
-        return self._queue.qsize()
+        return self._queue.qsize() + self._held
 
     @property
     def unscored(self) -> int:
         """Texts submitted and not scored yet: queued, plus the batch being scored."""
-        return self._queue.qsize() + self._running
+        return self.backlog + self._running
 
     def queue_wait(self) -> float:
         """Seconds until every text queued now is scored, at the pace of recent batches (0
@@ -84,9 +102,11 @@ class MicroBatcher:
             left = max(running * pace - elapsed, 0.0)
         return left + self.backlog * pace
 
-    def submit(self, text: str) -> Future[Any]:
+    def submit(self, text: str, background: bool = False) -> Future[Any]:
+        """A future of the text's result. ``background``: nobody waits for it, so it may wait
+        while the process is busy (``yield_while``)."""
         self._ensure_thread()
-        job = _Job(text)
+        job = _Job(text, background)
         self._queue.put(job)
         return job.future
 
@@ -108,12 +128,19 @@ class MicroBatcher:
     def _run(self) -> None:
         self._lower_priority()
         q = self._queue
+        waited: deque[_Job] = deque()  # someone waits for these
+        background: deque[_Job] = deque()  # nobody does: they may wait for a gap
+
+        def put(job: _Job) -> None:
+            (background if job.background else waited).append(job)
+
         while True:
-            batch = [q.get()]
+            if not waited and not background:
+                put(q.get())
             deadline = None
-            while len(batch) < self.max_batch:
+            while len(waited) + len(background) < self.max_batch:
                 try:
-                    batch.append(q.get_nowait())
+                    put(q.get_nowait())
                     continue
                 except queue.Empty:
                     pass
@@ -125,10 +152,34 @@ class MicroBatcher:
                 if remaining <= 0:
                     break
                 try:
-                    batch.append(q.get(timeout=remaining))
+                    put(q.get(timeout=remaining))
                 except queue.Empty:
                     break
-            self._score_batch(batch)
+            with contextlib.suppress(queue.Empty):
+                while True:  # whatever else is queued now, so waited texts are seen first
+                    put(q.get_nowait())
+            busy = bool(background) and self._busy(background[0])
+            batch = [waited.popleft() for _ in range(min(len(waited), self.max_batch))]
+            if not busy:
+                while background and len(batch) < self.max_batch:
+                    batch.append(background.popleft())
+            self._held = len(waited) + len(background)
+            if batch:
+                self._score_batch(batch)
+                continue
+            # Only background texts, and the process is busy serving requests: wait for a gap.
+            with contextlib.suppress(queue.Empty):
+                put(q.get(timeout=self.yield_poll))
+            self._held = len(waited) + len(background)
+
+    def _busy(self, oldest: _Job) -> bool:
+        """Background texts wait: the process is serving requests, and the oldest of them has
+        waited less than max_yield."""
+        return (
+            self.yield_while is not None
+            and time.monotonic() - oldest.queued_at < self.max_yield
+            and self.yield_while()
+        )
 
     def _score_batch(self, batch: list[_Job]) -> None:
         live = [job for job in batch if job.future.set_running_or_notify_cancel()]

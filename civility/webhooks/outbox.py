@@ -43,6 +43,18 @@ def _comment_data(comment: Comment, site: Site) -> dict[str, Any]:
     return data
 
 
+def endpoints_for(site: Site, event_type: str) -> list[WebhookEndpoint]:
+    """The active endpoints of ``site`` that want ``event_type``."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event {event_type!r}")
+    # Every post comes here, and most sites have no endpoint: answer that with a plain lookup
+    # (civility.db.lookups), not a queryset: its compiling was a tenth of a post's CPU.
+    if not fetch_values(WebhookEndpoint, ("id",), site=site, active=True):
+        return []
+    active = WebhookEndpoint.objects.filter(site=site, active=True)
+    return [endpoint for endpoint in active if endpoint.wants(event_type)]
+
+
 def webhook_event(
     event_type: str,
     *,
@@ -50,20 +62,16 @@ def webhook_event(
     comment: Comment | None = None,
     user: Any = None,
     extra: dict[str, Any] | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> int:
     """Write ``event_type`` for every endpoint of ``site`` that wants it; returns how many.
+    ``endpoints``: `endpoints_for` asked before the transaction's first write (a post does, so
+    the lookup does not lengthen its SQLite write turn).
 
     ``comment`` events carry the comment (its text only if the site allows), ``user`` events the
     user's id and name; ``extra`` adds fields (a report's reason, a ban's reason and end)."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event {event_type!r}")
-    # Every post comes here, and most sites have no endpoint: answer that with a plain lookup
-    # (civility.db.lookups), not a queryset: its compiling was a tenth of a post's CPU.
-    if not fetch_values(WebhookEndpoint, ("id",), site=site, active=True):
-        return 0
-    endpoints = [
-        e for e in WebhookEndpoint.objects.filter(site=site, active=True) if e.wants(event_type)
-    ]
+    if endpoints is None:
+        endpoints = endpoints_for(site, event_type)
     if not endpoints:
         return 0
     from civility.tasks.base import enqueue_on_commit

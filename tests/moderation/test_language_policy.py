@@ -139,3 +139,42 @@ def test_settings_page_sets_the_policy(site_admin, site):
     assert c.post(url, {**form, "unsupported_language": "hold"}).status_code == 200
     site.refresh_from_db()
     assert unsupported_language_policy(site) == "hold"
+
+
+def _decided_later(comment, seconds: float = 30.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        comment.refresh_from_db()
+        if not any(r["code"] == "model_pending" for r in comment.moderation_reasons):
+            return comment
+        time.sleep(0.02)
+    raise AssertionError(f"comment {comment.pk} still waits for its score")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("policy", "status", "code"),
+    [("hold", "pending", "language_unsupported"), ("publish", "approved", "language_unscored")],
+)
+def test_in_a_burst_the_language_is_looked_at_when_the_score_comes(
+    scorer, site, story, commenter, settings, policy, status, code
+):
+    """A post that does not wait for its score (SCORING_TIMEOUT 0: as in a burst) is held
+    until it comes, and only then is its language looked at: never published as if scored."""
+    from civility.moderation.models import AuditEntry
+
+    settings.SCORING_TIMEOUT = 0
+    site.settings = {"unsupported_language": policy}
+    site.save()
+    comment = post_comment(story=story, author=commenter, body=GERMAN + " Wirklich.")
+    assert comment.status == "pending"
+    assert [r["code"] for r in comment.moderation_reasons] == ["model_pending"]
+    comment = _decided_later(comment)
+    assert comment.status == status
+    assert [(r["code"], r["language"]) for r in comment.moderation_reasons] == [(code, "de")]
+    assert comment.scores["unscored"] == "language" and comment.scores["scores"] == {}
+    assert AuditEntry.objects.filter(action="comment.scored", comment=comment).count() == 1
+    english = _decided_later(post_comment(story=story, author=commenter, body=ENGLISH))
+    assert english.status == "approved" and english.scores["scores"]

@@ -65,3 +65,35 @@ def test_queue_wait_follows_the_pace_of_recent_batches() -> None:
     assert blocked.result(5) == "block"
     assert [f.result(5) for f in queued] == [f"t{i}" for i in range(5)]
     assert batcher.unscored == 0
+
+
+def test_background_texts_wait_for_a_gap_between_requests_waited_ones_do_not() -> None:
+    busy = threading.Event()
+    busy.set()
+    batches: list[list[str]] = []
+
+    def score(texts: list[str]) -> list[str]:
+        batches.append(list(texts))
+        return texts
+
+    batcher = MicroBatcher(score, max_batch=8, max_wait_ms=0, yield_while=busy.is_set)
+    later = [batcher.submit(f"held {i}", background=True) for i in range(3)]
+    time.sleep(0.2)
+    assert not any(f.done() for f in later)  # the process is busy: background texts wait
+    assert batcher.backlog == 3 and batcher.unscored == 3
+    assert batcher.score("someone waits", timeout=2) == "someone waits"
+    assert batches == [["someone waits"]]  # scored at once, without the background company
+    busy.clear()  # a gap between requests
+    assert [f.result(2) for f in later] == ["held 0", "held 1", "held 2"]
+    assert batches[1:] == [["held 0", "held 1", "held 2"]]
+    assert batcher.unscored == 0
+
+
+def test_background_texts_wait_at_most_max_yield() -> None:
+    batcher = MicroBatcher(
+        lambda texts: texts, max_batch=8, max_wait_ms=0, yield_while=lambda: True, max_yield_s=0.3
+    )
+    started = time.monotonic()
+    future = batcher.submit("never a gap", background=True)
+    assert future.result(3) == "never a gap"
+    assert time.monotonic() - started >= 0.3  # scored once it had waited max_yield
