@@ -10,7 +10,8 @@ Scoring yields the CPU to requests: the batcher's thread runs at nice SCORING_NI
 burst of posts the request threads are served first and scores come when they leave CPU over. A
 new comment in a burst waits for its score only while the batcher's recent pace says it comes
 within POST_WAIT_SECONDS (`post_wait`); otherwise it is stored held and decided when the score
-arrives (civility.comments.actions.apply_late_score). Measured (bench/RESULTS-comments.md, 2
+arrives (civility.comments.actions.apply_late_score); its text is background work, scored in
+the gaps between this process's requests (`metrics.serving`). Measured (bench/RESULTS-comments.md, 2
 cores): the shipped model costs more CPU per comment than the rest of a post, so under a burst
 posts that waited for their scores were answered at the model's pace (the old rule, "more than a
 batch queued", never fired: a worker's 32 threads cannot queue more than 32 texts).
