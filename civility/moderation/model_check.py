@@ -206,10 +206,8 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
             state["pending_score"] = future
             return [Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")]
         if wait <= 0:  # came at once (a recent score): the language was not looked at yet
-            votes, unscored = language_verdict(sub.site, sub.body)
-            if unscored is not None:
-                state["scores"] = unscored
-                return votes
+            votes, state["scores"] = late_verdict(sub.site, sub.body, scored)
+            return votes
     state["scores"] = scored
     return model_votes(sub.site, scored, sub.body)
 
