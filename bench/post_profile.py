@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print N functions")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (default cumulative)")
     parser.add_argument("--match", default="", help="only functions whose path matches (regex)")
+    parser.add_argument(
+        "--queries", action="store_true", help="print the SQL of one post (after the warm-up)"
+    )
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="civility-post-profile-"))
@@ -124,6 +127,15 @@ def run(args: argparse.Namespace) -> None:
 
     for _ in range(args.warmup):
         post()
+    if args.queries:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            post()
+        print(f"{len(captured.captured_queries)} queries in one post:")
+        for query in captured.captured_queries:
+            print(f"  {query['sql'][:300]}")
     # CPU time, not wall time: on a shared machine wall time is mostly waiting for a core.
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     cpu, wall = time.process_time(), time.perf_counter()

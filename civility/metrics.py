@@ -83,6 +83,11 @@ def request_finished() -> None:
         _last_end = time.monotonic()
 
 
+def requests_in_flight() -> int:
+    """Requests this process is serving now (probes and scrapes not counted)."""
+    return _serving
+
+
 def serving(gap: float) -> bool:
     """Whether this process is serving a request, or ended one less than ``gap`` seconds ago."""
     return _serving > 0 or time.monotonic() - _last_end < gap

@@ -182,6 +182,7 @@ def serve_main(argv: list[str]) -> int:
     args.bind = args.bind or settings.BIND
     args.workers = settings.WORKERS if args.workers is None else args.workers
     args.threads = settings.THREADS if args.threads is None else args.threads
+    settings.THREADS = args.threads  # the request slots of each process (civility.ops.requests)
     if args.threads < 1 or settings.LIVE_STREAMS < 0 or args.workers < 1:
         parser.error("--workers and --threads must be at least 1 and --live-streams at least 0")
 

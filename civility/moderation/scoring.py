@@ -254,10 +254,14 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
 def post_wait() -> float:
     """Seconds a new comment may wait for its score now (asked before its text is submitted).
 
-    Alone in the batcher: SCORING_TIMEOUT, as long as any scoring may take. With other texts
-    queued or being scored (a burst): POST_WAIT_SECONDS, if everything queued will be scored
-    within that at the batcher's recent pace, else 0: the comment is stored held and decided
-    when its score arrives, and the post is answered at once."""
+    While this process serves other requests too (a burst): 0, the comment is stored held and
+    decided when its score arrives, and the post is answered at once: scoring a text costs more
+    CPU than the rest of a post, so waiting for it would answer a burst at the model's pace and
+    take the cores the other requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT,
+    as long as any scoring may take; with texts queued or being scored: POST_WAIT_SECONDS, if
+    everything queued will be scored within that at the batcher's recent pace, else 0."""
+    if metrics.requests_in_flight() > 1:
+        return 0.0
     batcher = get_batcher()
     timeout = float(settings.SCORING_TIMEOUT)
     if batcher.unscored == 0:

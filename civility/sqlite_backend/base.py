@@ -139,7 +139,10 @@ class WriteLock:
             self._busy = False
             if self._file_held:
                 self._unlock_file()
-            self._cond.notify_all()
+            # One waiter: the turn goes to one thread, and waking all of them (a burst has a
+            # dozen) only made the rest take the GIL to find it taken and sleep again. A waiter
+            # that times out as it is woken still takes a free turn (acquire checks first).
+            self._cond.notify()
 
     def _file(self) -> int:
         if self._fd is None:

@@ -281,3 +281,26 @@ def test_post_does_not_wait_when_the_queue_ahead_is_longer_than_the_wait(
     decision = decide(sub(site, story, commenter, CLEAN))
     assert [r["code"] for r in decision.reasons] == ["model_pending"]
     assert decision.pending_score.result(30)["scores"]
+
+
+def test_a_post_does_not_wait_for_its_score_while_other_requests_are_served(
+    scorer, site, story, commenter, settings
+):
+    from civility import metrics
+
+    settings.SCORING_TIMEOUT = 30.0
+    # This post's request and one more: the process is busy, so scoring (more CPU than the
+    # rest of a post) happens off the request and the comment is decided when it comes.
+    metrics.request_started()
+    metrics.request_started()
+    try:
+        assert scoring.post_wait() == 0.0
+        decision = decide(sub(site, story, commenter, CLEAN))
+    finally:
+        metrics.request_finished()
+        metrics.request_finished()
+    assert [r["code"] for r in decision.reasons] == ["model_pending"]
+    assert decision.pending_score.result(30)["scores"]
+    # Alone again: it waits for the score and is decided on the request.
+    assert scoring.post_wait() == 30.0
+    assert decide(sub(site, story, commenter, CLEAN)).pending_score is None

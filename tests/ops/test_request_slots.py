@@ -1,0 +1,54 @@
+"""At most CIVILITY_THREADS requests of a process run the application at once; probes skip."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from civility.ops.requests import RequestMiddleware
+
+
+def test_requests_past_the_slots_wait_and_probes_do_not(settings):
+    settings.THREADS = 3
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def view(request):
+        nonlocal inside, most
+        if request.path == "/healthz":
+            return HttpResponse("ok")
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        release.wait(10)
+        with lock:
+            inside -= 1
+        return HttpResponse("done")
+
+    middleware = RequestMiddleware(view)
+    factory = RequestFactory()
+    answers: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(middleware(factory.get("/api/v1/x")).status_code)
+        )
+        for _ in range(7)
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while inside < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the other four had time to get in, if they could
+    assert inside == 3
+    # Every slot is taken: a probe still answers at once.
+    assert middleware(factory.get("/healthz")).status_code == 200
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert answers == [200] * 7 and most == 3 and inside == 0
