@@ -19,7 +19,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from civility.db.lookups import fetch_one, fetch_values
+from civility.db.lookups import fetch_one_and_exists
 
 SALT = "civility.api.token"
 MAX_AGE = 60 * 60 * 24 * 30  # 30 days
@@ -45,22 +45,19 @@ def verify(token: str) -> Any | None:
     pk = data.get("u")
     if not isinstance(pk, int):
         return None
-    user = fetch_one(get_user_model(), pk=pk, is_active=True)  # on every write: no ORM compile
-    if user is None or _fingerprint(user) != data.get("f"):
-        return None
-    if is_revoked(token):
+    from civility.accounts.models import RevokedToken
+
+    # On every write: one query, no ORM compile (civility.db.lookups).
+    user, revoked = fetch_one_and_exists(
+        get_user_model(), {"pk": pk, "is_active": True}, RevokedToken, "digest", _digest(token)
+    )
+    if user is None or revoked or _fingerprint(user) != data.get("f"):
         return None
     return user
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def is_revoked(token: str) -> bool:
-    from civility.accounts.models import RevokedToken
-
-    return bool(fetch_values(RevokedToken, ("id",), digest=_digest(token)))
 
 
 def revoke(token: str) -> bool:

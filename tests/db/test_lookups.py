@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from civility.accounts.models import User
 from civility.comments.models import Comment, Site, Story
-from civility.db.lookups import fetch_one, fetch_values
+from civility.db.lookups import fetch_joined, fetch_one, fetch_one_and_exists, fetch_values
 from civility.moderation.models import SiteBan, WordRule
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,40 @@ def test_values_equal_values_list(world):
         )
     )
     assert got[0][2].tzinfo is not None
+
+
+def test_joined_equals_select_related(world):
+    site, story, _, _, _ = world
+    got = fetch_joined(Story, "site", story.pk)
+    orm = Story.objects.select_related("site").get(pk=story.pk)
+    assert _fields(got) == _fields(orm)
+    with django_assert_no_queries():
+        assert _fields(got.site) == _fields(orm.site)  # cached, as select_related leaves it
+    assert type(got.site.settings) is dict and got.site.settings["note"] == "ü"
+    assert fetch_joined(Story, "site", story.pk + 1000) is None
+
+
+def test_one_and_exists(world):
+    site, _, user, _, _ = world
+    from civility.accounts.models import RevokedToken
+
+    equals = {"pk": user.pk, "is_active": True}
+    got, found = fetch_one_and_exists(User, equals, RevokedToken, "digest", "d" * 64)
+    assert _fields(got) == _fields(User.objects.get(pk=user.pk)) and found is False
+    RevokedToken.objects.create(digest="d" * 64, expires_at=timezone.now() + timedelta(days=1))
+    assert fetch_one_and_exists(User, equals, RevokedToken, "digest", "d" * 64)[1] is True
+    assert fetch_one_and_exists(User, equals, RevokedToken, "digest", "e" * 64)[1] is False
+    missing = {"pk": user.pk + 1000, "is_active": True}
+    assert fetch_one_and_exists(User, missing, RevokedToken, "digest", "d" * 64) == (None, False)
+
+
+def django_assert_no_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    class _NoQueries(CaptureQueriesContext):
+        def __exit__(self, *exc):
+            super().__exit__(*exc)
+            assert not self.captured_queries, self.captured_queries
+
+    return _NoQueries(connection)
