@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 
+from civility import metrics
 from civility.moderation import scoring
 from civility.moderation.rules import match_word_rules, rule_votes
 from civility.scoring.language import detect_language
@@ -201,7 +202,8 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     else:
         future = scoring.submit(sub.body, background=wait <= 0)
         try:
-            scored = future.result(wait)
+            with metrics.slots.waiting():  # the batcher's thread scores it
+                scored = future.result(wait)
         except FutureTimeout:
             state["pending_score"] = future
             return [Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")]

@@ -244,7 +244,8 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
     limit = float(settings.SCORING_TIMEOUT) if budget is None else budget
     future = submit(text)
     try:
-        return future.result(limit)
+        with metrics.slots.waiting():  # the batcher's thread scores it
+            return future.result(limit)
     except FutureTimeout as exc:
         future.cancel()
         metrics.SCORING_FAILURES.labels("timeout").inc()

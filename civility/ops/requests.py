@@ -1,12 +1,11 @@
 """The first middleware: a request id, the request's metrics and its JSON log line, and the
 process's request slots.
 
-Slots: at most CIVILITY_THREADS requests of one process run the application at once; the others
-wait for a slot without taking the CPU. gunicorn's pool has a thread per live stream on top of
-the request threads (a stream's slot is free once its view has returned), so without slots a
-burst ran 16 requests a process side by side: they took turns at the GIL and at SQLite's write
-turn, and a post's p99 rose with every thread past the cores (bench/RESULTS-comments.md).
-Probes skip the slots: a busy server still answers /healthz.
+Slots (`metrics.RequestSlots`): at most CIVILITY_THREADS requests of one process run the
+application at once; the others wait for a slot without taking the CPU. gunicorn's pool has a
+thread per live stream on top of the request threads (a stream's slot is free once its view has
+returned), so without slots a burst ran 16 requests a process side by side, taking turns at the
+GIL. Probes skip the slots: a busy server still answers /healthz.
 
 The id is the proxy's X-Request-ID when the request came from a trusted proxy
 (CIVILITY_TRUSTED_PROXIES: nginx's `$request_id`, so the proxy's and Civility's logs of one
@@ -20,7 +19,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -79,7 +77,7 @@ def route_of(request: HttpRequest) -> str:
 class RequestMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.slots = threading.BoundedSemaphore(max(1, int(settings.THREADS)))
+        metrics.slots.configure(int(settings.THREADS))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -91,7 +89,7 @@ class RequestMiddleware:
         counted = request.path not in QUIET_PATHS
         if counted:
             metrics.request_started()  # before the slot: a request waiting for one is load too
-            self.slots.acquire()
+            metrics.slots.acquire()
         try:
             response = self.get_response(request)
             status = response.status_code
@@ -99,7 +97,7 @@ class RequestMiddleware:
             return response
         finally:
             if counted:
-                self.slots.release()
+                metrics.slots.release()
                 metrics.request_finished()
             seconds = time.perf_counter() - started
             route = route_of(request)

@@ -14,6 +14,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from civility import metrics
 from civility.perspective import engine, keys, logmode, site_calibration
 from civility.perspective.actions import record_suggestion
 from civility.perspective.errors import INVALID_REQUEST, ApiError, error_response
@@ -122,7 +123,8 @@ def analyze(request: HttpRequest) -> HttpResponse:
             log.error("comments:analyze: no scoring model installed")
             raise ApiError(503, "The scoring model is not installed on this server.") from None
         try:
-            result = engine.get_batcher().score(req.text, timeout=settings.SCORING_TIMEOUT)
+            with metrics.slots.waiting():  # the batcher's thread scores it
+                result = engine.get_batcher().score(req.text, timeout=settings.SCORING_TIMEOUT)
         except TimeoutError:
             raise ApiError(503, "The scoring model is busy; retry shortly.") from None
         body = build_analysis(req, result, scorer, key)

@@ -52,3 +52,32 @@ def test_requests_past_the_slots_wait_and_probes_do_not(settings):
     for t in threads:
         t.join(10)
     assert answers == [200] * 7 and most == 3 and inside == 0
+
+
+def test_a_request_waiting_for_a_score_lends_its_slot(settings):
+    from civility import metrics
+
+    settings.THREADS = 1
+    order: list[str] = []
+    a_waits, b_done = threading.Event(), threading.Event()
+
+    def view(request):
+        if request.path == "/a":
+            with metrics.slots.waiting():  # as while the batcher's thread scores
+                a_waits.set()
+                assert b_done.wait(10)
+            order.append("a resumed")
+        else:
+            order.append("b ran")
+            b_done.set()
+        return HttpResponse("ok")
+
+    middleware = RequestMiddleware(view)
+    factory = RequestFactory()
+    a = threading.Thread(target=lambda: middleware(factory.get("/a")))
+    a.start()
+    assert a_waits.wait(5)
+    # The one slot is lent while A waits: B runs now instead of after A.
+    assert middleware(factory.get("/b")).status_code == 200
+    a.join(10)
+    assert order == ["b ran", "a resumed"]
