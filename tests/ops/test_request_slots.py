@@ -81,3 +81,33 @@ def test_a_request_waiting_for_a_score_lends_its_slot(settings):
     assert middleware(factory.get("/b")).status_code == 200
     a.join(10)
     assert order == ["b ran", "a resumed"]
+
+
+def test_a_freed_slot_goes_to_the_longest_waiter():
+    from civility.metrics import RequestSlots
+
+    slots = RequestSlots(1)
+    slots.acquire()  # this thread holds the one slot
+    ran: list[int] = []
+
+    def request(n: int) -> None:
+        slots.acquire()
+        ran.append(n)
+        slots.release()
+
+    threads = []
+    for n in range(6):
+        t = threading.Thread(target=request, args=(n,))
+        t.start()
+        threads.append(t)
+        deadline = time.monotonic() + 5
+        while len(slots._waiters) < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.001)  # queued in this order
+    slots.release()
+    for t in threads:
+        t.join(10)
+    assert ran == list(range(6))
+    # A newcomer never takes a slot from a waiter: with the slot free and nobody waiting, it
+    # takes it at once.
+    slots.acquire()
+    slots.release()
