@@ -21,7 +21,7 @@ same machine:
   the in-memory size of the model, to show whether workers share it;
 - CPU seconds the servers used per request type.
 
-Civility: `civility serve` (2 workers, --threads request threads plus its live-stream threads),
+Civility: `civility serve` (2 workers, --threads request slots; gunicorn runs that many threads plus its live-stream threads),
 SQLite (WAL, synchronous=NORMAL) or PostgreSQL (--db postgres: a database of its own on
 postgres://postgres@127.0.0.1:5432, created and dropped by the script), Redis for caches and
 events. Isso: gunicorn with the same workers and gthread threads, keep-alive, --preload;
@@ -709,7 +709,7 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2, help="worker processes, both servers")
     ap.add_argument(
-        "--threads", type=int, default=8, help="request threads per Civility worker (serve default)"
+        "--threads", type=int, default=2, help="request slots per Civility worker (serve default)"
     )
     ap.add_argument(
         "--isso-threads",

@@ -159,7 +159,7 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--bind", help="address:port (default CIVILITY_BIND, 127.0.0.1:8000)")
     parser.add_argument("--workers", type=int, help="processes (default CIVILITY_WORKERS, 2)")
     parser.add_argument(
-        "--threads", type=int, help="request threads per worker (default CIVILITY_THREADS, 8)"
+        "--threads", type=int, help="request slots per worker (default CIVILITY_THREADS, 2)"
     )
     parser.add_argument(
         "--live-streams",

@@ -312,7 +312,10 @@ BATCH_WAIT_MS = _env_float("CIVILITY_BATCH_WAIT_MS", 2.0)
 # --- `civility serve` (gunicorn) -----------------------------------------------------------------
 BIND = os.environ.get("CIVILITY_BIND", "127.0.0.1:8000")
 WORKERS = _env_int("CIVILITY_WORKERS", 2)
-THREADS = _env_int("CIVILITY_THREADS", 8)
+# Request slots per worker: requests of one process that run the application at once (the
+# rest wait their turn off the CPU; civility.metrics.RequestSlots). Two, measured: each
+# runnable thread past one costs CPU in GIL turns (bench/RESULTS-comments.md).
+THREADS = _env_int("CIVILITY_THREADS", 2)
 ACCESS_LOG = os.environ.get("CIVILITY_ACCESS_LOG", "")  # a path or "-" for stdout; off if empty
 
 # Perspective migration kit
