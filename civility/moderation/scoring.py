@@ -8,13 +8,14 @@ ENCODER_THREADS, BATCH_MAX, BATCH_WAIT_MS.
 
 Scoring yields the CPU to requests: the batcher's thread runs at nice SCORING_NICE, so under a
 burst of posts the request threads are served first and scores come when they leave CPU over. A
-new comment in a burst waits for its score only while the batcher's recent pace says it comes
-within POST_WAIT_SECONDS (`post_wait`); otherwise it is stored held and decided when the score
-arrives (civility.comments.actions.apply_late_score); its text is background work, scored in
-the gaps between this process's requests (`metrics.serving`). Measured (bench/RESULTS-comments.md, 2
-cores): the shipped model costs more CPU per comment than the rest of a post, so under a burst
-posts that waited for their scores were answered at the model's pace (the old rule, "more than a
-batch queued", never fired: a worker's 32 threads cannot queue more than 32 texts).
+new comment waits for its score only while its process serves no other request and the
+batcher's recent pace says it comes within POST_WAIT_SECONDS (`post_wait`); otherwise it is
+stored held and decided when the score arrives (civility.comments.actions.apply_late_score);
+its text is background work, scored in the gaps between this process's requests
+(`metrics.serving`). Measured (bench/RESULTS-comments.md, 2 cores): the shipped model costs
+more CPU per comment than the rest of a post, so under a burst posts that waited for their
+scores were answered at the model's pace, and a post that waited 100 ms for a batch and then
+went on without it had still spent the burst's CPU on its score.
 """
 
 from __future__ import annotations
