@@ -475,18 +475,21 @@ def read_results(prefix: Path) -> tuple[Counter, set[int]]:
     return statuses, acked
 
 
-def verify_civility(db: CivilityDB, poster: int, acked: set[int]) -> dict:
+def verify_civility(db: CivilityDB, poster: int, acked: set[int], after_id: int = 0) -> dict:
+    """The poster's comments stored after ``after_id`` (this row's) against the 201s."""
     rows = db.rows(
-        "SELECT id, status, CAST(scores AS TEXT) FROM comments_comment WHERE author_id = ?",
-        (poster,),
+        "SELECT id, status, CAST(scores AS TEXT) FROM comments_comment WHERE author_id = ?"
+        " AND id > ?",
+        (poster, after_id),
     )
     stored = {r[0]: r for r in rows}
     late = {
         r[0]
         for r in db.rows(
             "SELECT DISTINCT a.comment_id FROM moderation_auditentry a JOIN comments_comment c"
-            " ON c.id = a.comment_id WHERE c.author_id = ? AND a.action = 'comment.scored'",
-            (poster,),
+            " ON c.id = a.comment_id WHERE c.author_id = ? AND a.action = 'comment.scored'"
+            " AND c.id > ?",
+            (poster, after_id),
         )
     }
     scored = {pk for pk, (_, _, scores) in stored.items() if scores and '"scores"' in scores}
@@ -956,11 +959,13 @@ def main() -> int:
                 script = headers_script(tmp, what, headers)
                 tag = f"{run_id}{round_id}"  # bodies stay unique across rounds (no 409s)
                 wargs = [tag, "civility", str(bodies_file), str(prefix), str(delay_ms)]
+                assert db is not None
+                after_id = db.rows("SELECT COALESCE(MAX(id), 0) FROM comments_comment")[0][0]
                 bench.measure(what, "civility", post_url, script, wargs, duration, connections)
                 assert db is not None
                 decided = drain(db, poster, time.monotonic(), args.drain_timeout)
                 statuses, acked = read_results(prefix)
-                decided.update(verify_civility(db, poster, acked))
+                decided.update(verify_civility(db, poster, acked, after_id))
                 decided["http_statuses"] = dict(statuses)
                 results[what]["civility"]["decisions"] = decided
                 print(f"{what:7} civility decisions: {decided}", flush=True)
