@@ -98,6 +98,7 @@ class RequestSlots:
     """
 
     def __init__(self, size: int = 1) -> None:
+        self.size = size
         self._lock = threading.Lock()
         self._free = size
         self._waiters: deque[threading.Lock] = deque()
@@ -105,7 +106,7 @@ class RequestSlots:
 
     def configure(self, size: int) -> None:
         with self._lock:
-            self._free = max(1, size)
+            self.size = self._free = max(1, size)
             self._waiters.clear()
 
     def _take(self) -> None:

@@ -189,8 +189,8 @@ def check_language(sub: Any, state: dict[str, Any]) -> list[Vote]:
 
 def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     """Score within the time budget. A dry run (Coral hook, nudge) waits for the score up to
-    SCORING_TIMEOUT. A post waits too while the process has nothing else to do and the batcher
-    keeps up (`scoring.post_wait`: no other request in flight, and alone in the batcher up to
+    SCORING_TIMEOUT. A post waits too while no requests queue for the process's slots and the
+    batcher keeps up (`scoring.post_wait`: no burst, and alone in the batcher up to
     SCORING_TIMEOUT, else at most 100 ms and only if the texts queued will be scored by then);
     otherwise the comment is stored held (SCORING_PENDING) and decided
     when its score arrives, so a burst of posts is not slowed to the model's pace. A comment

@@ -8,7 +8,7 @@ ENCODER_THREADS, BATCH_MAX, BATCH_WAIT_MS.
 
 Scoring yields the CPU to requests: the batcher's thread runs at nice SCORING_NICE, so under a
 burst of posts the request threads are served first and scores come when they leave CPU over. A
-new comment waits for its score only while its process serves no other request and the
+new comment waits for its score only while no requests queue for its process's slots and the
 batcher's recent pace says it comes within POST_WAIT_SECONDS (`post_wait`); otherwise it is
 stored held and decided when the score arrives (civility.comments.actions.apply_late_score);
 its text is background work, scored in the gaps between this process's requests
@@ -256,13 +256,14 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
 def post_wait() -> float:
     """Seconds a new comment may wait for its score now (asked before its text is submitted).
 
-    While this process serves other requests too (a burst): 0, the comment is stored held and
-    decided when its score arrives, and the post is answered at once: scoring a text costs more
-    CPU than the rest of a post, so waiting for it would answer a burst at the model's pace and
-    take the cores the other requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT,
+    While requests queue for this process's slots (a burst: more in flight than
+    `metrics.slots` lets run): 0, the comment is stored held and decided when its score arrives,
+    and the post is answered at once: scoring a text costs more CPU than the rest of a post, so
+    waiting for it would answer a burst at the model's pace and take the cores the queued
+    requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT,
     as long as any scoring may take; with texts queued or being scored: POST_WAIT_SECONDS, if
     everything queued will be scored within that at the batcher's recent pace, else 0."""
-    if metrics.requests_in_flight() > 1:
+    if metrics.requests_in_flight() > metrics.slots.size:
         return 0.0
     batcher = get_batcher()
     timeout = float(settings.SCORING_TIMEOUT)
