@@ -105,9 +105,14 @@ class RequestSlots:
         self._held = threading.local()
 
     def configure(self, size: int) -> None:
+        """Change the number of slots; requests holding or waiting for one keep their place."""
         with self._lock:
-            self.size = self._free = max(1, size)
-            self._waiters.clear()
+            size = max(1, size)
+            self._free += size - self.size  # below 0 until enough holders have let go
+            self.size = size
+            while self._free > 0 and self._waiters:
+                self._free -= 1
+                self._waiters.popleft().release()
 
     def _take(self) -> None:
         with self._lock:
@@ -121,7 +126,7 @@ class RequestSlots:
 
     def _give(self) -> None:
         with self._lock:
-            if self._waiters:
+            if self._waiters and self._free >= 0:
                 self._waiters.popleft().release()
             else:
                 self._free += 1

@@ -111,3 +111,30 @@ def test_a_freed_slot_goes_to_the_longest_waiter():
     # takes it at once.
     slots.acquire()
     slots.release()
+
+
+def test_resizing_keeps_holders_and_waiters():
+    from civility.metrics import RequestSlots
+
+    slots = RequestSlots(1)
+    slots.acquire()
+    got = threading.Event()
+
+    def waiter() -> None:
+        slots.acquire()
+        got.set()
+        slots.release()
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    deadline = time.monotonic() + 5
+    while not slots._waiters and time.monotonic() < deadline:
+        time.sleep(0.001)
+    # A second server part configuring the same slots (a new middleware instance) neither
+    # strands the waiter nor forgets the holder: one more slot lets the waiter in at once.
+    slots.configure(2)
+    assert got.wait(5)
+    t.join(5)
+    slots.configure(1)  # shrinking while this thread still holds its slot
+    slots.release()
+    assert slots._free == 1 and slots.size == 1
