@@ -21,59 +21,9 @@ from django.db.models import Model
 M = TypeVar("M", bound=Model)
 
 
-def _plan(model: type[Model], keys: tuple[str, ...], fields: tuple[str, ...] | None) -> Any:
-    connection = connections["default"]
-    plans = connection.__dict__.setdefault("_civility_lookup_plans", {})
-    plan = plans.get((model, keys, fields))
-    if plan is None:
-        meta = model._meta
-        chosen: list[Any] = (
-            list(meta.concrete_fields)
-            if fields is None
-            else [meta.get_field(name) for name in fields]
-        )
-        key_fields: list[Any] = [meta.pk if k == "pk" else meta.get_field(k) for k in keys]
-        quote = connection.ops.quote_name
-        where = " AND ".join(f"{quote(f.column)} = %s" for f in key_fields)
-        columns = ", ".join(quote(f.column) for f in chosen)
-        # Only quoted names from the model's metadata go into the text; values are parameters.
-        sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608
-        converters = []
-        for field in chosen:
-            col = field.get_col(meta.db_table)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((col, found))
-        attnames = [f.attname for f in chosen]
-        plan = plans[(model, keys, fields)] = (sql, attnames, converters)
-    return plan
-
-
-def _rows(model: type[Model], fields: tuple[str, ...] | None, equals: dict[str, Any]) -> Any:
-    keys = tuple(sorted(equals))
-    sql, attnames, converters = _plan(model, keys, fields)
-    connection = connections["default"]
-    params = [v.pk if isinstance(v, Model) else v for v in (equals[k] for k in keys)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for row in rows:
-        values = list(row)
-        for i, (col, funcs) in enumerate(converters):
-            for convert in funcs:
-                values[i] = convert(values[i], col, connection)
-        yield attnames, values
-
-
-def fetch_one(model: type[M], **equals: Any) -> M | None:
-    """The instance where every ``field = value`` holds (a unique lookup), or None."""
-    for attnames, values in _rows(model, None, equals):
-        return model.from_db("default", attnames, values)
-    return None
-
-
-def fetch_values(model: type[Model], fields: tuple[str, ...], **equals: Any) -> list[tuple]:
-    """``fields`` of every row where each ``field = value`` holds, like values_list()."""
-    return [tuple(values) for _, values in _rows(model, fields, equals)]
+def _plans(connection: Any) -> dict[Any, Any]:
+    """The SQL and converters built so far for this connection."""
+    return connection.__dict__.setdefault("_civility_lookup_plans", {})
 
 
 def _converters(connection: Any, model: type[Model], fields: list[Any]) -> list[Any]:
@@ -93,11 +43,61 @@ def _convert(connection: Any, converters: list[Any], row: Any) -> list[Any]:
     return values
 
 
+def _plan(model: type[Model], keys: tuple[str, ...], fields: tuple[str, ...] | None) -> Any:
+    connection = connections["default"]
+    plans = _plans(connection)
+    plan = plans.get((model, keys, fields))
+    if plan is None:
+        meta = model._meta
+        chosen: list[Any] = (
+            list(meta.concrete_fields)
+            if fields is None
+            else [meta.get_field(name) for name in fields]
+        )
+        key_fields: list[Any] = [meta.pk if k == "pk" else meta.get_field(k) for k in keys]
+        quote = connection.ops.quote_name
+        where = " AND ".join(f"{quote(f.column)} = %s" for f in key_fields)
+        columns = ", ".join(quote(f.column) for f in chosen)
+        # Only quoted names from the model's metadata go into the text; values are parameters.
+        sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608
+        attnames = [f.attname for f in chosen]
+        plan = plans[(model, keys, fields)] = (
+            sql,
+            attnames,
+            _converters(connection, model, chosen),
+        )
+    return plan
+
+
+def _rows(model: type[Model], fields: tuple[str, ...] | None, equals: dict[str, Any]) -> Any:
+    keys = tuple(sorted(equals))
+    sql, attnames, converters = _plan(model, keys, fields)
+    connection = connections["default"]
+    params = [v.pk if isinstance(v, Model) else v for v in (equals[k] for k in keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        yield attnames, _convert(connection, converters, row)
+
+
+def fetch_one(model: type[M], **equals: Any) -> M | None:
+    """The instance where every ``field = value`` holds (a unique lookup), or None."""
+    for attnames, values in _rows(model, None, equals):
+        return model.from_db("default", attnames, values)
+    return None
+
+
+def fetch_values(model: type[Model], fields: tuple[str, ...], **equals: Any) -> list[tuple]:
+    """``fields`` of every row where each ``field = value`` holds, like values_list()."""
+    return [tuple(values) for _, values in _rows(model, fields, equals)]
+
+
 def fetch_joined(model: type[M], related: str, pk: Any) -> M | None:
     """The instance with primary key ``pk`` and, cached on it, the row its foreign key
     ``related`` names (``select_related(related)`` in one query), or None."""
     connection = connections["default"]
-    plans = connection.__dict__.setdefault("_civility_lookup_plans", {})
+    plans = _plans(connection)
     key = ("joined", model, related)
     plan = plans.get(key)
     if plan is None:
@@ -141,7 +141,7 @@ def fetch_one_and_exists(
     """(The instance where every ``field = value`` of ``equals`` holds, or None; whether any
     row of ``other`` has ``field`` = ``value``), in one query."""
     connection = connections["default"]
-    plans = connection.__dict__.setdefault("_civility_lookup_plans", {})
+    plans = _plans(connection)
     keys = tuple(sorted(equals))
     key = ("exists", model, keys, other, field)
     plan = plans.get(key)
@@ -163,8 +163,5 @@ def fetch_one_and_exists(
         row = cursor.fetchone()
     if row is None:
         return None, False
-    values = list(row[:-1])
-    for i, (col, funcs) in enumerate(converters):
-        for convert in funcs:
-            values[i] = convert(values[i], col, connection)
+    values = _convert(connection, converters, row[:-1])
     return model.from_db("default", attnames, values), bool(row[-1])

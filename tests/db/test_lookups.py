@@ -89,12 +89,12 @@ def test_values_equal_values_list(world):
     assert got[0][2].tzinfo is not None
 
 
-def test_joined_equals_select_related(world):
+def test_joined_equals_select_related(world, django_assert_num_queries):
     site, story, _, _, _ = world
     got = fetch_joined(Story, "site", story.pk)
     orm = Story.objects.select_related("site").get(pk=story.pk)
     assert _fields(got) == _fields(orm)
-    with django_assert_no_queries():
+    with django_assert_num_queries(0):
         assert _fields(got.site) == _fields(orm.site)  # cached, as select_related leaves it
     assert type(got.site.settings) is dict and got.site.settings["note"] == "ü"
     assert fetch_joined(Story, "site", story.pk + 1000) is None
@@ -112,15 +112,3 @@ def test_one_and_exists(world):
     assert fetch_one_and_exists(User, equals, RevokedToken, "digest", "e" * 64)[1] is False
     missing = {"pk": user.pk + 1000, "is_active": True}
     assert fetch_one_and_exists(User, missing, RevokedToken, "digest", "d" * 64) == (None, False)
-
-
-def django_assert_no_queries():
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    class _NoQueries(CaptureQueriesContext):
-        def __exit__(self, *exc):
-            super().__exit__(*exc)
-            assert not self.captured_queries, self.captured_queries
-
-    return _NoQueries(connection)
