@@ -21,8 +21,8 @@ same machine:
   the in-memory size of the model, to show whether workers share it;
 - CPU seconds the servers used per request type.
 
-Civility: `civility serve` (2 workers, --threads request slots; gunicorn runs that many threads plus its live-stream threads),
-SQLite (WAL, synchronous=NORMAL) or PostgreSQL (--db postgres: a database of its own on
+Civility: `civility serve` (2 workers, --threads request slots; gunicorn runs that many threads
+plus its live-stream threads), SQLite (WAL, synchronous=NORMAL) or PostgreSQL (--db postgres: a database of its own on
 postgres://postgres@127.0.0.1:5432, created and dropped by the script), Redis for caches and
 events. Isso: gunicorn with the same workers and gthread threads, keep-alive, --preload;
 moderation and guard off; its SQLite in WAL with synchronous=NORMAL and one connection held open
@@ -962,7 +962,6 @@ def main() -> int:
                 assert db is not None
                 after_id = db.rows("SELECT COALESCE(MAX(id), 0) FROM comments_comment")[0][0]
                 bench.measure(what, "civility", post_url, script, wargs, duration, connections)
-                assert db is not None
                 decided = drain(db, poster, time.monotonic(), args.drain_timeout)
                 statuses, acked = read_results(prefix)
                 decided.update(verify_civility(db, poster, acked, after_id))
@@ -975,8 +974,8 @@ def main() -> int:
             # one row each compares whatever the machine did then; the median round is kept.
             rounds: list[dict[str, Any]] = []
             isso_rows_before = len(thread)
-            for r in range(args.post_rounds):
-                round_id = f"-r{r + 1}" if args.post_rounds > 1 else ""
+            for number in range(1, args.post_rounds + 1):
+                round_id = f"-r{number}" if args.post_rounds > 1 else ""
                 civ_posts("post", info["token"], info["poster"], round_id=round_id)
                 this_round = {"civility": results["post"]["civility"]}
                 if not args.skip_isso:
@@ -1011,13 +1010,12 @@ def main() -> int:
                             this_round["civility"]["p99_ms"] / this_round["isso"]["p99_ms"], 2
                         ),
                     }
-                    print(f"post    round {r + 1}: {this_round['ratio']}", flush=True)
+                    print(f"post    round {number}: {this_round['ratio']}", flush=True)
                 rounds.append(this_round)
             # The round with the median throughput ratio (or Civility's median throughput) is
             # the post row reported; every round stays in post_rounds.
             key = "ratio" if not args.skip_isso else "civility"
-            field = "rps"
-            ordered = sorted(rounds, key=lambda row: row[key][field])
+            ordered = sorted(rounds, key=lambda row: row[key]["rps"])
             median = ordered[len(ordered) // 2]
             results["post"] = {name: row for name, row in median.items() if name != "ratio"}
             results["post_rounds"] = rounds

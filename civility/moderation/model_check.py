@@ -192,9 +192,9 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     SCORING_TIMEOUT. A post waits too while no requests queue for the process's slots and the
     batcher keeps up (`scoring.post_wait`: no burst, and alone in the batcher up to
     SCORING_TIMEOUT, else at most 100 ms and only if the texts queued will be scored by then);
-    otherwise the comment is stored held (SCORING_PENDING) and decided
-    when its score arrives, so a burst of posts is not slowed to the model's pace. A comment
-    `check_language` found the model cannot read is not scored."""
+    otherwise the comment is stored held (SCORING_PENDING) and decided when its score arrives,
+    so a burst of posts is not slowed to the model's pace. A comment `check_language` found the
+    model cannot read is not scored."""
     if state.get("unscored_language"):
         return []
     wait = _post_wait(state)

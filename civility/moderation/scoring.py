@@ -260,9 +260,9 @@ def post_wait() -> float:
     `metrics.slots` lets run): 0, the comment is stored held and decided when its score arrives,
     and the post is answered at once: scoring a text costs more CPU than the rest of a post, so
     waiting for it would answer a burst at the model's pace and take the cores the queued
-    requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT,
-    as long as any scoring may take; with texts queued or being scored: POST_WAIT_SECONDS, if
-    everything queued will be scored within that at the batcher's recent pace, else 0."""
+    requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT, as long as any scoring may
+    take; with texts queued or being scored: POST_WAIT_SECONDS, if everything queued will be
+    scored within that at the batcher's recent pace, else 0."""
     if metrics.requests_in_flight() > metrics.slots.size:
         return 0.0
     batcher = get_batcher()
