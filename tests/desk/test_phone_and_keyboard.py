@@ -210,7 +210,12 @@ def test_bulk_approve_and_reject_both_offer_undo(desk, open_desk, width):
     page.keyboard.press("u")
     page.wait_for_function("() => document.querySelectorAll('.mod-card').length === 3")
     assert Comment.objects.filter(pk__in=ids, status="pending").count() == 3
-    assert focused_id(page) == str(ids[0])  # the first card brought back has the focus
+    # The first card brought back takes the focus, whichever reload lists it first.
+    first_back_focused = (
+        "id => document.querySelector('.mod-card.mod-focused')?.getAttribute('data-id') === id"
+    )
+    page.wait_for_function(first_back_focused, arg=str(ids[0]), timeout=5000)
+    assert focused_id(page) == str(ids[0])
 
     page.keyboard.press("x")
     page.keyboard.press("j")

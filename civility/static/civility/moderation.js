@@ -590,7 +590,11 @@
   function restored(ids) {
     return function (d) {
       ids.forEach(function (id) { delete gone[id]; });
-      if (d) state.want = ids[0];
+      if (d) {
+        state.want = ids[0];
+        // A reload that began after the undo landed may have listed the card already.
+        if (itemIndex(ids[0]) >= 0) { state.want = undefined; render(ids[0]); }
+      }
       load().then(function () { paintFocus(true); });
     };
   }
