@@ -203,8 +203,11 @@ def check_model(sub: Any, state: dict[str, Any]) -> list[Vote]:
     else:
         future = scoring.submit(sub.body, background=wait <= 0)
         try:
-            with metrics.slots.waiting():  # the batcher's thread scores it
-                scored = future.result(wait)
+            if wait <= 0:  # done only if recalled: keep the slot, it would queue again for it
+                scored = future.result(0)
+            else:
+                with metrics.slots.waiting():  # the batcher's thread scores it
+                    scored = future.result(wait)
         except FutureTimeout:
             state["pending_score"] = future
             return [Vote(HOLD, ReasonCode.SCORING_PENDING, "waiting for the model's score")]

@@ -311,3 +311,39 @@ def test_a_post_does_not_wait_for_its_score_while_other_requests_are_served(
     # Alone again: it waits for the score and is decided on the request.
     assert scoring.post_wait() == 30.0
     assert decide(sub(site, story, commenter, CLEAN)).pending_score is None
+
+
+def test_a_post_in_a_burst_keeps_its_slot(scorer, site, story, commenter, settings):
+    """Giving the slot up for a score it does not wait for would send the post to the back of
+    the queue for a slot it already had (a quarter of a worker's wall time in a burst)."""
+    import threading
+
+    from civility import metrics
+
+    metrics.slots.configure(1)
+    metrics.slots.acquire()
+    queued = threading.Event()
+    got_slot = threading.Event()
+
+    def next_request() -> None:
+        queued.set()
+        metrics.slots.acquire()
+        got_slot.set()
+        metrics.slots.release()
+
+    waiter = threading.Thread(target=next_request)
+    for _ in range(3):  # a burst: more requests in flight than slots
+        metrics.request_started()
+    try:
+        waiter.start()
+        assert queued.wait(5)
+        decision = decide(sub(site, story, commenter, CLEAN))
+        assert not got_slot.is_set()  # the slot stayed with the post
+    finally:
+        for _ in range(3):
+            metrics.request_finished()
+        metrics.slots.release()
+    waiter.join(5)
+    assert got_slot.is_set()
+    assert [r["code"] for r in decision.reasons] == ["model_pending"]
+    assert decision.pending_score.result(30)["scores"]
