@@ -110,7 +110,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
     from django.db import connections
     from django.urls import get_resolver
 
-    from civility.ops.logs import gunicorn_logconfig
+    from civility.ops.logs import GunicornLogger, gunicorn_logconfig
     from civility.ops.multiproc import child_exit
     from civility.wsgi import application
 
@@ -134,6 +134,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "accesslog": settings.ACCESS_LOG or None,
         "errorlog": "-",
         "logconfig_dict": gunicorn_logconfig(settings.LOGGING),  # JSON lines like the app's
+        "logger_class": GunicornLogger,
         "child_exit": child_exit,  # a dead worker's gauges leave /metrics
         "post_worker_init": after_worker_start,
         "worker_exit": leave_quietly,

@@ -333,3 +333,26 @@ def test_an_untrusted_request_id_is_replaced_by_a_new_one(log_lines, settings):
     }
     assert rid not in seen
     assert seen["trusted-1"]["status"] == 404
+
+
+def test_gunicorns_access_log_is_built_only_where_one_is_named():
+    """With our logging configuration gunicorn would build every request's access line for a
+    logger with no handler; ours skips it unless CIVILITY_ACCESS_LOG names a log."""
+    from django.conf import settings
+    from gunicorn.config import Config
+
+    from civility.ops.logs import GunicornLogger, gunicorn_logconfig
+
+    class Unreadable:
+        def __getattr__(self, name):
+            raise AssertionError(f"the access line was built (read .{name})")
+
+    cfg = Config()
+    cfg.set("logconfig_dict", gunicorn_logconfig(settings.LOGGING))
+    GunicornLogger(cfg).access(Unreadable(), Unreadable(), {}, 0.001)  # off: nothing read
+    cfg.set("accesslog", "-")
+    built = []
+    logger = GunicornLogger(cfg)
+    logger.atoms = lambda *args: built.append(args) or {}  # type: ignore[method-assign]
+    logger.access(None, None, {}, 0.001)
+    assert len(built) == 1

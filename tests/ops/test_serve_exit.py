@@ -33,6 +33,7 @@ def test_stopped_workers_exit_cleanly(tmp_path: Path) -> None:
         CIVILITY_SECRET_KEY=secrets.token_urlsafe(40),
         CIVILITY_ALLOWED_HOSTS="127.0.0.1",
         CIVILITY_LOG_LEVEL="INFO",
+        CIVILITY_ACCESS_LOG=str(tmp_path / "access.log"),
         PYTHONPATH=str(ROOT),
     )
     log = tmp_path / "serve.log"
@@ -71,3 +72,5 @@ def test_stopped_workers_exit_cleanly(tmp_path: Path) -> None:
     assert text.count("Worker exiting") == 2, text
     assert "SIGABRT" not in text and "terminate called" not in text, text
     assert "exited with code" not in text, text
+    # The access log, named, has the probes' requests (gunicorn's own line format).
+    assert '"GET /readyz HTTP/1.1" 200' in (tmp_path / "access.log").read_text()
