@@ -64,10 +64,12 @@ def writes(sql: str) -> bool:
 class WriteLock:
     """The write turn for one database file, in this process.
 
-    Threads wait on a condition (with a deadline). At most one thread per process, the keeper,
-    blocks in `flock` on the file beside the database; the kernel wakes it the moment another
-    process lets go, and it hands the file lock to a waiting thread of this process (or lets go
-    at once if nobody waits any more).
+    Threads wait on a condition (with a deadline). One thread per process, the keeper, blocks
+    in `flock` on the file beside the database when asked; the kernel wakes it the moment
+    another process lets go, and it hands the file lock to a waiting thread of this process (or
+    lets go at once if nobody waits any more). The keeper lives as long as the process: started
+    anew each time, it cost a thread start per write that found another process writing (2 % of
+    a worker's GIL time in a burst of posts, py-spy).
     """
 
     _registry: dict[str, WriteLock] = {}
@@ -93,11 +95,14 @@ class WriteLock:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._cond = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)
         self._fd: int | None = None
         self._busy = False  # a connection of this process holds the turn
         self._file_held = False  # this process holds the file lock
-        self._keeper = False  # a thread of this process is blocked in flock
+        self._keeper = False  # the keeper is asked to wait for the file lock, or waits in flock
+        self._keeper_asked = threading.Condition(lock)  # wakes the keeper
+        self._keeper_thread: threading.Thread | None = None
         self.waiting = 0  # threads of this process waiting for the turn
 
     def locked(self) -> bool:
@@ -120,9 +125,12 @@ class WriteLock:
                                 self._busy = self._file_held = True
                                 return
                             self._keeper = True
-                            threading.Thread(
-                                target=self._keep, name="civility-write-turn", daemon=True
-                            ).start()
+                            if self._keeper_thread is None or not self._keeper_thread.is_alive():
+                                self._keeper_thread = threading.Thread(
+                                    target=self._keep, name="civility-write-turn", daemon=True
+                                )
+                                self._keeper_thread.start()
+                            self._keeper_asked.notify()
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise WriteQueueBusy(
@@ -161,19 +169,26 @@ class WriteLock:
         fcntl.flock(self._file(), fcntl.LOCK_UN)
 
     def _keep(self) -> None:
-        """Wait (blocking, without a deadline) for the file lock, for whoever waits then."""
-        got = False
-        try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
-            got = True
-        finally:
+        """Each time it is asked: wait (blocking, without a deadline) for the file lock, for
+        whoever waits then."""
+        while True:
             with self._cond:
-                self._keeper = False
-                if got:
-                    self._file_held = True
-                    if not self.waiting:
-                        self._unlock_file()
-                self._cond.notify_all()
+                while not self._keeper:
+                    self._keeper_asked.wait()
+            got = False
+            try:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+                got = True
+            except OSError:
+                time.sleep(0.01)  # the waiters' deadlines bound the wait; ask again on the next
+            finally:
+                with self._cond:
+                    self._keeper = False
+                    if got:
+                        self._file_held = True
+                        if not self.waiting:
+                            self._unlock_file()
+                    self._cond.notify_all()
 
 
 os.register_at_fork(after_in_child=WriteLock._after_fork)

@@ -288,6 +288,8 @@ def test_the_bound_holds_behind_another_process_and_the_turn_moves_on(desk, shor
         assert time.monotonic() - started <= short_wait + MARGIN
     finally:
         first.end()
+    keeper = _lock()._keeper_thread
+    assert keeper is not None
     # Nobody here waits any more, so this process lets go of the file at once: the next
     # process gets its turn (it would fail after its own 5 s otherwise).
     second = OtherProcess()
@@ -300,6 +302,9 @@ def test_the_bound_holds_behind_another_process_and_the_turn_moves_on(desk, shor
     assert "error" not in out, out
     desk["pending"].refresh_from_db()
     assert desk["pending"].status == "approved"
+    # The same keeper waited for the file both times (a thread start per wait cost 2 % of a
+    # worker's time in a burst).
+    assert _lock()._keeper_thread is keeper and keeper.is_alive()
 
 
 def _assert_busy(status: int, headers: Any, body: bytes) -> None:
