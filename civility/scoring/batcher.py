@@ -13,7 +13,9 @@ arrives) also waits while ``yield_while()`` says the process is busy serving req
 most ``max_yield_s``: a niced thread still took about a third of the CPU of a two-core server
 during a burst of posts (measured per thread, bench/RESULTS-comments.md) and holds the GIL for
 its Python parts, so background scoring runs in the gaps between requests instead. Texts someone
-waits for are scored at once, without background company while the process is busy. Plain
+waits for are scored at once, without background company while the process is busy. A
+background text does not wake the thread unless it is idle: while it waits for a gap it looks at
+new ones every ``yield_poll_s`` (woken by each, it took the GIL once a post in a burst). Plain
 library: no Django, no settings; the server configures it (civility.moderation.scoring).
 """
 
@@ -60,7 +62,9 @@ class MicroBatcher:
         self.max_yield = max_yield_s
         self.yield_poll = yield_poll_s
         self._held = 0  # background texts taken off the queue and not scored yet
-        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._queue: queue.Queue[_Job | None] = queue.Queue()  # None: look at the inbox
+        self._inbox: deque[_Job] = deque()  # background texts, taken by the thread when it looks
+        self._idle = False  # the thread waits for a text with nothing to score
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -77,6 +81,8 @@ class MicroBatcher:
         with self._lock:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._queue = queue.Queue()
+                self._inbox = deque()
+                self._idle = False
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
@@ -84,7 +90,7 @@ class MicroBatcher:
     @property
     def backlog(self) -> int:
         """Texts waiting for a batch (not counting the batch being scored)."""
-        return self._queue.qsize() + self._held
+        return self._queue.qsize() + len(self._inbox) + self._held
 
     @property
     def unscored(self) -> int:
@@ -107,7 +113,12 @@ class MicroBatcher:
         while the process is busy (``yield_while``)."""
         self._ensure_thread()
         job = _Job(text, background)
-        self._queue.put(job)
+        if background:
+            self._inbox.append(job)
+            if self._idle:  # read after the append; the thread sets it before its last look
+                self._queue.put(None)
+        else:
+            self._queue.put(job)
         return job.future
 
     def score(self, text: str, timeout: float = 30.0) -> Any:
@@ -131,12 +142,22 @@ class MicroBatcher:
         waited: deque[_Job] = deque()  # someone waits for these
         background: deque[_Job] = deque()  # nobody does: they may wait for a gap
 
-        def put(job: _Job) -> None:
-            (background if job.background else waited).append(job)
+        inbox = self._inbox
+
+        def put(job: _Job | None) -> None:
+            if job is not None:
+                (background if job.background else waited).append(job)
+            while inbox:
+                background.append(inbox.popleft())
 
         while True:
+            put(None)
             if not waited and not background:
-                put(q.get())
+                self._idle = True
+                put(None)  # a text submitted before the flag was set is seen here
+                if not background:
+                    put(q.get())
+                self._idle = False
             deadline = None
             while len(waited) + len(background) < self.max_batch:
                 try:

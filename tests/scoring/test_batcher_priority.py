@@ -97,3 +97,36 @@ def test_background_texts_wait_at_most_max_yield() -> None:
     future = batcher.submit("never a gap", background=True)
     assert future.result(3) == "never a gap"
     assert time.monotonic() - started >= 0.3  # scored once it had waited max_yield
+
+
+def test_background_texts_do_not_wake_the_thread_while_it_waits_for_a_gap() -> None:
+    """In a burst every post submits a background text: woken by each, the scoring thread took
+    the GIL once a post. While it waits for a gap it looks at new ones every yield_poll."""
+    looks = 0
+    busy = True
+
+    def serving() -> bool:
+        nonlocal looks
+        looks += 1
+        return busy
+
+    batcher = MicroBatcher(
+        lambda texts: texts, max_batch=64, max_wait_ms=0, yield_while=serving, yield_poll_s=0.05
+    )
+    first = batcher.submit("burst 0", background=True)
+    time.sleep(0.1)
+    started, looks = time.monotonic(), 0
+    later = []
+    for i in range(1, 201):
+        later.append(batcher.submit(f"burst {i}", background=True))
+        time.sleep(0.001)
+    elapsed = time.monotonic() - started
+    assert looks <= elapsed / 0.05 + 3  # once a poll, not once a text (200 texts)
+    assert batcher.backlog == 201 and not first.done()
+    # A text someone waits for still wakes it at once.
+    assert batcher.score("waited for", timeout=1) == "waited for"  # busy: not a gap
+    busy = False
+    assert [f.result(2) for f in [first, *later]] == [f"burst {i}" for i in range(201)]
+    # Idle, a background text wakes it.
+    time.sleep(0.1)
+    assert batcher.submit("alone", background=True).result(1) == "alone"
