@@ -6,8 +6,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from civility.db.lookups import fetch_one
+from civility.db.lookups import RowsOf, fetch_one, fetched
 from civility.moderation.models import SiteBan
+
+
+def ban_rows() -> RowsOf:
+    """A user's ban on the site (RowsOf's params: user), read with the site where a post reads
+    it."""
+    return RowsOf("fetched_ban", SiteBan, "site", ("until", "reason"), params=("user",))
 
 
 def standing(site: Any, user: Any) -> dict[str, Any]:
@@ -16,12 +22,17 @@ def standing(site: Any, user: Any) -> dict[str, Any]:
         return {"banned": True, "reason": user.banned_reason, "suspended_until": None}
     now = timezone.now()
     until = user.suspended_until if user.is_suspended(now) else None
-    # (site, user) is unique; checked on every post, so without the ORM's compiler.
-    ban = fetch_one(SiteBan, site=site, user=user) if site is not None else None
-    if ban is not None and ban.until is None:
-        return {"banned": True, "reason": ban.reason, "suspended_until": None}
-    if ban is not None and ban.until is not None and ban.until > now:
-        until = ban.until if until is None else max(until, ban.until)
+    # (site, user) is unique; checked on every post: read with the site there (`ban_rows`),
+    # else without the ORM's compiler.
+    ban = fetched(site, "fetched_ban", user) if site is not None else None
+    if ban is None and site is not None:
+        row = fetch_one(SiteBan, site=site, user=user)
+        ban = [(row.until, row.reason)] if row is not None else []
+    for ban_until, reason in ban or ():
+        if ban_until is None:
+            return {"banned": True, "reason": reason, "suspended_until": None}
+        if ban_until > now:
+            until = ban_until if until is None else max(until, ban_until)
     return {"banned": False, "reason": "", "suspended_until": until}
 
 

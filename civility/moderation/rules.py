@@ -185,12 +185,22 @@ def match_phrases(rules: list[tuple[str, str]], text: str) -> list[RuleMatch]:
     return found
 
 
-def match_word_rules(site: Any, text: str) -> list[RuleMatch]:
-    """All of ``site``'s word rules that match ``text``, in text order."""
-    from civility.db.lookups import fetch_values
+def word_rules_rows() -> Any:
+    """The site's word rules, read with the site (`fetch_joined`) where a post reads it."""
+    from civility.db.lookups import RowsOf
     from civility.moderation.models import WordRule
 
-    rules = fetch_values(WordRule, ("phrase", "action"), site=site)
+    return RowsOf("fetched_word_rules", WordRule, "site", ("phrase", "action"))
+
+
+def match_word_rules(site: Any, text: str) -> list[RuleMatch]:
+    """All of ``site``'s word rules that match ``text``, in text order."""
+    from civility.db.lookups import fetch_values, fetched
+    from civility.moderation.models import WordRule
+
+    rules = fetched(site, "fetched_word_rules")
+    if rules is None:
+        rules = fetch_values(WordRule, ("phrase", "action"), site=site)
     return match_phrases(rules, text)
 
 

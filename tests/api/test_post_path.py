@@ -24,3 +24,50 @@ def test_a_post_after_the_nudge_reuses_its_score(story, reader, scorer, settings
     assert other.status_code == 201
     assert other.json_body["comment"]["status"] == "pending"
     assert Comment.objects.get(pk=other.json_body["comment"]["id"]).scores == {}
+
+
+def test_a_post_reads_the_sites_rules_bans_and_webhooks_with_its_story(
+    story, site, reader, other_reader, scorer, django_assert_max_num_queries
+) -> None:
+    """Word rules, the author's ban and the site's active webhooks come with the story's row;
+    each change shows on the next post."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civility.moderation.models import SiteBan, WordRule
+    from civility.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    alice_user, alice = reader
+    bob_user, bob = other_reader
+    path = f"/stories/{story.pk}/comments"
+    assert alice.post(path, {"body": "The lanes look fine to me."}).status_code == 201
+
+    WordRule.objects.create(site=site, phrase="bus hater", action="reject")
+    refused = alice.post(path, {"body": "Only a bus hater would say that."})
+    assert refused.status_code == 201
+    assert refused.json_body["comment"]["status"] == "rejected"
+    assert refused.json_body["comment"]["statement"]["ground"] == "banned_word"
+
+    # Bob's ban: alice still posts; bob is refused until it ends.
+    ban = SiteBan.objects.create(site=site, user=bob_user, reason="Spam", until=None)
+    banned = bob.post(path, {"body": "Hello again."})
+    assert banned.status_code == 403 and banned.json_body["error"]["code"] == "banned"
+    assert alice.post(path, {"body": "Good to see the council act."}).status_code == 201
+    ban.until = timezone.now() + timedelta(hours=1)
+    ban.save()
+    suspended = bob.post(path, {"body": "Hello again."})
+    assert suspended.status_code == 403 and suspended.json_body["error"]["code"] == "suspended"
+    ban.until = timezone.now() - timedelta(minutes=1)
+    ban.save()
+    assert bob.post(path, {"body": "Back after my break."}).status_code == 201
+
+    # An inactive endpoint gets nothing; an active one gets the next post.
+    hook = WebhookEndpoint.objects.create(site=site, url="https://hooks.example/c", active=False)
+    assert alice.post(path, {"body": "One more thought on the lanes."}).status_code == 201
+    assert not WebhookDelivery.objects.exists()
+    hook.active = True
+    hook.save()
+    with django_assert_max_num_queries(12):
+        assert alice.post(path, {"body": "And a last one."}).status_code == 201
+    assert WebhookDelivery.objects.filter(endpoint=hook, event_type="comment.created").count() == 1

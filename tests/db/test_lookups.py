@@ -10,8 +10,16 @@ from django.utils import timezone
 
 from civility.accounts.models import User
 from civility.comments.models import Comment, Site, Story
-from civility.db.lookups import fetch_joined, fetch_one, fetch_one_and_exists, fetch_values
+from civility.db.lookups import (
+    RowsOf,
+    fetch_joined,
+    fetch_one,
+    fetch_one_and_exists,
+    fetch_values,
+    fetched,
+)
 from civility.moderation.models import SiteBan, WordRule
+from civility.webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +106,36 @@ def test_joined_equals_select_related(world, django_assert_num_queries):
         assert _fields(got.site) == _fields(orm.site)  # cached, as select_related leaves it
     assert type(got.site.settings) is dict and got.site.settings["note"] == "ü"
     assert fetch_joined(Story, "site", story.pk + 1000) is None
+
+
+def test_joined_with_the_rows_that_name_it(world, django_assert_num_queries):
+    """RowsOf: lists of rows that name the joined row, in the same query, typed as the ORM
+    types them (aware datetimes, bools); None where nothing was fetched for those values."""
+    site, story, user, ban, _ = world
+    other = User.objects.create_user(username="other-reader")
+    SiteBan.objects.create(site=site, user=other, until=None, reason="spam ring")
+    WebhookEndpoint.objects.create(site=site, url="https://hooks.example/a", active=False)
+    rules = RowsOf("rules", WordRule, "site", ("phrase", "action"))
+    hooks = RowsOf("hooks", WebhookEndpoint, "site", ("id", "active"), equals=(("active", True),))
+    all_hooks = RowsOf("all_hooks", WebhookEndpoint, "site", ("url", "active"))
+    bans = RowsOf("ban", SiteBan, "site", ("until", "reason"), params=("user",))
+    with django_assert_num_queries(1):
+        got = fetch_joined(
+            Story, "site", story.pk, rows=(rules, hooks, all_hooks, bans), params={"user": user}
+        )
+        assert sorted(fetched(got.site, "rules")) == [("idiot", "hold"), ("vermin", "reject")]
+        assert fetched(got.site, "hooks") == []
+        assert fetched(got.site, "all_hooks") == [("https://hooks.example/a", False)]
+        ((until, reason),) = fetched(got.site, "ban", user)
+    assert until == SiteBan.objects.get(pk=ban.pk).until and until.tzinfo is not None
+    assert reason == ""
+    assert fetched(got.site, "ban", other) is None  # asked for `user` only: the caller asks
+    assert fetched(got.site, "not-fetched") is None
+    again = fetch_joined(Story, "site", story.pk, rows=(bans,), params={"user": other.pk})
+    assert fetched(again.site, "ban", other) == [(None, "spam ring")]
+    nobody = User.objects.create_user(username="never-banned")
+    assert fetched(fetch_joined(Story, "site", story.pk, rows=(bans,), params={"user": nobody}).site, "ban", nobody) == []  # fmt: skip
+    assert _fields(got) == _fields(Story.objects.get(pk=story.pk))
 
 
 def test_one_and_exists(world):
