@@ -21,6 +21,7 @@ library: no Django, no settings; the server configures it (civility.moderation.s
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import queue
@@ -31,6 +32,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakSet
+
+# Batchers of this process, finished at exit: a batch cut off inside onnxruntime while the
+# interpreter ended (the thread is a daemon) aborted the process ("terminate called without an
+# active exception", exit status 134).
+_batchers: WeakSet[MicroBatcher] = WeakSet()
+
+
+@atexit.register
+def _finish_batches_at_exit() -> None:
+    for batcher in list(_batchers):
+        batcher.close()
 
 
 @dataclass
@@ -66,6 +79,8 @@ class MicroBatcher:
         self._inbox: deque[_Job] = deque()  # background texts, taken by the thread when it looks
         self._idle = False  # the thread waits for a text with nothing to score
         self._lock = threading.Lock()
+        self._scoring = threading.Lock()  # held while a batch is scored; kept by `close`
+        self._closed = False
         self._thread: threading.Thread | None = None
         self._pid = 0
         self.batches = 0
@@ -83,9 +98,11 @@ class MicroBatcher:
                 self._queue = queue.Queue()
                 self._inbox = deque()
                 self._idle = False
+                self._scoring = threading.Lock()  # a parent's batch does not go on in a child
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
+                _batchers.add(self)
 
     @property
     def backlog(self) -> int:
@@ -202,7 +219,22 @@ class MicroBatcher:
             and self.yield_while()
         )
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Let the batch being scored finish (at most ``timeout`` seconds) and score no more:
+        texts submitted later fail."""
+        self._closed = True
+        self._scoring.acquire(timeout=timeout)  # kept: no batch starts after this
+
     def _score_batch(self, batch: list[_Job]) -> None:
+        with self._scoring:
+            if self._closed:
+                for job in batch:
+                    if job.future.set_running_or_notify_cancel():
+                        job.future.set_exception(RuntimeError("the scoring thread was closed"))
+                return
+            self._score_open(batch)
+
+    def _score_open(self, batch: list[_Job]) -> None:
         live = [job for job in batch if job.future.set_running_or_notify_cancel()]
         if not live:
             return

@@ -130,3 +130,28 @@ def test_background_texts_do_not_wake_the_thread_while_it_waits_for_a_gap() -> N
     # Idle, a background text wakes it.
     time.sleep(0.1)
     assert batcher.submit("alone", background=True).result(1) == "alone"
+
+
+def test_a_batch_being_scored_finishes_before_the_process_exits(tmp_path) -> None:
+    """Cut off inside onnxruntime at exit (the thread is a daemon), a batch aborted the
+    process (exit status 134)."""
+    import subprocess
+    import sys
+
+    done = tmp_path / "done"
+    script = f"""
+import time
+from civility.scoring.batcher import MicroBatcher
+
+def slow(texts):
+    time.sleep(1.0)
+    open({str(done)!r}, "w").write("finished")
+    return texts
+
+batcher = MicroBatcher(slow, max_wait_ms=0)
+batcher.submit("still scoring at exit", background=True)
+time.sleep(0.2)  # the batch has started; the interpreter ends now
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert done.read_text() == "finished"
