@@ -753,7 +753,7 @@ def main() -> int:
     ap.add_argument(
         "--post-rounds",
         type=int,
-        default=3,
+        default=5,
         help="bursts of posts, Civility's then Isso's, repeated; the median round is reported",
     )
     ap.add_argument("--skip-isso", action="store_true")
