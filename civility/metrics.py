@@ -13,6 +13,7 @@ Like events.py this imports no Civility app, so any app may record here.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections import deque
@@ -70,18 +71,52 @@ _serving = 0
 _last_end = 0.0
 _serving_lock = threading.Lock()
 
+# The same count for every worker of the server: one cell per worker process (its gunicorn age
+# modulo the cells), in memory made here, at import, in the master before it forks, so the
+# workers share it. Each process writes only its own cell; readers add them up without a lock.
+# Outside `civility serve` (tests, the demo) it is this process's count.
+_CELLS = 256
+_server_serving = multiprocessing.RawArray("i", _CELLS)
+_cell = 0
+_server_workers = 1
+
 
 def request_started() -> None:
     global _serving
     with _serving_lock:
         _serving += 1
+        _server_serving[_cell] = _serving
 
 
 def request_finished() -> None:
     global _serving, _last_end
     with _serving_lock:
         _serving -= 1
+        _server_serving[_cell] = _serving
         _last_end = time.monotonic()
+
+
+def serve_as_worker(number: int, workers: int) -> None:
+    """This process is worker ``number`` (gunicorn's age) of a server of ``workers``."""
+    global _cell, _server_workers
+    with _serving_lock:
+        _cell = number % _CELLS
+        _server_workers = max(1, workers)
+        _server_serving[_cell] = _serving
+
+
+def worker_gone(number: int) -> None:
+    """A dead worker's requests are no longer in flight (the master, on its exit)."""
+    _server_serving[number % _CELLS] = 0
+
+
+def server_requests_in_flight() -> int:
+    """Requests every worker of this server is serving now (probes and scrapes not counted)."""
+    return sum(_server_serving)
+
+
+def server_workers() -> int:
+    return _server_workers
 
 
 class RequestSlots:

@@ -93,6 +93,12 @@ def leave_quietly(server: Any = None, worker: Any = None) -> None:
 
 
 def after_worker_start(worker: Any = None) -> None:
+    if worker is not None:
+        from django.conf import settings
+
+        from civility import metrics
+
+        metrics.serve_as_worker(int(worker.age), int(settings.WORKERS))
     end_streams_on_exit(worker)
     warm_up(worker)
     if worker is not None and getattr(worker, "age", 0) == 1:
@@ -191,6 +197,7 @@ def serve_main(argv: list[str]) -> int:
     args.workers = settings.WORKERS if args.workers is None else args.workers
     args.threads = settings.THREADS if args.threads is None else args.threads
     settings.THREADS = args.threads  # the request slots of each process (civility.ops.requests)
+    settings.WORKERS = args.workers  # how many share the server's count of requests in flight
     if args.threads < 1 or settings.LIVE_STREAMS < 0 or args.workers < 1:
         parser.error("--workers and --threads must be at least 1 and --live-streams at least 0")
 

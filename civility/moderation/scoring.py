@@ -256,14 +256,20 @@ def score_text(text: str, budget: float | None = None) -> dict[str, Any]:
 def post_wait() -> float:
     """Seconds a new comment may wait for its score now (asked before its text is submitted).
 
-    While requests queue for this process's slots (a burst: more in flight than
-    `metrics.slots` lets run): 0, the comment is stored held and decided when its score arrives,
+    While requests queue for this process's slots, or the server as a whole has more requests
+    in flight than all its workers' slots (a burst; a worker holding few of the keep-alive
+    connections sees no queue of its own while the others' burst holds the cores): 0, the
+    comment is stored held and decided when its score arrives,
     and the post is answered at once: scoring a text costs more CPU than the rest of a post, so
     waiting for it would answer a burst at the model's pace and take the cores the queued
     requests need. Otherwise, alone in the batcher: SCORING_TIMEOUT, as long as any scoring may
     take; with texts queued or being scored: POST_WAIT_SECONDS, if everything queued will be
     scored within that at the batcher's recent pace, else 0."""
-    if metrics.requests_in_flight() > metrics.slots.size:
+    slots = metrics.slots.size
+    if (
+        metrics.requests_in_flight() > slots
+        or metrics.server_requests_in_flight() > slots * metrics.server_workers()
+    ):
         return 0.0
     batcher = get_batcher()
     timeout = float(settings.SCORING_TIMEOUT)

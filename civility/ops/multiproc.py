@@ -39,7 +39,11 @@ def prepare_metrics_dir() -> Path:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """gunicorn's child_exit hook: a dead worker's live gauges leave the sums."""
+    """gunicorn's child_exit hook: a dead worker's live gauges leave the sums, and its requests
+    the server's count of those in flight."""
+    from civility import metrics
+
+    metrics.worker_gone(int(worker.age))
     if os.environ.get(ENV):
         from prometheus_client import multiprocess
 

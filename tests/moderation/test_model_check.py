@@ -347,3 +347,54 @@ def test_a_post_in_a_burst_keeps_its_slot(scorer, site, story, commenter, settin
     assert got_slot.is_set()
     assert [r["code"] for r in decision.reasons] == ["model_pending"]
     assert decision.pending_score.result(30)["scores"]
+
+
+def test_a_post_does_not_wait_for_its_score_while_the_servers_other_workers_are_in_a_burst(
+    scorer, site, story, commenter, settings
+):
+    """A worker holding few of the keep-alive connections sees no queue of its own; the count
+    of requests in flight shared by the workers (memory made before the fork) shows the burst."""
+    import multiprocessing
+
+    from civility import metrics
+
+    fork = multiprocessing.get_context("fork")
+    settings.SCORING_TIMEOUT = 30.0
+    metrics.slots.configure(2)
+    started, release = fork.Event(), fork.Event()
+
+    def other_worker() -> None:  # worker 2 of the server, five requests in flight
+        metrics.serve_as_worker(2, 2)
+        for _ in range(5):
+            metrics.request_started()
+        started.set()
+        release.wait(30)
+
+    metrics.serve_as_worker(1, 2)
+    child = fork.Process(target=other_worker)
+    child.start()
+    try:
+        assert started.wait(30)
+        metrics.request_started()  # this worker: one request, no queue of its own
+        try:
+            assert metrics.requests_in_flight() == 1
+            assert metrics.server_requests_in_flight() == 6  # > 2 workers x 2 slots
+            assert scoring.post_wait() == 0.0
+            decision = decide(sub(site, story, commenter, CLEAN))
+        finally:
+            metrics.request_finished()
+        release.set()
+        child.join(30)
+        assert [r["code"] for r in decision.reasons] == ["model_pending"]
+        assert decision.pending_score.result(30)["scores"]
+        # The other worker ended with its requests counted: its exit clears them (gunicorn's
+        # child_exit hook, in the master).
+        assert metrics.server_requests_in_flight() == 5
+        metrics.worker_gone(2)
+        assert metrics.server_requests_in_flight() == 0
+        assert scoring.post_wait() == 30.0
+    finally:
+        release.set()
+        child.join(30)
+        metrics.worker_gone(2)
+        metrics.serve_as_worker(0, 1)
