@@ -102,11 +102,11 @@ def fetch_values(model: type[Model], fields: tuple[str, ...], **equals: Any) -> 
 class RowsOf:
     """For `fetch_joined`: ``fields`` of every row of ``model`` whose foreign key ``fk`` names
     the joined row and where each of ``equals`` (constants) and ``params`` (values given to
-    `fetch_joined`) holds, as a list of tuples set on the joined instance as ``attr``. One
-    subquery in the same statement: a round trip less per list (on PostgreSQL, a post's reads
-    were mostly waiting for answers)."""
+    `fetch_joined`) holds: a list of tuples, kept on the joined instance under ``attr`` for
+    those values (read it with `fetched`). One subquery in the same statement: a round trip
+    less per list (on PostgreSQL, a post's reads were mostly waiting for answers)."""
 
-    attr: str  # read it with `fetched`
+    attr: str
     model: type[Model]
     fk: str
     fields: tuple[str, ...]
