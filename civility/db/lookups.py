@@ -190,10 +190,11 @@ def fetch_joined(
             _converters(connection, model, own) + _converters(connection, other, theirs),
         )
     sql, fk, other, own_names, their_names, converters = plan
+    asked = [tuple(_param((params or {})[name]) for name in extra.params) for extra in rows]
     args: list[Any] = []
-    for extra in rows:  # in the order of their subqueries, before the WHERE's pk
+    for extra, given in zip(rows, asked, strict=True):  # in the subqueries' order, then the pk
         args += [value for _, value in extra.equals]
-        args += [_param((params or {})[name]) for name in extra.params]
+        args += given
     with connection.cursor() as cursor:
         cursor.execute(sql, [*args, pk])
         row = cursor.fetchone()
@@ -203,9 +204,8 @@ def fetch_joined(
     values = _convert(connection, converters, row[:n])
     instance = model.from_db("default", own_names, values[: len(own_names)])
     joined = other.from_db("default", their_names, values[len(own_names) :])
-    for extra, raw in zip(rows, row[n:], strict=True):
-        asked = tuple(_param((params or {})[name]) for name in extra.params)
-        setattr(joined, extra.attr, {asked: _rows_values(extra, raw)})
+    for extra, given, raw in zip(rows, asked, row[n:], strict=True):
+        setattr(joined, extra.attr, {given: _rows_values(extra, raw)})
     fk.set_cached_value(instance, joined)
     return instance
 
@@ -219,6 +219,16 @@ def fetched(instance: Any, attr: str, *params: Any) -> list[tuple[Any, ...]] | N
     ``params`` (in order), or None where it did not (ask the database then)."""
     got = getattr(instance, attr, None)
     return None if got is None else got.get(tuple(_param(p) for p in params))
+
+
+def rows_for(instance: Any, rows: RowsOf, **params: Any) -> list[tuple[Any, ...]]:
+    """``rows`` of ``instance`` (the row their foreign key names): those `fetch_joined` read
+    with it, else from the database by the same description."""
+    got = fetched(instance, rows.attr, *(params[name] for name in rows.params))
+    if got is not None:
+        return got
+    equals = {rows.fk: instance, **dict(rows.equals), **params}
+    return fetch_values(rows.model, rows.fields, **equals)
 
 
 def fetch_one_and_exists(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.utils import timezone
 
-from civility.db.lookups import RowsOf, fetch_one, fetched
+from civility.db.lookups import RowsOf, rows_for
 from civility.moderation.models import SiteBan
 
 
+@cache
 def ban_rows() -> RowsOf:
     """A user's ban on the site (RowsOf's params: user), read with the site where a post reads
     it."""
@@ -24,11 +26,8 @@ def standing(site: Any, user: Any) -> dict[str, Any]:
     until = user.suspended_until if user.is_suspended(now) else None
     # (site, user) is unique; checked on every post: read with the site there (`ban_rows`),
     # else without the ORM's compiler.
-    ban = fetched(site, "fetched_ban", user) if site is not None else None
-    if ban is None and site is not None:
-        row = fetch_one(SiteBan, site=site, user=user)
-        ban = [(row.until, row.reason)] if row is not None else []
-    for ban_until, reason in ban or ():
+    ban = rows_for(site, ban_rows(), user=user) if site is not None else []
+    for ban_until, reason in ban:
         if ban_until is None:
             return {"banned": True, "reason": reason, "suspended_until": None}
         if ban_until > now:

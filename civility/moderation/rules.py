@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from civility.scoring.normalize import normalize
@@ -185,6 +185,7 @@ def match_phrases(rules: list[tuple[str, str]], text: str) -> list[RuleMatch]:
     return found
 
 
+@cache
 def word_rules_rows() -> Any:
     """The site's word rules, read with the site (`fetch_joined`) where a post reads it."""
     from civility.db.lookups import RowsOf
@@ -195,13 +196,9 @@ def word_rules_rows() -> Any:
 
 def match_word_rules(site: Any, text: str) -> list[RuleMatch]:
     """All of ``site``'s word rules that match ``text``, in text order."""
-    from civility.db.lookups import fetch_values, fetched
-    from civility.moderation.models import WordRule
+    from civility.db.lookups import rows_for
 
-    rules = fetched(site, "fetched_word_rules")
-    if rules is None:
-        rules = fetch_values(WordRule, ("phrase", "action"), site=site)
-    return match_phrases(rules, text)
+    return match_phrases(rows_for(site, word_rules_rows()), text)
 
 
 def rule_votes(text: str, matches: list[RuleMatch]) -> list[Vote]:

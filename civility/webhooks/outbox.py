@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import cache
 from typing import Any
 
 from django.utils import timezone
 
 from civility.comments.models import Comment, Site
-from civility.db.lookups import RowsOf, fetch_values, fetched
+from civility.db.lookups import RowsOf, rows_for
 from civility.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 
@@ -43,6 +44,7 @@ def _comment_data(comment: Comment, site: Site) -> dict[str, Any]:
     return data
 
 
+@cache
 def active_endpoints_rows() -> RowsOf:
     """The site's active endpoints (their ids), read with the site where a post reads it."""
     return RowsOf(
@@ -57,10 +59,7 @@ def endpoints_for(site: Site, event_type: str) -> list[WebhookEndpoint]:
     # Every post comes here, and most sites have no endpoint: answer that with what the post
     # read with its site, or a plain lookup (civility.db.lookups), not a queryset: its
     # compiling was a tenth of a post's CPU.
-    ids = fetched(site, "fetched_active_webhooks")
-    if ids is None:
-        ids = fetch_values(WebhookEndpoint, ("id",), site=site, active=True)
-    if not ids:
+    if not rows_for(site, active_endpoints_rows()):
         return []
     active = WebhookEndpoint.objects.filter(site=site, active=True)
     return [endpoint for endpoint in active if endpoint.wants(event_type)]
