@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,11 +49,18 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _forget_recent_scores() -> Iterator[None]:
     """Every test scores its texts afresh: the server keeps recent scores for reuse
-    (civility.moderation.scoring), and tests share texts and a process."""
+    (civility.moderation.scoring), and tests share texts and a process. And every test starts
+    with the process's scoring idle: texts a test left to be scored in the background (a post
+    held for its late score) made the batcher busy for the next one, whose posts then went
+    on without waiting for their scores (held `model_pending` instead of decided)."""
     yield
     scoring = sys.modules.get("civility.moderation.scoring")
     if scoring is not None:
         scoring.forget_recent_scores()
+        deadline = time.monotonic() + 15
+        for batcher in list(scoring._batchers.values()):
+            while batcher.unscored and time.monotonic() < deadline:
+                time.sleep(0.01)
 
 
 @pytest.fixture(scope="session")
