@@ -134,7 +134,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, extra: dict[str, Any] | 
         "bind": bind,
         "workers": workers,
         "threads": threads + settings.LIVE_STREAMS,
-        "worker_class": "gthread",
+        "worker_class": "civility.ops.worker.JsonErrorWorker",  # gthread, JSON error answers
         "timeout": 120,  # SSE streams end themselves after ~55 s
         "keepalive": 5,
         "accesslog": settings.ACCESS_LOG or None,

@@ -3,6 +3,7 @@ die by SIGABRT (`std::system_error` from the session's C++ teardown) on every st
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -16,6 +17,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _raw(port: int, head: str) -> tuple[str, str]:
+    """Send a hand-written request (``head`` without its closing blank line); the answer's
+    head and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"{head}Host: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    answer_head, _, body = data.decode("latin-1").partition("\r\n\r\n")
+    return answer_head, body
 
 
 def _free_port() -> int:
@@ -64,6 +77,11 @@ def test_stopped_workers_exit_cleanly(tmp_path: Path) -> None:
                 time.sleep(0.5)
                 text = log.read_text()
             time.sleep(3)
+            bad_requests = {
+                "long_line": _raw(port, f"GET /api/v1/counts?x={'a' * 5000} HTTP/1.1\r\n"),
+                "bad_header": _raw(port, "GET /api/v1/counts HTTP/1.1\r\nBad Header: x\r\n"),
+                "ok": _raw(port, "GET /healthz HTTP/1.1\r\n"),
+            }
         finally:
             server.send_signal(signal.SIGTERM)
             code = server.wait(timeout=60)
@@ -72,5 +90,15 @@ def test_stopped_workers_exit_cleanly(tmp_path: Path) -> None:
     assert text.count("Worker exiting") == 2, text
     assert "SIGABRT" not in text and "terminate called" not in text, text
     assert "exited with code" not in text, text
+    # Requests gunicorn refuses before Django sees them get JSON, never an HTML page.
+    for name, status, code in [
+        ("long_line", 414, "request_line_too_long"),
+        ("bad_header", 400, "bad_request"),
+    ]:
+        head, body = bad_requests[name]
+        assert head.startswith(f"HTTP/1.1 {status} "), (name, head)
+        assert "content-type: application/json" in head.lower(), (name, head)
+        assert json.loads(body)["error"]["code"] == code, (name, body)
+    assert bad_requests["ok"][0].startswith("HTTP/1.1 200 "), bad_requests["ok"]
     # The access log, named, has the probes' requests (gunicorn's own line format).
     assert '"GET /readyz HTTP/1.1" 200' in (tmp_path / "access.log").read_text()
