@@ -353,3 +353,18 @@ def test_the_api_answers_503_busy(desk, short_wait):
     finally:
         long_import.end()
     _assert_busy(resp.status_code, resp.headers, resp.content)
+
+
+def test_placeholders_convert_as_djangos_do_from_the_cache_too(db):
+    # "%s" becomes "?" and "%%" a literal "%", the first time a text is seen and every time
+    # after (the conversion is remembered); named parameters keep Django's own conversion.
+    base._qmark.cache_clear()
+    sql = "SELECT '100%%', %s, %s"
+    with connection.cursor() as cursor:
+        for value in ("a", "b"):
+            cursor.execute(sql, [value, 2])
+            assert cursor.fetchone() == ("100%", value, 2)
+        cursor.execute("SELECT %(x)s, '5%%'", {"x": 7})
+        assert cursor.fetchone() == (7, "5%")
+    assert base._qmark.cache_info().hits >= 1
+    assert Comment.objects.filter(body__contains="%").count() == 0  # the ORM's LIKE escapes
