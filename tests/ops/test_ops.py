@@ -356,3 +356,16 @@ def test_gunicorns_access_log_is_built_only_where_one_is_named():
     logger.atoms = lambda *args: built.append(args) or {}  # type: ignore[method-assign]
     logger.access(None, None, {}, 0.001)
     assert len(built) == 1
+
+
+def test_the_preloaded_server_is_frozen_and_collects_young_objects_less_often():
+    # In a process of its own: freezing is for the whole process.
+    code = (
+        "import gc; from civility.serve import freeze_preloaded, GC_YOUNG_THRESHOLD; "
+        "assert gc.get_freeze_count() == 0 and gc.get_threshold()[0] == 700; "
+        "freeze_preloaded(); "
+        "print(gc.get_freeze_count() > 0, gc.get_threshold() == (GC_YOUNG_THRESHOLD, 10, 10))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
