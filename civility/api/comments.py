@@ -35,13 +35,14 @@ from civility.api.schemas import (
 )
 from civility.clientip import client_ip
 from civility.comments import actions, queries
-from civility.comments.models import Comment, Report, Story
+from civility.comments.models import Comment, Report, Story, body_digest
 from civility.comments.serialize import comment_dict
 from civility.db.lookups import fetch_joined
 from civility.errors import Refused
 from civility.moderation import dsa
 from civility.moderation.bans import ban_rows
 from civility.moderation.models import Statement
+from civility.moderation.pipeline import duplicate_rows
 from civility.moderation.rules import word_rules_rows
 from civility.verdicts import REJECT, editable, reader_reasons
 from civility.webhooks.outbox import active_endpoints_rows
@@ -149,19 +150,20 @@ def _story(story_id: int) -> Story:
     return story
 
 
-# What a post checks about the site, read with it (`_story_to_post`).
-_POST_ROWS = (word_rules_rows(), active_endpoints_rows(), ban_rows())
+# What a post checks about its story and site, read with them (`_story_to_post`).
+_POST_ROWS = (word_rules_rows(), active_endpoints_rows(), ban_rows(), duplicate_rows())
 
 
-def _story_to_post(story_id: int, author: Any) -> Story:
-    """The story and its site, with what a post checks about the site (its word rules, active
-    webhooks, the author's ban there) in the same query: three round trips less a post."""
+def _story_to_post(story_id: int, author: Any, body: str) -> Story:
+    """The story and its site, with what a post checks about them (the site's word rules, active
+    webhooks, the author's ban there, the author's comments on the story with the same body) in
+    the same query: four round trips less a post."""
     story = fetch_joined(
         Story,
         "site",
         story_id,
         rows=_POST_ROWS,
-        params={"user": author},
+        params={"user": author, "author": author, "body_digest": body_digest(body.strip())},
     )
     if story is None:
         raise Refused("unknown_story", _("There is no story %(id)s.") % {"id": story_id}, 404)
@@ -301,7 +303,7 @@ def create_comment(
     if len(body) > HARD_MAX_BODY:
         raise Refused(TOO_LONG[0], str(TOO_LONG[1]))
     comment = actions.post_comment(
-        story=_story_to_post(story_id, author),
+        story=_story_to_post(story_id, author, body),
         author=author,
         body=body,
         parent_id=parent_id,

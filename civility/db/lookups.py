@@ -101,10 +101,11 @@ def fetch_values(model: type[Model], fields: tuple[str, ...], **equals: Any) -> 
 @dataclass(frozen=True)
 class RowsOf:
     """For `fetch_joined`: ``fields`` of every row of ``model`` whose foreign key ``fk`` names
-    the joined row and where each of ``equals`` (constants) and ``params`` (values given to
-    `fetch_joined`) holds: a list of tuples, kept on the joined instance under ``attr`` for
-    those values (read it with `fetched`). One subquery in the same statement: a round trip
-    less per list (on PostgreSQL, a post's reads were mostly waiting for answers)."""
+    the joined row (or, with ``of_row``, the row itself) and where each of ``equals``
+    (constants) and ``params`` (values given to `fetch_joined`) holds: a list of tuples, kept on
+    that instance under ``attr`` for those values (read it with `fetched`). One subquery in the
+    same statement: a round trip less per list (on PostgreSQL, a post's reads were mostly
+    waiting for answers)."""
 
     attr: str
     model: type[Model]
@@ -112,13 +113,14 @@ class RowsOf:
     fields: tuple[str, ...]
     equals: tuple[tuple[str, Any], ...] = ()
     params: tuple[str, ...] = ()
+    of_row: bool = False
 
 
-def _rows_sql(connection: Any, rows: RowsOf, joined_pk: str) -> str:
+def _rows_sql(connection: Any, rows: RowsOf, named_pk: str) -> str:
     quote = connection.ops.quote_name
     meta: Any = rows.model._meta
     cols = ", ".join(quote(meta.get_field(f).column) for f in rows.fields)
-    where = [f"{quote(meta.get_field(rows.fk).column)} = {joined_pk}"]
+    where = [f"{quote(meta.get_field(rows.fk).column)} = {named_pk}"]
     where += [f"{quote(meta.get_field(f).column)} = %s" for f, _ in rows.equals]
     where += [f"{quote(meta.get_field(f).column)} = %s" for f in rows.params]
     if connection.vendor == "postgresql":
@@ -158,7 +160,8 @@ def fetch_joined(
 ) -> M | None:
     """The instance with primary key ``pk`` and, cached on it, the row its foreign key
     ``related`` names (``select_related(related)`` in one query), or None. Each of ``rows``
-    lists rows that name the joined row, in the same query (``params``: their values)."""
+    lists rows that name the joined row (or the row itself), in the same query (``params``:
+    their values)."""
     connection = connections["default"]
     plans = _plans(connection)
     key = ("joined", model, related, tuple(rows))
@@ -174,8 +177,9 @@ def fetch_joined(
             [f"a.{quote(f.column)}" for f in own] + [f"b.{quote(f.column)}" for f in theirs]
         )
         joined_pk = f"b.{quote(other_meta.pk.column)}"
+        own_pk = f"a.{quote(meta.pk.column)}"
         for extra in rows:
-            columns += ", " + _rows_sql(connection, extra, joined_pk)
+            columns += ", " + _rows_sql(connection, extra, own_pk if extra.of_row else joined_pk)
         sql = (
             f"SELECT {columns} FROM {quote(meta.db_table)} a"  # noqa: S608 - names from metadata
             f" JOIN {quote(other_meta.db_table)} b ON a.{quote(fk.column)} ="
@@ -205,7 +209,7 @@ def fetch_joined(
     instance = model.from_db("default", own_names, values[: len(own_names)])
     joined = other.from_db("default", their_names, values[len(own_names) :])
     for extra, given, raw in zip(rows, asked, row[n:], strict=True):
-        setattr(joined, extra.attr, {given: _rows_values(extra, raw)})
+        setattr(instance if extra.of_row else joined, extra.attr, {given: _rows_values(extra, raw)})
     fk.set_cached_value(instance, joined)
     return instance
 

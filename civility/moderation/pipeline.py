@@ -24,7 +24,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civility.db.lookups import fetch_values
+from civility.db.lookups import RowsOf, rows_for
 from civility.errors import Refused
 from civility.ratelimit import count_hits, seconds_left
 from civility.verdicts import APPROVE, HOLD, Verdict, Vote, strictest
@@ -142,6 +142,21 @@ def check_rate_limit(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     return []
 
 
+def duplicate_rows() -> RowsOf:
+    """The author's comments on a story with the same body digest (RowsOf's params: author,
+    body_digest), read with the story where a post reads it."""
+    from civility.comments.models import Comment
+
+    return RowsOf(
+        "fetched_same_body",
+        Comment,
+        "story",
+        ("id", "body", "created_at", "status"),
+        params=("author", "body_digest"),
+        of_row=True,
+    )
+
+
 def check_duplicate(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     from civility.comments.models import Comment, body_digest
 
@@ -149,13 +164,7 @@ def check_duplicate(sub: Submission, state: dict[str, Any]) -> list[Vote]:
     # Only equality on the (author, story, body_digest) index in SQL: with a created_at range
     # too, SQLite picks the (author, created_at) index and reads all of the author's recent
     # comments. The few rows sharing the digest are checked here.
-    same = fetch_values(
-        Comment,
-        ("id", "body", "created_at", "status"),
-        author=sub.author,
-        story=sub.story,
-        body_digest=body_digest(body),
-    )
+    same = rows_for(sub.story, duplicate_rows(), author=sub.author, body_digest=body_digest(body))
     since = timezone.now() - timedelta(hours=24)
     editing = sub.editing.pk if sub.editing is not None else None
     for pk, earlier, created_at, status in same:

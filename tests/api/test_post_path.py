@@ -71,3 +71,39 @@ def test_a_post_reads_the_sites_rules_bans_and_webhooks_with_its_story(
     with django_assert_max_num_queries(12):
         assert alice.post(path, {"body": "And a last one."}).status_code == 201
     assert WebhookDelivery.objects.filter(endpoint=hook, event_type="comment.created").count() == 1
+
+
+def test_a_post_reads_the_authors_same_comments_with_its_story(
+    story, reader, other_reader, scorer
+) -> None:
+    """The duplicate check's rows (the author's comments on the story with the same body) come
+    with the story's row: a repeat is refused, another author's or a deleted or day-old one is
+    not; a post reads twice (its author; its story with all it checks) and writes twice."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from civility.comments import actions
+
+    alice_user, alice = reader
+    _, bob = other_reader
+    path = f"/stories/{story.pk}/comments"
+    text = "The new timetable helps night workers."
+    first = alice.post(path, {"body": text})
+    assert first.status_code == 201
+    again = alice.post(path, {"body": f"  {text} "})  # the same once trimmed
+    assert again.status_code == 409 and again.json_body["error"]["code"] == "duplicate"
+    assert bob.post(path, {"body": text}).status_code == 201  # another author may say it
+
+    earlier = Comment.objects.get(pk=first.json_body["comment"]["id"])
+    actions.delete_comment(comment=earlier, user=alice_user)
+    assert alice.post(path, {"body": text}).status_code == 201  # the first one is deleted
+    Comment.objects.filter(author=alice_user).update(created_at=timezone.now() - timedelta(days=2))
+    with CaptureQueriesContext(connection) as ctx:
+        assert alice.post(path, {"body": text}).status_code == 201  # a day old: allowed
+    control = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
+    statements = [q["sql"].split()[0] for q in ctx.captured_queries]
+    assert [s for s in statements if s not in control] == ["SELECT", "SELECT", "INSERT", "INSERT"]
+    assert alice.post(path, {"body": text}).status_code == 409

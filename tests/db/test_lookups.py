@@ -17,6 +17,7 @@ from civility.db.lookups import (
     fetch_one_and_exists,
     fetch_values,
     fetched,
+    rows_for,
 )
 from civility.moderation.models import SiteBan, WordRule
 from civility.webhooks.models import WebhookEndpoint
@@ -136,6 +137,35 @@ def test_joined_with_the_rows_that_name_it(world, django_assert_num_queries):
     nobody = User.objects.create_user(username="never-banned")
     assert fetched(fetch_joined(Story, "site", story.pk, rows=(bans,), params={"user": nobody}).site, "ban", nobody) == []  # fmt: skip
     assert _fields(got) == _fields(Story.objects.get(pk=story.pk))
+
+
+def test_joined_with_rows_that_name_the_row_itself(world, django_assert_num_queries):
+    """RowsOf(of_row=True): rows whose foreign key names the fetched row (a story's comments),
+    kept on that row; with the parameters asked for only."""
+    site, story, user, _, _ = world
+    other = User.objects.create_user(username="someone-else")
+    mine = Comment.objects.create(story=story, author=user, body="Same words.", status="approved")
+    Comment.objects.create(story=story, author=other, body="Same words.", status="approved")
+    same = RowsOf(
+        "same",
+        Comment,
+        "story",
+        ("id", "created_at"),
+        params=("author", "body_digest"),
+        of_row=True,
+    )
+    with django_assert_num_queries(1):
+        got = fetch_joined(
+            Story, "site", story.pk, rows=(same,),
+            params={"author": user, "body_digest": mine.body_digest},
+        )  # fmt: skip
+        ((pk, created_at),) = fetched(got, "same", user, mine.body_digest)
+    assert pk == mine.pk and created_at == Comment.objects.get(pk=pk).created_at
+    assert fetched(got.site, "same", user, mine.body_digest) is None  # on the story, not the site
+    assert fetched(got, "same", other, mine.body_digest) is None  # not asked for
+    assert rows_for(got, same, author=other, body_digest=mine.body_digest) == [
+        tuple(Comment.objects.filter(author=other).values_list("id", "created_at").get())
+    ]  # asked from the database by the same description
 
 
 def test_one_and_exists(world):
