@@ -56,7 +56,10 @@ class AuditEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="audit_actions",
     )  # None = the system (decision pipeline)
-    action = models.CharField(max_length=40, db_index=True)
+    # Not indexed: every query on it also names the comment, the site or the user (indexed,
+    # and far more selective), and a prefix match (`startswith`) cannot use a plain index on
+    # PostgreSQL; an index is pages written on every post (its entry is one of a post's rows).
+    action = models.CharField(max_length=40)
     comment = models.ForeignKey(
         "comments.Comment",
         null=True,
